@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "kfarm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kfarm", targets: ["kfarm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // Pure domain types and validation rules; no I/O.
+        .target(name: "FarmModel"),
+        // PostgreSQL: migrations (plain SQL) and repositories.
+        .target(
+            name: "FarmStore",
+            dependencies: [
+                "FarmModel",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")]
+        ),
+        // The HTTP API.
+        .target(
+            name: "FarmServer",
+            dependencies: [
+                "FarmModel",
+                "FarmStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "kfarm",
+            dependencies: [
+                "FarmModel",
+                "FarmStore",
+                "FarmServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
+        .testTarget(
+            name: "FarmStoreTests",
+            dependencies: ["FarmStore", "FarmModel"]
+        ),
+        .testTarget(
+            name: "FarmServerTests",
+            dependencies: [
+                "FarmServer",
+                "FarmStore",
+                "FarmModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,129 @@
+import Foundation
+
+/// A kernel configuration as the seed lists it.
+public struct Configuration: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var name: String
+    public var description: String
+    public var baseVersion: String
+    public var architecture: Architecture
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var creator: UserRef
+    public var project: ProjectRef
+
+    public init(
+        id: UUID, name: String, description: String, baseVersion: String, architecture: Architecture,
+        createdAt: Date, updatedAt: Date, creator: UserRef, project: ProjectRef
+    ) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.baseVersion = baseVersion
+        self.architecture = architecture
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.creator = creator
+        self.project = project
+    }
+}
+
+/// A configuration with its versions and the modules of its latest version,
+/// encoded flat as the seed's `GET /configurations/{id}`.
+public struct ConfigurationDetail: Encodable, Sendable, Equatable {
+    public var configuration: Configuration
+    public var versions: [ConfigurationVersion]
+    public var modules: [ConfigModule]
+
+    public init(configuration: Configuration, versions: [ConfigurationVersion], modules: [ConfigModule]) {
+        self.configuration = configuration
+        self.versions = versions
+        self.modules = modules
+    }
+
+    private enum CodingKeys: String, CodingKey { case versions, modules }
+
+    public func encode(to encoder: any Encoder) throws {
+        try configuration.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(versions, forKey: .versions)
+        try container.encode(modules, forKey: .modules)
+    }
+}
+
+/// A request to create a configuration (the seed's `POST /configurations`).
+public struct NewConfiguration: Decodable, Sendable {
+    public var name: String
+    public var description: String?
+    public var baseVersion: String
+    public var architecture: String
+    public var projectId: UUID
+    public var modules: [ModuleSpec]?
+
+    public init(
+        name: String, description: String? = nil, baseVersion: String, architecture: String,
+        projectId: UUID, modules: [ModuleSpec]? = nil
+    ) {
+        self.name = name
+        self.description = description
+        self.baseVersion = baseVersion
+        self.architecture = architecture
+        self.projectId = projectId
+        self.modules = modules
+    }
+
+    /// The validated architecture; call after `validate()`.
+    public var validArchitecture: Architecture { Architecture(rawValue: architecture)! }
+
+    public func validate() throws(ValidationError) {
+        var validator = Validator()
+        validator.check("name", name, ConfigurationRules.name)
+        validator.check("description", description ?? "", ConfigurationRules.description)
+        validator.check("baseVersion", baseVersion, .kernelVersion)
+        if Architecture(rawValue: architecture) == nil {
+            validator.fail("architecture", "must be one of: \(Architecture.allowedValues.joined(separator: ", "))")
+        }
+        ModuleSpec.validate(modules ?? [], field: "modules", into: &validator)
+        try validator.finish()
+    }
+}
+
+/// A `PATCH /configurations/{id}`: absent fields stay as they are.
+public struct ConfigurationChanges: Decodable, Sendable {
+    public var name: String?
+    public var description: String?
+    public var baseVersion: String?
+    /// Not changeable: present only to reject it with a clear message.
+    public var architecture: String?
+    /// Replaces the modules of the latest version, which must not be locked.
+    public var modules: [ModuleSpec]?
+
+    public init(name: String? = nil, description: String? = nil, baseVersion: String? = nil, modules: [ModuleSpec]? = nil) {
+        self.name = name
+        self.description = description
+        self.baseVersion = baseVersion
+        self.modules = modules
+    }
+
+    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil }
+
+    public func validate() throws(ValidationError) {
+        var validator = Validator()
+        if let name { validator.check("name", name, ConfigurationRules.name) }
+        if let description { validator.check("description", description, ConfigurationRules.description) }
+        if let baseVersion { validator.check("baseVersion", baseVersion, .kernelVersion) }
+        if architecture != nil {
+            validator.fail("architecture", "cannot be changed: create a new configuration for another architecture")
+        }
+        if let modules { ModuleSpec.validate(modules, field: "modules", into: &validator) }
+        if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil {
+            validator.fail("body", "must change at least one of: name, description, baseVersion, modules")
+        }
+        try validator.finish()
+    }
+}
+
+public enum ConfigurationRules {
+    public static let name = FieldRule.text(maxLength: 128)
+    public static let description = FieldRule.text(maxLength: 2000, allowEmpty: true)
+}

@@ -1,0 +1,56 @@
+import Crypto
+import FarmModel
+import Foundation
+
+/// A bearer token's secret. Only its SHA-256 digest is stored; the secret is
+/// shown once, when the token is created.
+public struct TokenSecret: Sendable, Equatable {
+    static let prefix = "kfarm_"
+
+    public let value: String
+
+    public init(value: String) {
+        self.value = value
+    }
+
+    static func generate() -> TokenSecret {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let encoded = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return TokenSecret(value: prefix + encoded)
+    }
+
+    /// Whether the text has the shape of a kfarm token at all.
+    public var isWellFormed: Bool {
+        value.hasPrefix(Self.prefix) && value.count == Self.prefix.count + 43
+            && value.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+    }
+
+    var digest: Data { Data(SHA256.hash(data: Data(value.utf8))) }
+}
+
+/// A token's record, without its secret.
+public struct APIToken: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var name: String
+    public var createdAt: Date
+    public var expiresAt: Date?
+
+    public init(id: UUID, name: String, createdAt: Date, expiresAt: Date?) {
+        self.id = id
+        self.name = name
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// What a presented token turned out to be.
+public enum Authentication: Sendable, Equatable {
+    case user(User)
+    case expired
+    case revoked
+    case unknown
+}

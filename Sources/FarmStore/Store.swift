@@ -1,0 +1,32 @@
+import Logging
+import PostgresNIO
+
+/// The farm's PostgreSQL: one pooled, non-blocking PostgresNIO client shared
+/// by the repositories. `run()` must be running (it is a Service in
+/// `kfarm serve`) for queries to be served.
+public struct Store: Sendable {
+    public let client: PostgresClient
+    public let users: UserRepository
+    public let projects: ProjectRepository
+    public let configurations: ConfigurationRepository
+    public let migrator: Migrator
+
+    public init(settings: DatabaseSettings, logger: Logger) {
+        let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        self.client = client
+        users = UserRepository(client: client, logger: logger)
+        projects = ProjectRepository(client: client, logger: logger)
+        configurations = ConfigurationRepository(client: client, logger: logger)
+        migrator = Migrator(client: client, logger: logger)
+    }
+
+    /// Whether the database answers a trivial query.
+    public func isReachable() async -> Bool {
+        do {
+            try await client.query("SELECT 1")
+            return true
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import PostgresNIO
+
+/// What the store reports to the layers above it. SQL text and driver
+/// errors stay inside the store (they are logged, not returned).
+public enum StoreError: Error, Sendable, Equatable {
+    case notFound(resource: String, id: String)
+    case conflict(String, details: [String: String] = [:])
+    case invalidSettings(String)
+    case unavailable(String)
+}
+
+extension PSQLError {
+    static let uniqueViolation = "23505"
+    static let foreignKeyViolation = "23503"
+    /// Raised by the `config_modules_locked` trigger.
+    static let lockedVersion = "KF001"
+
+    var sqlState: String? { serverInfo?[.sqlState] }
+}
+
+/// Runs `body`, turning the named constraint failures into `StoreError.conflict`.
+func translatingConflicts<T>(
+    unique message: String, details: [String: String] = [:], _ body: () async throws -> T
+) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as PSQLError where error.sqlState == PSQLError.uniqueViolation {
+        throw StoreError.conflict(message, details: details)
+    } catch let error as PSQLError where error.sqlState == PSQLError.lockedVersion {
+        throw StoreError.conflict("configuration version is locked and cannot change")
+    }
+}

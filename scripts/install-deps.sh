@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages kfarm needs. Idempotent: apt runs only when
+# something is missing. Needs root (or sudo).
+set -euo pipefail
+
+packages=(
+  postgresql-15 postgresql-client-15   # the farm's database
+  curl ca-certificates                 # the README's curl examples, health checks
+  python3-venv                         # schemathesis for the API contract check
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
