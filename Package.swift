@@ -50,10 +50,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test helpers shared by the suites: the test database and fixtures.
+        .target(
+            name: "FarmTestSupport",
+            dependencies: [
+                "FarmStore", "FarmModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/FarmTestSupport"
+        ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
         .testTarget(
             name: "FarmStoreTests",
-            dependencies: ["FarmStore", "FarmModel"]
+            dependencies: ["FarmStore", "FarmModel", "FarmTestSupport"]
         ),
         .testTarget(
             name: "FarmServerTests",
@@ -61,6 +71,7 @@ let package = Package(
                 "FarmServer",
                 "FarmStore",
                 "FarmModel",
+                "FarmTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

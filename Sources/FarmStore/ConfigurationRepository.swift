@@ -61,7 +61,7 @@ public struct ConfigurationRepository: Sendable {
         return try await translatingConflicts(
             unique: "a configuration with this name exists in the project", details: ["name": request.name]
         ) {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
                     INSERT INTO configurations (id, project_id, name, description, base_version, architecture, created_by)
                     VALUES (\(id), \(request.projectId), \(request.name), \(description), \(request.baseVersion),
@@ -81,7 +81,7 @@ public struct ConfigurationRepository: Sendable {
     ) async throws -> ConfigurationVersionDetail {
         try request.validate()
         return try await translatingConflicts(unique: "this version exists", details: ["version": request.version ?? ""]) {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
                 let latest = try await Self.latestVersion(of: configurationID, on: connection, logger: logger)
                 let number: SemanticVersion
@@ -119,7 +119,7 @@ public struct ConfigurationRepository: Sendable {
         return try await translatingConflicts(
             unique: "a configuration with this name exists in the project", details: ["name": changes.name ?? ""]
         ) {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
                 if changes.baseVersion != nil {
                     let locked = try await connection.query("""
@@ -163,7 +163,7 @@ public struct ConfigurationRepository: Sendable {
 
     /// Freezes a version; locking a locked version changes nothing.
     public func lock(_ versionID: UUID, of configurationID: UUID) async throws -> ConfigurationVersionDetail {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.transaction(logger: logger) { connection in
             try await connection.query("""
                 UPDATE configuration_versions SET is_locked = true, locked_at = now()
                 WHERE id = \(versionID) AND configuration_id = \(configurationID) AND NOT is_locked

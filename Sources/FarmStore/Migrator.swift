@@ -45,7 +45,7 @@ public struct Migrator: Sendable {
     public func migrate(_ migrations: [Migration]) async throws -> [Int] {
         var applied: [Int] = []
         for migration in migrations {
-            let ran = try await client.withTransaction(logger: logger) { connection in
+            let ran = try await client.transaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
                 try await connection.query("""
                     CREATE TABLE IF NOT EXISTS schema_migrations (

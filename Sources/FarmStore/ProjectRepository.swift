@@ -14,7 +14,7 @@ public struct ProjectRepository: Sendable {
         let id = UUID()
         let description = request.description ?? ""
         return try await translatingConflicts(unique: "a project with this name exists", details: ["name": request.name]) {
-            try await client.withTransaction(logger: logger) { connection in
+            try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
                     INSERT INTO projects (id, name, description, created_by)
                     VALUES (\(id), \(request.name), \(description), \(creator))

@@ -1,0 +1,19 @@
+import Logging
+import PostgresNIO
+
+extension PostgresClient {
+    /// `withTransaction` that rethrows what the body threw (a `StoreError`, a
+    /// `ValidationError`, a constraint's `PSQLError`) instead of PostgresNIO's
+    /// wrapper, so callers and conflict translation see the real cause. A
+    /// failed rollback or commit is still reported as the wrapper.
+    func transaction<T>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError {
+            if error.rollbackError == nil, let cause = error.closureError ?? error.commitError ?? error.beginError {
+                throw cause
+            }
+            throw error
+        }
+    }
+}

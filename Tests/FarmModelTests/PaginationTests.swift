@@ -1,0 +1,32 @@
+import FarmModel
+import Foundation
+import Testing
+
+@Suite struct PaginationTests {
+    @Test func pagesRoundUp() throws {
+        #expect(Pagination(total: 42, request: try PageRequest(page: 1, limit: 10)).pages == 5)
+        #expect(Pagination(total: 40, request: try PageRequest(page: 1, limit: 10)).pages == 4)
+        #expect(Pagination(total: 0, request: try PageRequest(page: 1, limit: 10)).pages == 0)
+        #expect(try PageRequest(page: 3, limit: 10).offset == 20)
+    }
+
+    @Test(arguments: [(0, 10), (-1, 10), (1, 0), (1, PageRequest.maxLimit + 1)])
+    func rejectsOutOfRange(page: Int, limit: Int) {
+        #expect(throws: ValidationError.self) { try PageRequest(page: page, limit: limit) }
+    }
+
+    @Test func lowercaseUUIDEncodesLowercase() throws {
+        let id = UUID()
+        let data = try JSONEncoder().encode(UserRef(id: id, username: "a"))
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains(id.uuidString.lowercased()))
+        #expect(!text.contains(id.uuidString))
+        #expect(try JSONDecoder().decode(UserRef.self, from: data).id == id)
+    }
+
+    @Test func rolesAreOrdered() {
+        #expect(ProjectRole.viewer < .developer)
+        #expect(ProjectRole.developer < .release_manager)
+        #expect(ProjectRole.release_manager < .admin)
+    }
+}

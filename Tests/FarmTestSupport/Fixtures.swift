@@ -1,0 +1,49 @@
+import FarmModel
+import FarmStore
+import Foundation
+
+/// Creates users, tokens and projects with unique names, so tests can share
+/// one database and run in parallel without seeing each other's rows.
+public struct Fixtures: Sendable {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public struct Account: Sendable {
+        public let user: User
+        public let token: String
+
+        public var authorization: String { "Bearer \(token)" }
+    }
+
+    public static func unique(_ prefix: String) -> String {
+        "\(prefix)-\(UUID().lowercased.prefix(12))"
+    }
+
+    public func account(_ role: AccountRole = .member) async throws -> Account {
+        let user = try await store.users.create(NewUser(username: Self.unique("user"), role: role))
+        let (_, secret) = try await store.users.createToken(for: user.id, name: "test", expiresAt: nil)
+        return Account(user: user, token: secret.value)
+    }
+
+    /// A project created by a new farm admin, with the given members.
+    public func project(members: [(Account, ProjectRole)] = []) async throws -> Project {
+        let owner = try await account(.admin)
+        let project = try await store.projects.create(NewProject(name: Self.unique("project")), creator: owner.user.id)
+        for (member, role) in members {
+            _ = try await store.projects.setMember(member.user.id, role: role, in: project.id)
+        }
+        return project
+    }
+
+    public func configuration(
+        in project: Project, by creator: Account, architecture: Architecture = .x86_64, modules: [ModuleSpec] = []
+    ) async throws -> ConfigurationDetail {
+        try await store.configurations.create(
+            NewConfiguration(name: Self.unique("config"), baseVersion: "6.1.0", architecture: architecture.rawValue,
+                             projectId: project.id, modules: modules),
+            creator: creator.user.id)
+    }
+}
