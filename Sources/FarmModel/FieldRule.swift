@@ -10,12 +10,13 @@ public struct FieldRule: Sendable {
     /// What is wrong with `value`, or nil when it follows the rule.
     public func problem(with value: String) -> String? { evaluate(value) }
 
-    /// Human text (names, descriptions): no control characters, bounded length.
+    /// Human text (names, descriptions): no control characters, bounded
+    /// length. Lengths count Unicode code points, as JSON Schema does.
     public static func text(maxLength: Int, allowEmpty: Bool = false) -> FieldRule {
         FieldRule { value in
-            let trimmed = value.trimmingWhitespace
-            if !allowEmpty && trimmed.isEmpty { return "must not be empty" }
-            if value.count > maxLength { return "must be at most \(maxLength) characters" }
+            let scalars = value.unicodeScalars
+            if !allowEmpty && scalars.allSatisfy(\.properties.isWhitespace) { return "must not be empty" }
+            if scalars.count > maxLength { return "must be at most \(maxLength) characters" }
             if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
                 return "must not contain control characters"
             }
@@ -33,7 +34,7 @@ public struct FieldRule: Sendable {
 
     /// A kernel module name: what `modprobe` and Kbuild accept.
     public static let moduleName = FieldRule { value in
-        guard (1...64).contains(value.count) else { return "must be 1 to 64 characters" }
+        guard (1...64).contains(value.unicodeScalars.count) else { return "must be 1 to 64 characters" }
         let valid = value.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" || $0 == "-" }
             && value.first != "-"
         return valid ? nil : "may contain only letters, digits, '_' and '-', and must not start with '-'"
@@ -42,7 +43,7 @@ public struct FieldRule: Sendable {
     /// A directory inside the kernel tree, e.g. `fs/ext4`: relative, no `.`
     /// or `..` segments, no characters a shell or Makefile would interpret.
     public static let kernelPath = FieldRule { value in
-        guard (1...255).contains(value.count) else { return "must be 1 to 255 characters" }
+        guard (1...255).contains(value.unicodeScalars.count) else { return "must be 1 to 255 characters" }
         if value.hasPrefix("/") { return "must be relative to the kernel source tree" }
         let segments = value.split(separator: "/", omittingEmptySubsequences: false)
         for segment in segments {
@@ -58,7 +59,7 @@ public struct FieldRule: Sendable {
 
     /// A module parameter name: a C identifier, as Kconfig and modinfo use.
     public static let parameterName = FieldRule { value in
-        guard (1...64).contains(value.count) else { return "must be 1 to 64 characters" }
+        guard (1...64).contains(value.unicodeScalars.count) else { return "must be 1 to 64 characters" }
         let valid = value.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" }
             && !(value.first?.isASCIIDigit ?? false)
         return valid ? nil : "must be an identifier (letters, digits, '_'; not starting with a digit)"
@@ -68,14 +69,5 @@ public struct FieldRule: Sendable {
 extension Unicode.Scalar {
     var isASCIIAlphanumeric: Bool {
         ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self)
-    }
-}
-
-extension String {
-    var trimmingWhitespace: Substring {
-        let isSpace: (Character) -> Bool = { $0.isWhitespace }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return self[start...end]
     }
 }

@@ -16,16 +16,23 @@ public struct ServerSettings: Sendable {
 /// Builds the HTTP API. `/health` and `/ready` are open; every other route
 /// needs a bearer token.
 public func buildRouter(store: Store) -> Router<FarmRequestContext> {
+    let access = AccessPolicy(projects: store.projects)
+    let endpoints = HealthRoutes(store: store).endpoints
+        + UserRoutes(store: store, access: access).endpoints
+        + ProjectRoutes(store: store, access: access).endpoints
+        + ConfigurationRoutes(store: store, access: access).endpoints
+
     let router = Router(context: FarmRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
-    router.add(middleware: ErrorMiddleware())
-    HealthRoutes(store: store).register(on: router)
-
-    let access = AccessPolicy(projects: store.projects)
-    let api = router.group().add(middleware: AuthenticationMiddleware(users: store.users))
-    UserRoutes(store: store, access: access).register(on: api)
-    ProjectRoutes(store: store, access: access).register(on: api)
-    ConfigurationRoutes(store: store, access: access).register(on: api)
+    router.add(middleware: ErrorMiddleware(routes: RouteTable(endpoints)))
+    let authenticated = router.group().add(middleware: AuthenticationMiddleware(users: store.users))
+    for endpoint in endpoints {
+        if endpoint.isPublic {
+            router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
+        } else {
+            authenticated.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
+        }
+    }
     return router
 }
 

@@ -20,13 +20,21 @@ public struct Store: Sendable {
         migrator = Migrator(client: client, logger: logger)
     }
 
-    /// Whether the database answers a trivial query.
-    public func isReachable() async -> Bool {
-        do {
-            try await client.query("SELECT 1")
-            return true
-        } catch {
-            return false
+    /// Whether the database answers a trivial query within `timeout`. A
+    /// database that is down makes the pool wait for a connection, so the
+    /// answer is bounded rather than left to the connect timeout.
+    public func isReachable(timeout: Duration = .seconds(2)) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                (try? await client.query("SELECT 1")) != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
     }
 }

@@ -1,4 +1,5 @@
 import FarmModel
+import FarmServer
 import FarmStore
 import FarmTestSupport
 import Foundation
@@ -106,6 +107,25 @@ import Testing
             let past = try await api.send(.post, "/users/\(member.user.id.lowercased)/tokens", as: member,
                                           json: json(["name": "old", "expiresAt": "2001-01-01T00:00:00Z"]))
             #expect(past.invalidFields["expiresAt"] == "must be in the future")
+        }
+    }
+}
+
+@Suite struct ReadinessTests {
+    @Test func readyIs503WhenPostgreSQLIsUnreachable() async throws {
+        // Port 1 on loopback: nothing listens there.
+        let settings = try TestDatabase.settings()
+        let unreachable = DatabaseSettings(host: "127.0.0.1", port: 1, username: settings.username,
+                                           password: nil, database: settings.database)
+        try await TestDatabase.withStoreUnmigrated(settings: unreachable) { store in
+            let app = Application(router: buildRouter(store: store), logger: TestDatabase.logger)
+            try await app.test(.router) { client in
+                let api = API(client: client)
+                #expect(try await api.send(.get, "/health").status == .ok)
+                let ready = try await api.send(.get, "/ready")
+                #expect(ready.status == .serviceUnavailable)
+                #expect(ready.errorCode == "SERVICE_UNAVAILABLE")
+            }
         }
     }
 }

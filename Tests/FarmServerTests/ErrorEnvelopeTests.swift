@@ -2,6 +2,7 @@
 import FarmModel
 import FarmStore
 import FarmTestSupport
+import Foundation
 import Hummingbird
 import Testing
 
@@ -39,6 +40,20 @@ import Testing
             let tooLarge = try await api.send(.post, "/configurations", as: account, json: huge)
             #expect(tooLarge.status == .contentTooLarge)
             #expect(tooLarge.errorCode == "PAYLOAD_TOO_LARGE")
+        }
+    }
+}
+
+@Suite struct MethodNotAllowedTests {
+    @Test func knownPathWithAnotherMethodIs405WithAllow() async throws {
+        try await withAPI { api, _ in
+            let reply = try await api.send(.delete, "/configurations")
+            #expect(reply.status == .methodNotAllowed)
+            #expect(reply.errorCode == "METHOD_NOT_ALLOWED")
+            #expect(reply.headers[.allow] == "GET, POST")
+            let withParameter = try await api.send(.put, "/configurations/\(UUID().lowercased)/versions")
+            #expect(withParameter.headers[.allow] == "POST")
+            #expect(try await api.send(.delete, "/nowhere").status == .notFound)
         }
     }
 }

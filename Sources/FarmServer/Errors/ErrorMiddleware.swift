@@ -7,9 +7,22 @@ import NIOCore
 /// Anything unexpected is logged with the request id and reaches the client
 /// only as INTERNAL_ERROR: no SQL, no stack traces.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Tells a wrong method on a known path (405) from an unknown path (404).
+    let routes: RouteTable
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = routes.allowedMethods(for: request.uri.path) else {
+                return try .failure(Self.translate(error))
+            }
+            let list = allowed.map(\.rawValue).joined(separator: ", ")
+            var response = try Response.failure(APIError(
+                status: .methodNotAllowed, code: .methodNotAllowed,
+                message: "\(request.method) is not served here; allowed: \(list)"))
+            response.headers[.allow] = list
+            return response
         } catch {
             let apiError = Self.translate(error)
             if apiError.status == .internalServerError {

@@ -6,16 +6,18 @@ import Hummingbird
 struct HealthRoutes {
     let store: Store
 
-    func register(on router: Router<FarmRequestContext>) {
-        router.get("health") { _, _ in
-            try Response.success(["state": "up"])
-        }
-        router.get("ready") { _, _ in
-            guard await store.isReachable() else {
-                throw APIError(status: .serviceUnavailable, code: .serviceUnavailable,
-                               message: "PostgreSQL is not reachable", details: ["dependency": .string("postgresql")])
-            }
-            return try Response.success(["state": "ready"])
-        }
+    var endpoints: [Endpoint] {
+        [
+            Endpoint(.get, "/health", isPublic: true) { _, _ in
+                try Response.success(["state": "up"])
+            },
+            Endpoint(.get, "/ready", isPublic: true) { _, _ in
+                guard await store.isReachable() else {
+                    throw APIError(status: .serviceUnavailable, code: .serviceUnavailable,
+                                   message: "PostgreSQL is not reachable", details: ["dependency": .string("postgresql")])
+                }
+                return try Response.success(["state": "ready"])
+            },
+        ]
     }
 }

@@ -21,39 +21,41 @@ struct ProjectRoutes {
         }
     }
 
-    func register(on api: RouterGroup<FarmRequestContext>) {
-        api.post("projects") { request, context in
-            let user = try context.requireUser()
-            try access.requireFarmAdmin(user)
-            let body = try await request.decodeJSON(as: NewProject.self, context: context)
-            return try Response.success(try await store.projects.create(body, creator: user.id), status: .created)
-        }
-        api.get("projects") { request, context in
-            let page = try await store.projects.list(visibleTo: try context.requireUser(), page: try request.pageRequest())
-            return try Response.success(Listing(key: "projects", page: page))
-        }
-        api.get("projects/:id") { _, context in
-            let project = try await visibleProject(context, needing: .viewer)
-            return try Response.success(project)
-        }
-        api.get("projects/:id/members") { _, context in
-            let project = try await visibleProject(context, needing: .viewer)
-            return try Response.success(["members": try await store.projects.members(of: project.id)])
-        }
-        api.put("projects/:id/members/:userId") { request, context in
-            let project = try await visibleProject(context, needing: .admin)
-            let userID = try context.uuid("userId")
-            let body = try await request.decodeJSON(as: MemberRole.self, context: context)
-            return try Response.success(try await store.projects.setMember(userID, role: try body.validated(), in: project.id))
-        }
-        api.delete("projects/:id/members/:userId") { _, context in
-            let project = try await visibleProject(context, needing: .admin)
-            let userID = try context.uuid("userId")
-            guard try await store.projects.removeMember(userID, from: project.id) else {
-                throw APIError.notFound("projectMember", userID.lowercased)
-            }
-            return Response(status: .noContent)
-        }
+    var endpoints: [Endpoint] {
+        [
+            Endpoint(.post, "/projects") { request, context in
+                let user = try context.requireUser()
+                try access.requireFarmAdmin(user)
+                let body = try await request.decodeJSON(as: NewProject.self, context: context)
+                return try Response.success(try await store.projects.create(body, creator: user.id), status: .created)
+            },
+            Endpoint(.get, "/projects") { request, context in
+                let page = try await store.projects.list(visibleTo: try context.requireUser(), page: try request.pageRequest())
+                return try Response.success(Listing(key: "projects", page: page))
+            },
+            Endpoint(.get, "/projects/:id") { _, context in
+                let project = try await visibleProject(context, needing: .viewer)
+                return try Response.success(project)
+            },
+            Endpoint(.get, "/projects/:id/members") { _, context in
+                let project = try await visibleProject(context, needing: .viewer)
+                return try Response.success(["members": try await store.projects.members(of: project.id)])
+            },
+            Endpoint(.put, "/projects/:id/members/:userId") { request, context in
+                let project = try await visibleProject(context, needing: .admin)
+                let userID = try context.uuid("userId")
+                let body = try await request.decodeJSON(as: MemberRole.self, context: context)
+                return try Response.success(try await store.projects.setMember(userID, role: try body.validated(), in: project.id))
+            },
+            Endpoint(.delete, "/projects/:id/members/:userId") { _, context in
+                let project = try await visibleProject(context, needing: .admin)
+                let userID = try context.uuid("userId")
+                guard try await store.projects.removeMember(userID, from: project.id) else {
+                    throw APIError.notFound("projectMember", userID.lowercased)
+                }
+                return Response(status: .noContent)
+            },
+        ]
     }
 
     private func visibleProject(_ context: FarmRequestContext, needing role: ProjectRole) async throws -> Project {
