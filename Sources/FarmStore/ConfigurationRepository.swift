@@ -86,11 +86,11 @@ public struct ConfigurationRepository: Sendable {
                 let latest = try await Self.latestVersion(of: configurationID, on: connection, logger: logger)
                 let number: SemanticVersion
                 if let requested = request.version.flatMap(SemanticVersion.init) {
-                    if requested == latest.number {
-                        throw StoreError.conflict("this version exists", details: ["version": requested.description])
-                    }
-                    if requested < latest.number {
-                        throw ValidationError(field: "version", "must be greater than the latest version \(latest.number)")
+                    // Versions only move forward: an equal or older number conflicts with what exists.
+                    if requested <= latest.number {
+                        throw StoreError.conflict(
+                            "version must be greater than the latest version \(latest.number)",
+                            details: ["version": requested.description, "latestVersion": latest.number.description])
                     }
                     number = requested
                 } else {

@@ -50,7 +50,20 @@ public struct ProjectRepository: Sendable {
         return Page(items: items, pagination: Pagination(total: total, request: page))
     }
 
-    /// The user's role in the project, nil when not a member.
+    /// What `user` may do in the project: nil when the project does not
+    /// exist or the user is not a member; farm admins are admins everywhere.
+    public func effectiveRole(of user: User, in projectID: UUID) async throws -> ProjectRole? {
+        let isFarmAdmin = user.role == .admin
+        let role = try await client.query("""
+            SELECT CASE WHEN \(isFarmAdmin) THEN 'admin' ELSE m.role END
+            FROM projects p
+            LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = \(user.id)
+            WHERE p.id = \(projectID)
+            """, logger: logger).first { try $0.decode(String?.self) }
+        return role.flatMap { $0.flatMap(ProjectRole.init(rawValue:)) }
+    }
+
+    /// The user's membership role in the project, nil when not a member.
     public func role(of userID: UUID, in projectID: UUID) async throws -> ProjectRole? {
         try await client.query("""
             SELECT role FROM project_members WHERE project_id = \(projectID) AND user_id = \(userID)

@@ -15,13 +15,9 @@ struct AccessPolicy: Sendable {
     func require(
         _ needed: ProjectRole, in projectID: UUID, for user: User, hidden: APIError? = nil
     ) async throws -> ProjectRole {
-        let role: ProjectRole?
-        if user.role == .admin {
-            role = .admin
-        } else {
-            role = try await projects.role(of: user.id, in: projectID)
+        guard let role = try await projects.effectiveRole(of: user, in: projectID) else {
+            throw hidden ?? APIError.notFound("project", projectID.lowercased)
         }
-        guard let role else { throw hidden ?? APIError.notFound("project", projectID.lowercased) }
         guard role >= needed else {
             throw APIError.forbidden(
                 "this action needs the \(needed.rawValue) role in the project",
