@@ -1,0 +1,22 @@
+# kfarm API image. Build: docker build -t kfarm .
+FROM swift:6.1-bookworm AS build
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product kfarm \
+ && mkdir /out \
+ && cp "$(swift build -c release --show-bin-path)/kfarm" /out/ \
+ && cp -R "$(swift build -c release --show-bin-path)/kfarm_FarmStore.resources" /out/
+
+FROM swift:6.1-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /srv/kfarm kfarm
+COPY --from=build /out/ /srv/kfarm/
+USER kfarm
+WORKDIR /srv/kfarm
+EXPOSE 8080
+ENTRYPOINT ["/srv/kfarm/kfarm"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]

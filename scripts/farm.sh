@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Sets up and runs the farm on this machine: installs the Debian packages,
+# starts a private PostgreSQL, builds kfarm, migrates, makes sure an admin
+# exists, prints a fresh admin token and runs the API in the foreground
+# (Ctrl-C stops it gracefully; scripts/postgres.sh stop stops the database).
+#   KFARM_PORT (default 8080), KFARM_ADMIN (default admin),
+#   KFARM_BUILD (release or debug; default release)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT="${KFARM_PORT:-8080}"
+ADMIN="${KFARM_ADMIN:-admin}"
+BUILD="${KFARM_BUILD:-release}"
+
+scripts/install-deps.sh
+scripts/postgres.sh start
+KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
+export KFARM_DATABASE_URL
+
+echo "== building kfarm ($BUILD; the first build takes several minutes)"
+swift build -c "$BUILD" --product kfarm
+KFARM="$(swift build -c "$BUILD" --show-bin-path)/kfarm"
+
+"$KFARM" migrate
+"$KFARM" admin create-user "$ADMIN" --role admin --if-missing
+TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh $(date -u +%FT%TZ)")"
+
+cat <<INFO
+
+kfarm API: http://127.0.0.1:$PORT   (database: $KFARM_DATABASE_URL)
+Admin token for '$ADMIN' (shown once; keep it):
+
+  export KFARM_TOKEN=$TOKEN
+
+Try:
+  curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/users/me
+
+INFO
+exec "$KFARM" serve --port "$PORT"
