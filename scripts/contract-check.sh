@@ -41,7 +41,7 @@ status=0
   --header "Authorization: Bearer $token" \
   --checks all \
   --max-examples "${KFARM_CONTRACT_EXAMPLES:-25}" \
-  --max-time "${KFARM_CONTRACT_SECONDS:-240}" \
+  --max-time "${KFARM_CONTRACT_SECONDS:-150}" \
   --workers 2 \
   --seed 1 \
   || status=$?
@@ -50,4 +50,16 @@ if grep -q "error" "$log"; then
   echo "server log errors during the contract run:"; grep "error" "$log" | head -20
   status=1
 fi
+
+# Graceful shutdown: SIGTERM must stop the server cleanly (exit 0) within seconds.
+kill -TERM "$server"
+for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.2; done
+if kill -0 "$server" 2>/dev/null; then
+  echo "shutdown: server still running 10 s after SIGTERM"; status=1
+else
+  shutdown_status=0; wait "$server" || shutdown_status=$?
+  echo "shutdown: SIGTERM -> exit $shutdown_status"
+  [ "$shutdown_status" -eq 0 ] || status=1
+fi
+trap - EXIT
 exit $status
