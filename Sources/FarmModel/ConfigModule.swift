@@ -5,7 +5,7 @@ import Foundation
 public struct ConfigModule: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     public var name: String
-    public var path: String?
+    @ExplicitNull public var path: String?
     public var isBuiltin: Bool
     public var isRequired: Bool
     public var parameters: [String: ModuleParameter]
@@ -20,19 +20,6 @@ public struct ConfigModule: Codable, Sendable, Equatable {
         self.isBuiltin = isBuiltin
         self.isRequired = isRequired
         self.parameters = parameters
-    }
-
-    private enum CodingKeys: String, CodingKey { case id, name, path, isBuiltin, isRequired, parameters }
-
-    /// `path` is written as null rather than left out.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(_id, forKey: .id)
-        try container.encode(name, forKey: .name)
-        try container.encode(path, forKey: .path)
-        try container.encode(isBuiltin, forKey: .isBuiltin)
-        try container.encode(isRequired, forKey: .isRequired)
-        try container.encode(parameters, forKey: .parameters)
     }
 }
 

@@ -7,7 +7,7 @@ public struct ConfigurationVersion: Codable, Sendable, Equatable {
     public var version: String
     public var createdAt: Date
     public var isLocked: Bool
-    public var lockedAt: Date?
+    @ExplicitNull public var lockedAt: Date?
 
     public init(id: UUID, version: String, createdAt: Date, isLocked: Bool, lockedAt: Date?) {
         self.id = id
@@ -15,18 +15,6 @@ public struct ConfigurationVersion: Codable, Sendable, Equatable {
         self.createdAt = createdAt
         self.isLocked = isLocked
         self.lockedAt = lockedAt
-    }
-
-    private enum CodingKeys: String, CodingKey { case id, version, createdAt, isLocked, lockedAt }
-
-    /// `lockedAt` is written as null rather than left out.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(_id, forKey: .id)
-        try container.encode(version, forKey: .version)
-        try container.encode(createdAt, forKey: .createdAt)
-        try container.encode(isLocked, forKey: .isLocked)
-        try container.encode(lockedAt, forKey: .lockedAt)
     }
 }
 

@@ -63,13 +63,6 @@ public struct ProjectRepository: Sendable {
         return role.flatMap { $0.flatMap(ProjectRole.init(rawValue:)) }
     }
 
-    /// The user's membership role in the project, nil when not a member.
-    public func role(of userID: UUID, in projectID: UUID) async throws -> ProjectRole? {
-        try await client.query("""
-            SELECT role FROM project_members WHERE project_id = \(projectID) AND user_id = \(userID)
-            """, logger: logger).first { ProjectRole(rawValue: try $0.decode(String.self)) } ?? nil
-    }
-
     public func members(of projectID: UUID) async throws -> [ProjectMember] {
         try await client.query("""
             SELECT u.id, u.username, m.role, m.added_at

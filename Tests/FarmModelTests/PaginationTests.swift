@@ -30,3 +30,16 @@ import Testing
         #expect(ProjectRole.release_manager < .admin)
     }
 }
+
+@Suite struct ExplicitNullTests {
+    @Test func absentValuesAreWrittenAsNullAndReadBack() throws {
+        let module = ConfigModule(id: UUID(), name: "ext4", path: nil, isBuiltin: true, isRequired: false, parameters: [:])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(module)) as? [String: Any])
+        #expect(object.keys.contains("path"))
+        #expect(object["path"] is NSNull)
+        #expect(try JSONDecoder().decode(ConfigModule.self, from: JSONEncoder().encode(module)) == module)
+        let withoutKey = #"{"id":"\#(UUID().uuidString)","version":"1.0.0","createdAt":0,"isLocked":false}"#
+        #expect(try JSONDecoder().decode(ConfigurationVersion.self, from: Data(withoutKey.utf8)).lockedAt == nil)
+    }
+}

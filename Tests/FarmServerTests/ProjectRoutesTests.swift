@@ -69,7 +69,7 @@ import Testing
                                            json: json(["role": "release_manager"]))
             #expect(added.status == .ok)
             #expect(added.data["role"] as? String == "release_manager")
-            #expect(try await fixtures.store.projects.role(of: newcomer.user.id, in: project.id) == .release_manager)
+            #expect(try await fixtures.store.projects.effectiveRole(of: newcomer.user, in: project.id) == .release_manager)
 
             let badRole = try await api.send(.put, "\(base)/\(newcomer.user.id.lowercased)", as: projectAdmin,
                                              json: json(["role": "owner"]))
@@ -79,7 +79,7 @@ import Testing
             #expect(ghost.errorDetails["resourceType"] as? String == "user")
 
             #expect(try await api.send(.delete, "\(base)/\(newcomer.user.id.lowercased)", as: projectAdmin).status == .noContent)
-            #expect(try await fixtures.store.projects.role(of: newcomer.user.id, in: project.id) == nil)
+            #expect(try await fixtures.store.projects.effectiveRole(of: newcomer.user, in: project.id) == nil)
             #expect(try await api.send(.delete, "\(base)/\(newcomer.user.id.lowercased)", as: projectAdmin).status == .notFound)
         }
     }

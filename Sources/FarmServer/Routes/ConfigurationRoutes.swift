@@ -24,7 +24,6 @@ struct ConfigurationRoutes {
             Endpoint(.post, "/configurations") { request, context in
                 let user = try context.requireUser()
                 let body = try await request.decodeJSON(as: NewConfiguration.self, context: context)
-                try body.validate()
                 try await access.require(.developer, in: body.projectId, for: user)
                 return try Response.success(try await store.configurations.create(body, creator: user.id), status: .created)
             },

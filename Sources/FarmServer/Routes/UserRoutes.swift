@@ -18,21 +18,9 @@ struct UserRoutes {
         @LowercaseUUID var id: UUID
         var name: String
         var createdAt: Date
-        var expiresAt: Date?
+        @ExplicitNull var expiresAt: Date?
         /// The secret: shown only in this response.
         var token: String
-
-        private enum CodingKeys: String, CodingKey { case id, name, createdAt, expiresAt, token }
-
-        /// `expiresAt` is written as null for tokens that never expire.
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(_id, forKey: .id)
-            try container.encode(name, forKey: .name)
-            try container.encode(createdAt, forKey: .createdAt)
-            try container.encode(expiresAt, forKey: .expiresAt)
-            try container.encode(token, forKey: .token)
-        }
     }
 
     var endpoints: [Endpoint] {
