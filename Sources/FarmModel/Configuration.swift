@@ -127,3 +127,15 @@ public enum ConfigurationRules {
     public static let name = FieldRule.text(maxLength: 128)
     public static let description = FieldRule.text(maxLength: 2000, allowEmpty: true)
 }
+
+extension ConfigurationChanges {
+    /// What changed, for the audit log: new values, and module names.
+    public var auditDetails: [String: String] {
+        var details: [String: String] = [:]
+        if let name { details["name"] = name }
+        if let description { details["description"] = description }
+        if let baseVersion { details["baseVersion"] = baseVersion }
+        if let modules { details["modules"] = modules.map(\.name).joined(separator: ", ") }
+        return details
+    }
+}

@@ -2,47 +2,53 @@ import FarmStore
 import Hummingbird
 import Logging
 
-/// Where and how `kfarm serve` listens.
+/// Where and how `kfarm serve` listens, and its rate limits.
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
+    public var rateLimits: RateLimitPolicy
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy()) {
         self.host = host
         self.port = port
+        self.rateLimits = rateLimits
     }
 }
 
-/// Builds the HTTP API. `/health` and `/ready` are open; every other route
-/// needs a bearer token.
-public func buildRouter(store: Store) -> Router<FarmRequestContext> {
+/// Every endpoint of the API, with who may call it: the authorization matrix.
+func endpoints(store: Store) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
-    let endpoints = HealthRoutes(store: store).endpoints
-        + UserRoutes(store: store, access: access).endpoints
+    return HealthRoutes(store: store).endpoints
+        + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
+        + AuditRoutes(store: store).endpoints
+}
 
+/// Builds the HTTP API: the gatekeeper (identity, rate limits) in front of
+/// the error envelope, in front of every endpoint behind its requirement.
+public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPolicy()) -> Router<FarmRequestContext> {
+    let table = endpoints(store: store)
+    let routes = RouteTable(table)
     let router = Router(context: FarmRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
-    router.add(middleware: ErrorMiddleware(routes: RouteTable(endpoints)))
-    let authenticated = router.group().add(middleware: AuthenticationMiddleware(users: store.users))
-    for endpoint in endpoints {
-        if endpoint.isPublic {
-            router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-        } else {
-            authenticated.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
-        }
+    router.add(middleware: GatekeeperMiddleware(
+        users: store.users, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes))
+    router.add(middleware: ErrorMiddleware(routes: routes))
+    for endpoint in table {
+        router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.authorizedHandler)
     }
     return router
 }
 
-/// The API server with the database client as a service beside it, so both
-/// start together and shut down gracefully on SIGTERM or SIGINT.
+/// The API server with the database client and the rate-limit janitor as
+/// services beside it, so all start together and shut down gracefully on
+/// SIGTERM or SIGINT.
 public func buildApplication(settings: ServerSettings, store: Store, logger: Logger) -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(store: store),
+        router: buildRouter(store: store, rateLimits: settings.rateLimits),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
-    app.addServices(store.client)
+    app.addServices(store.client, RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger))
     return app
 }

@@ -30,6 +30,11 @@ public struct TokenSecret: Sendable, Equatable {
     }
 
     var digest: Data { Data(SHA256.hash(data: Data(value.utf8))) }
+
+    static func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return zip(lhs, rhs).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
 }
 
 /// A token's record, without its secret.
@@ -37,13 +42,17 @@ public struct APIToken: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     public var name: String
     public var createdAt: Date
-    public var expiresAt: Date?
+    @ExplicitNull public var expiresAt: Date?
+    @ExplicitNull public var revokedAt: Date?
+    @ExplicitNull public var lastUsedAt: Date?
 
-    public init(id: UUID, name: String, createdAt: Date, expiresAt: Date?) {
+    public init(id: UUID, name: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?) {
         self.id = id
         self.name = name
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
     }
 }
 

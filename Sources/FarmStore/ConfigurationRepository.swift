@@ -69,6 +69,9 @@ public struct ConfigurationRepository: Sendable {
                     """, logger: logger)
                 let versionID = try await Self.insertVersion(.initial, of: id, by: creator, on: connection, logger: logger)
                 try await Self.insertModules(request.modules ?? [], into: versionID, on: connection, logger: logger)
+                try await Audit.record("configuration.create", "configuration", id, project: request.projectId, by: creator,
+                                       details: ["name": request.name, "version": SemanticVersion.initial.description],
+                                       on: connection, logger: logger)
                 return try await Self.detail(id: id, on: connection, logger: logger)
             }
         }
@@ -107,6 +110,9 @@ public struct ConfigurationRepository: Sendable {
                         """, logger: logger)
                 }
                 try await Self.touch(configurationID, on: connection, logger: logger)
+                try await Self.audit("configuration.version.create", configurationID, by: creator,
+                                     details: ["version": number.description, "versionId": versionID.lowercased],
+                                     on: connection, logger: logger)
                 return try await Self.versionDetail(versionID, of: configurationID, on: connection, logger: logger)
             }
         }
@@ -114,7 +120,9 @@ public struct ConfigurationRepository: Sendable {
 
     /// Changes metadata, the base kernel version (only while no version is
     /// locked) or the latest version's modules (only while it is unlocked).
-    public func update(_ changes: ConfigurationChanges, of configurationID: UUID) async throws -> ConfigurationDetail {
+    public func update(
+        _ changes: ConfigurationChanges, of configurationID: UUID, by actor: Actor
+    ) async throws -> ConfigurationDetail {
         try changes.validate()
         return try await translatingConflicts(
             unique: "a configuration with this name exists in the project", details: ["name": changes.name ?? ""]
@@ -150,6 +158,8 @@ public struct ConfigurationRepository: Sendable {
                         updated_at = now()
                     WHERE id = \(configurationID)
                     """, logger: logger)
+                try await Self.audit("configuration.update", configurationID, by: actor,
+                                     details: changes.auditDetails, on: connection, logger: logger)
                 return try await Self.detail(id: configurationID, on: connection, logger: logger)
             }
         }
@@ -162,12 +172,18 @@ public struct ConfigurationRepository: Sendable {
     }
 
     /// Freezes a version; locking a locked version changes nothing.
-    public func lock(_ versionID: UUID, of configurationID: UUID) async throws -> ConfigurationVersionDetail {
+    public func lock(_ versionID: UUID, of configurationID: UUID, by actor: Actor) async throws -> ConfigurationVersionDetail {
         try await client.transaction(logger: logger) { connection in
-            try await connection.query("""
+            let locked = try await connection.query("""
                 UPDATE configuration_versions SET is_locked = true, locked_at = now()
                 WHERE id = \(versionID) AND configuration_id = \(configurationID) AND NOT is_locked
-                """, logger: logger)
+                RETURNING version
+                """, logger: logger).first { try $0.decode(String.self) }
+            if let locked {
+                try await Self.audit("configuration.version.lock", configurationID, by: actor,
+                                     details: ["version": locked, "versionId": versionID.lowercased],
+                                     on: connection, logger: logger)
+            }
             return try await Self.versionDetail(versionID, of: configurationID, on: connection, logger: logger)
         }
     }
@@ -227,6 +243,18 @@ public struct ConfigurationRepository: Sendable {
                         \(module.isRequired), \(parameters)::jsonb)
                 """, logger: logger)
         }
+    }
+
+    /// Audits a change to a configuration, filed under its project.
+    private static func audit(
+        _ action: String, _ configurationID: UUID, by actor: Actor, details: [String: String],
+        on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let project = try await connection.query(
+            "SELECT project_id FROM configurations WHERE id = \(configurationID)", logger: logger
+        ).first { try $0.decode(UUID.self) }
+        try await Audit.record(action, "configuration", configurationID, project: project, by: actor,
+                               details: details, on: connection, logger: logger)
     }
 
     private static func touch(_ configurationID: UUID, on connection: PostgresConnection, logger: Logger) async throws {

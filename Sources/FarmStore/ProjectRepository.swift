@@ -23,6 +23,8 @@ public struct ProjectRepository: Sendable {
                     INSERT INTO project_members (project_id, user_id, role)
                     VALUES (\(id), \(creator), \(ProjectRole.admin.rawValue))
                     """, logger: logger)
+                try await Audit.record("project.create", "project", id, project: id, by: creator,
+                                       details: ["name": request.name], on: connection, logger: logger)
                 return try await connection.query("SELECT * FROM project_view WHERE id = \(id)", logger: logger)
                     .first { try $0.decodeProject() }!
             }
@@ -73,26 +75,35 @@ public struct ProjectRepository: Sendable {
     }
 
     /// Adds the user to the project or changes their role.
-    public func setMember(_ userID: UUID, role: ProjectRole, in projectID: UUID) async throws -> ProjectMember {
-        let member = try await client.query("""
-            WITH upserted AS (
-                INSERT INTO project_members (project_id, user_id, role)
-                SELECT \(projectID), u.id, \(role.rawValue) FROM users u WHERE u.id = \(userID)
-                ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role
-                RETURNING user_id, role, added_at
-            )
-            SELECT u.id, u.username, x.role, x.added_at FROM upserted x JOIN users u ON u.id = x.user_id
-            """, logger: logger).first(Self.decodeMember)
-        guard let member else { throw StoreError.notFound(resource: "user", id: userID.lowercased) }
-        return member
+    public func setMember(_ userID: UUID, role: ProjectRole, in projectID: UUID, by actor: Actor) async throws -> ProjectMember {
+        try await client.transaction(logger: logger) { connection in
+            let member = try await connection.query("""
+                WITH upserted AS (
+                    INSERT INTO project_members (project_id, user_id, role)
+                    SELECT \(projectID), u.id, \(role.rawValue) FROM users u WHERE u.id = \(userID)
+                    ON CONFLICT (project_id, user_id) DO UPDATE SET role = EXCLUDED.role
+                    RETURNING user_id, role, added_at
+                )
+                SELECT u.id, u.username, x.role, x.added_at FROM upserted x JOIN users u ON u.id = x.user_id
+                """, logger: logger).first(Self.decodeMember)
+            guard let member else { throw StoreError.notFound(resource: "user", id: userID.lowercased) }
+            try await Audit.record("project.member.set", "user", userID, project: projectID, by: actor,
+                                   details: ["role": role.rawValue], on: connection, logger: logger)
+            return member
+        }
     }
 
     /// Removes a membership; false when there was none.
-    public func removeMember(_ userID: UUID, from projectID: UUID) async throws -> Bool {
-        let removed = try await client.query("""
-            DELETE FROM project_members WHERE project_id = \(projectID) AND user_id = \(userID) RETURNING user_id
-            """, logger: logger).collect()
-        return !removed.isEmpty
+    public func removeMember(_ userID: UUID, from projectID: UUID, by actor: Actor) async throws -> Bool {
+        try await client.transaction(logger: logger) { connection in
+            let removed = try await connection.query("""
+                DELETE FROM project_members WHERE project_id = \(projectID) AND user_id = \(userID) RETURNING user_id
+                """, logger: logger).collect()
+            guard !removed.isEmpty else { return false }
+            try await Audit.record("project.member.remove", "user", userID, project: projectID, by: actor,
+                                   on: connection, logger: logger)
+            return true
+        }
     }
 
     private static func decodeMember(_ row: PostgresRow) throws -> ProjectMember {

@@ -9,6 +9,8 @@ public struct Store: Sendable {
     public let users: UserRepository
     public let projects: ProjectRepository
     public let configurations: ConfigurationRepository
+    public let rateLimits: RateLimitRepository
+    public let audit: AuditRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -17,6 +19,8 @@ public struct Store: Sendable {
         users = UserRepository(client: client, logger: logger)
         projects = ProjectRepository(client: client, logger: logger)
         configurations = ConfigurationRepository(client: client, logger: logger)
+        rateLimits = RateLimitRepository(client: client, logger: logger)
+        audit = AuditRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

@@ -8,15 +8,20 @@ public struct UserRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
 
-    public func create(_ request: NewUser) async throws -> User {
+    public func create(_ request: NewUser, by actor: Actor) async throws -> User {
         try request.validate()
         let id = UUID()
         let role = request.validRole.rawValue
         return try await translatingConflicts(unique: "a user with this username exists", details: ["username": request.username]) {
-            try await client.query("""
-                INSERT INTO users (id, username, role) VALUES (\(id), \(request.username), \(role))
-                RETURNING id, username, role, created_at
-                """, logger: logger).first { try $0.decodeUser() }!
+            try await client.transaction(logger: logger) { connection in
+                let user = try await connection.query("""
+                    INSERT INTO users (id, username, role) VALUES (\(id), \(request.username), \(role))
+                    RETURNING id, username, role, created_at
+                    """, logger: logger).first { try $0.decodeUser() }!
+                try await Audit.record("user.create", "user", id, by: actor,
+                                       details: ["username": user.username, "role": role], on: connection, logger: logger)
+                return user
+            }
         }
     }
 
@@ -33,35 +38,79 @@ public struct UserRepository: Sendable {
     }
 
     /// Creates a token for the user; the secret is returned only here.
-    public func createToken(for userID: UUID, name: String, expiresAt: Date?) async throws -> (APIToken, TokenSecret) {
+    public func createToken(
+        for userID: UUID, name: String, expiresAt: Date?, by actor: Actor
+    ) async throws -> (APIToken, TokenSecret) {
         var validator = Validator()
         validator.check("name", name, .text(maxLength: 128))
         if let expiresAt, expiresAt <= Date() { validator.fail("expiresAt", "must be in the future") }
         try validator.finish()
         let secret = TokenSecret.generate()
         let id = UUID()
-        let token = try await client.query("""
-            INSERT INTO api_tokens (id, user_id, name, token_hash, expires_at)
-            SELECT \(id), u.id, \(name), \(secret.digest), \(expiresAt) FROM users u WHERE u.id = \(userID)
-            RETURNING id, name, created_at, expires_at
-            """, logger: logger).first { row in
-            let (id, name, createdAt, expiresAt) = try row.decode((UUID, String, Date, Date?).self)
-            return APIToken(id: id, name: name, createdAt: createdAt, expiresAt: expiresAt)
+        return try await client.transaction(logger: logger) { connection in
+            let token = try await connection.query("""
+                INSERT INTO api_tokens (id, user_id, name, token_hash, expires_at)
+                SELECT \(id), u.id, \(name), \(secret.digest), \(expiresAt) FROM users u WHERE u.id = \(userID)
+                RETURNING id, name, created_at, expires_at, revoked_at, last_used_at
+                """, logger: logger).first(Self.decodeToken)
+            guard let token else { throw StoreError.notFound(resource: "user", id: userID.lowercased) }
+            try await Audit.record("token.create", "token", id, by: actor,
+                                   details: ["user": userID.lowercased, "name": name], on: connection, logger: logger)
+            return (token, secret)
         }
-        guard let token else { throw StoreError.notFound(resource: "user", id: userID.lowercased) }
-        return (token, secret)
     }
 
-    /// Looks up the user a presented token belongs to.
+    /// The user's tokens, without secrets, newest first.
+    public func tokens(of userID: UUID) async throws -> [APIToken] {
+        try await client.query("""
+            SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+            WHERE user_id = \(userID) ORDER BY created_at DESC, id
+            """, logger: logger).all(Self.decodeToken)
+    }
+
+    /// Revokes one of the user's tokens; revoking a revoked token changes nothing.
+    public func revokeToken(_ tokenID: UUID, of userID: UUID, by actor: Actor) async throws -> APIToken {
+        try await client.transaction(logger: logger) { connection in
+            let revoked = try await connection.query("""
+                UPDATE api_tokens SET revoked_at = now()
+                WHERE id = \(tokenID) AND user_id = \(userID) AND revoked_at IS NULL
+                RETURNING id
+                """, logger: logger).collect()
+            if !revoked.isEmpty {
+                try await Audit.record("token.revoke", "token", tokenID, by: actor,
+                                       details: ["user": userID.lowercased], on: connection, logger: logger)
+            }
+            let token = try await connection.query("""
+                SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+                WHERE id = \(tokenID) AND user_id = \(userID)
+                """, logger: logger).first(Self.decodeToken)
+            guard let token else { throw StoreError.notFound(resource: "token", id: tokenID.lowercased) }
+            return token
+        }
+    }
+
+    private static func decodeToken(_ row: PostgresRow) throws -> APIToken {
+        let (id, name, createdAt, expiresAt, revokedAt, lastUsedAt) =
+            try row.decode((UUID, String, Date, Date?, Date?, Date?).self)
+        return APIToken(id: id, name: name, createdAt: createdAt, expiresAt: expiresAt, revokedAt: revokedAt,
+                        lastUsedAt: lastUsedAt)
+    }
+
+    /// Looks up the user a presented token belongs to. The digest is also
+    /// compared in constant time after the indexed lookup, so no code path
+    /// depends on how much of a secret matched.
     public func authenticate(_ secret: TokenSecret) async throws -> Authentication {
         guard secret.isWellFormed else { return .unknown }
+        let digest = secret.digest
         let found = try await client.query("""
-            SELECT u.id, u.username, u.role, u.created_at, t.expires_at, t.revoked_at
-            FROM api_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = \(secret.digest)
+            UPDATE api_tokens t SET last_used_at = now()
+            FROM users u
+            WHERE t.token_hash = \(digest) AND u.id = t.user_id
+            RETURNING u.id, u.username, u.role, u.created_at, t.token_hash, t.expires_at, t.revoked_at
             """, logger: logger).first { row -> Authentication in
-            let (id, username, role, createdAt, expiresAt, revokedAt) =
-                try row.decode((UUID, String, String, Date, Date?, Date?).self)
+            let (id, username, role, createdAt, storedDigest, expiresAt, revokedAt) =
+                try row.decode((UUID, String, String, Date, Data, Date?, Date?).self)
+            guard TokenSecret.constantTimeEqual(storedDigest, digest) else { return .unknown }
             if revokedAt != nil { return .revoked }
             if let expiresAt, expiresAt <= Date() { return .expired }
             return .user(User(id: id, username: username, role: role, createdAt: createdAt))

@@ -27,7 +27,7 @@ struct Admin: AsyncParsableCommand {
         func run() async throws {
             let user = try await database.withStore(logger: .kfarm("kfarm.admin")) { store in
                 if ifMissing, let existing = try await store.users.find(username: username) { return existing }
-                return try await store.users.create(NewUser(username: username, role: role))
+                return try await store.users.create(NewUser(username: username, role: role), by: nil)
             }
             print("user \(user.username) (\(user.role.rawValue)) id \(user.id.lowercased)")
         }
@@ -54,7 +54,7 @@ struct Admin: AsyncParsableCommand {
                     throw ArgumentParser.ValidationError("no user named \(username)")
                 }
                 let expiry = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
-                return try await store.users.createToken(for: user.id, name: name, expiresAt: expiry).1
+                return try await store.users.createToken(for: user.id, name: name, expiresAt: expiry, by: nil).1
             }
             print(secret.value)
         }

@@ -16,10 +16,30 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on.")
     var port = 8080
 
+    @Option(help: "Requests per user per window.")
+    var rateLimitUser = RateLimitPolicy().perUser
+
+    @Option(help: "Requests per client IP address per window.")
+    var rateLimitIp = RateLimitPolicy().perAddress
+
+    @Option(help: "Rate-limit window in seconds.")
+    var rateLimitWindow = RateLimitPolicy().windowSeconds
+
+    @Option(help: "A proxy whose X-Forwarded-For is trusted (repeatable).")
+    var trustedProxy: [String] = []
+
+    func validate() throws {
+        guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
+            throw ValidationError("rate limits and the window must be positive")
+        }
+    }
+
     func run() async throws {
         let logger = Logger.kfarm("kfarm.serve")
         let store = Store(settings: try database.settings(), logger: logger)
-        let app = buildApplication(settings: ServerSettings(host: host, port: port), store: store, logger: logger)
+        let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
+                                     trustedProxies: Set(trustedProxy))
+        let app = buildApplication(settings: ServerSettings(host: host, port: port, rateLimits: limits), store: store, logger: logger)
         try await app.runService()
     }
 }

@@ -68,16 +68,16 @@ import Testing
             let id = detail.configuration.id
             let versionID = try #require(detail.versions.first?.id)
 
-            let locked = try await store.configurations.lock(versionID, of: id)
+            let locked = try await store.configurations.lock(versionID, of: id, by: nil)
             #expect(locked.version.isLocked)
             #expect(locked.version.lockedAt != nil)
-            #expect(try await store.configurations.lock(versionID, of: id).version.lockedAt == locked.version.lockedAt)
+            #expect(try await store.configurations.lock(versionID, of: id, by: nil).version.lockedAt == locked.version.lockedAt)
 
             await #expect(throws: StoreError.self) {
-                try await store.configurations.update(ConfigurationChanges(modules: [ModuleSpec(name: "xfs")]), of: id)
+                try await store.configurations.update(ConfigurationChanges(modules: [ModuleSpec(name: "xfs")]), of: id, by: nil)
             }
             await #expect(throws: StoreError.self) {
-                try await store.configurations.update(ConfigurationChanges(baseVersion: "6.2"), of: id)
+                try await store.configurations.update(ConfigurationChanges(baseVersion: "6.2"), of: id, by: nil)
             }
             await #expect(throws: PSQLError.self) {
                 try await store.client.query("UPDATE config_modules SET is_builtin = true WHERE version_id = \(versionID)")
@@ -86,7 +86,7 @@ import Testing
             #expect(after.modules.map(\.name) == ["ext4"])
             #expect(after.modules.first?.isBuiltin == false)
             // Metadata is not a build input: it may still change.
-            #expect(try await store.configurations.update(ConfigurationChanges(name: "renamed"), of: id).configuration.name == "renamed")
+            #expect(try await store.configurations.update(ConfigurationChanges(name: "renamed"), of: id, by: nil).configuration.name == "renamed")
         }
     }
 

@@ -26,8 +26,8 @@ import Testing
                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name
                     """).collect().map { try $0.decode(String.self) }
                 #expect(tables == [
-                    "api_tokens", "config_modules", "configuration_versions", "configurations",
-                    "project_members", "projects", "schema_migrations", "users",
+                    "api_tokens", "audit_events", "config_modules", "configuration_versions", "configurations",
+                    "project_members", "projects", "rate_limit_windows", "schema_migrations", "users",
                 ])
             }
         }

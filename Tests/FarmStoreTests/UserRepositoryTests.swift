@@ -20,11 +20,11 @@ import Testing
         try await TestDatabase.withStore { store in
             let account = try await Fixtures(store: store).account()
             let (expiring, expiringSecret) = try await store.users.createToken(
-                for: account.user.id, name: "short", expiresAt: Date().addingTimeInterval(60))
+                for: account.user.id, name: "short", expiresAt: Date().addingTimeInterval(60), by: nil)
             try await store.client.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = \(expiring.id)")
             #expect(try await store.users.authenticate(expiringSecret) == .expired)
 
-            let (revoked, revokedSecret) = try await store.users.createToken(for: account.user.id, name: "gone", expiresAt: nil)
+            let (revoked, revokedSecret) = try await store.users.createToken(for: account.user.id, name: "gone", expiresAt: nil, by: nil)
             try await store.client.query("UPDATE api_tokens SET revoked_at = now() WHERE id = \(revoked.id)")
             #expect(try await store.users.authenticate(revokedSecret) == .revoked)
 
@@ -36,9 +36,9 @@ import Testing
     @Test func usernamesAreUniqueAndValidated() async throws {
         try await TestDatabase.withStore { store in
             let name = Fixtures.unique("dup")
-            _ = try await store.users.create(NewUser(username: name))
-            await #expect(throws: StoreError.self) { try await store.users.create(NewUser(username: name)) }
-            await #expect(throws: ValidationError.self) { try await store.users.create(NewUser(username: "no spaces")) }
+            _ = try await store.users.create(NewUser(username: name), by: nil)
+            await #expect(throws: StoreError.self) { try await store.users.create(NewUser(username: name), by: nil) }
+            await #expect(throws: ValidationError.self) { try await store.users.create(NewUser(username: "no spaces"), by: nil) }
         }
     }
 }

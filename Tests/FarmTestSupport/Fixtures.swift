@@ -23,8 +23,8 @@ public struct Fixtures: Sendable {
     }
 
     public func account(_ role: AccountRole = .member) async throws -> Account {
-        let user = try await store.users.create(NewUser(username: Self.unique("user"), role: role))
-        let (_, secret) = try await store.users.createToken(for: user.id, name: "test", expiresAt: nil)
+        let user = try await store.users.create(NewUser(username: Self.unique("user"), role: role), by: nil)
+        let (_, secret) = try await store.users.createToken(for: user.id, name: "test", expiresAt: nil, by: nil)
         return Account(user: user, token: secret.value)
     }
 
@@ -33,7 +33,7 @@ public struct Fixtures: Sendable {
         let owner = try await account(.admin)
         let project = try await store.projects.create(NewProject(name: Self.unique("project")), creator: owner.user.id)
         for (member, role) in members {
-            _ = try await store.projects.setMember(member.user.id, role: role, in: project.id)
+            _ = try await store.projects.setMember(member.user.id, role: role, in: project.id, by: owner.user.id)
         }
         return project
     }

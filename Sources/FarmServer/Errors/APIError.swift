@@ -12,6 +12,7 @@ public struct APIError: Error, Sendable {
         case conflict = "CONFLICT"
         case payloadTooLarge = "PAYLOAD_TOO_LARGE"
         case methodNotAllowed = "METHOD_NOT_ALLOWED"
+        case rateLimited = "RATE_LIMITED"
         case internalError = "INTERNAL_ERROR"
         case serviceUnavailable = "SERVICE_UNAVAILABLE"
     }

@@ -1,46 +1,70 @@
 import Hummingbird
 
 /// One route of the API: method, path pattern (`:name` for parameters),
-/// whether it is open without a token, and its handler. Route groups list
-/// their endpoints as data so the router and the 405 table come from one list.
+/// who may call it, and its handler. Route groups list their endpoints as
+/// data, so the router, the authorization matrix and the 405 table all come
+/// from one list.
 struct Endpoint: Sendable {
     typealias Handler = @Sendable (Request, FarmRequestContext) async throws -> Response
 
     let method: HTTPRequest.Method
     let path: String
-    let isPublic: Bool
+    let requirement: Requirement
     let handler: Handler
 
-    init(_ method: HTTPRequest.Method, _ path: String, isPublic: Bool = false, _ handler: @escaping Handler) {
+    init(_ method: HTTPRequest.Method, _ path: String, _ requirement: Requirement, _ handler: @escaping Handler) {
         self.method = method
         self.path = path
-        self.isPublic = isPublic
+        self.requirement = requirement
         self.handler = handler
+    }
+
+    /// The handler behind the caller check of its requirement.
+    var authorizedHandler: Handler {
+        { [requirement, handler] request, context in
+            var context = context
+            try Authorizer.check(requirement, &context)
+            return try await handler(request, context)
+        }
     }
 }
 
-/// Which methods each path pattern serves, to answer a known path with an
-/// unserved method by 405 and an `Allow` header instead of 404.
+/// Which methods each path pattern serves and what each requires, to
+/// answer a known path with an unserved method by 405 and an `Allow`
+/// header instead of 404, and to let the gatekeeper spot open endpoints.
 struct RouteTable: Sendable {
-    private let patterns: [(segments: [Substring], methods: [HTTPRequest.Method])]
+    private struct Route: Sendable {
+        let segments: [Substring]
+        let method: HTTPRequest.Method
+        let requirement: Requirement
+    }
+
+    private let routes: [Route]
 
     init(_ endpoints: [Endpoint]) {
-        var grouped: [String: [HTTPRequest.Method]] = [:]
-        var order: [String] = []
-        for endpoint in endpoints {
-            if grouped[endpoint.path] == nil { order.append(endpoint.path) }
-            grouped[endpoint.path, default: []].append(endpoint.method)
-        }
-        patterns = order.map { (Self.segments($0), grouped[$0]!) }
+        routes = endpoints.map { Route(segments: Self.segments($0.path), method: $0.method, requirement: $0.requirement) }
     }
 
     /// The methods served at `path`, or nil when no pattern matches it.
     func allowedMethods(for path: String) -> [HTTPRequest.Method]? {
+        let matching = routes(matching: path)
+        return matching.isEmpty ? nil : matching.map(\.method)
+    }
+
+    /// What the endpoint for this method and path requires, if there is one.
+    func requirement(for method: HTTPRequest.Method, path: String) -> Requirement? {
+        routes(matching: path).first { $0.method == method }?.requirement
+    }
+
+    private func routes(matching path: String) -> [Route] {
         let actual = Self.segments(path)
-        return patterns.first { pattern in
-            pattern.segments.count == actual.count
-                && zip(pattern.segments, actual).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
-        }?.methods
+        let matching = routes.filter { route in
+            route.segments.count == actual.count
+                && zip(route.segments, actual).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+        }
+        // A literal segment beats a parameter, as in the router (`/users/me` over `/users/:id`).
+        let best = matching.map { $0.segments.filter { !$0.hasPrefix(":") }.count }.max()
+        return matching.filter { $0.segments.filter { !$0.hasPrefix(":") }.count == best }
     }
 
     private static func segments(_ path: String) -> [Substring] {

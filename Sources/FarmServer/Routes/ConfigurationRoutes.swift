@@ -11,7 +11,7 @@ struct ConfigurationRoutes {
 
     var endpoints: [Endpoint] {
         [
-            Endpoint(.get, "/configurations") { request, context in
+            Endpoint(.get, "/configurations", .user) { request, context in
                 let user = try context.requireUser()
                 let filter = ConfigurationRepository.Filter(
                     projectID: try request.query("project_id", expected: "a UUID", UUID.init(uuidString:)),
@@ -21,48 +21,47 @@ struct ConfigurationRoutes {
                 let page = try await store.configurations.list(filter, visibleTo: user, page: try request.pageRequest())
                 return try Response.success(Listing(key: "configurations", page: page))
             },
-            Endpoint(.post, "/configurations") { request, context in
+            Endpoint(.post, "/configurations", .project(.developer)) { request, context in
                 let user = try context.requireUser()
                 let body = try await request.decodeJSON(as: NewConfiguration.self, context: context)
-                try await access.require(.developer, in: body.projectId, for: user)
+                try await access.authorize(body.projectId, context)
                 return try Response.success(try await store.configurations.create(body, creator: user.id), status: .created)
             },
-            Endpoint(.get, "/configurations/:id") { _, context in
-                let configuration = try await visibleConfiguration(context, needing: .viewer)
+            Endpoint(.get, "/configurations/:id", .project(.viewer)) { _, context in
+                let configuration = try await visibleConfiguration(context)
                 return try Response.success(try await store.configurations.detail(id: configuration.id))
             },
-            Endpoint(.patch, "/configurations/:id") { request, context in
-                let configuration = try await visibleConfiguration(context, needing: .developer)
+            Endpoint(.patch, "/configurations/:id", .project(.developer)) { request, context in
+                let configuration = try await visibleConfiguration(context)
                 let body = try await request.decodeJSON(as: ConfigurationChanges.self, context: context)
-                return try Response.success(try await store.configurations.update(body, of: configuration.id))
+                return try Response.success(try await store.configurations.update(body, of: configuration.id, by: try context.requireUser().id))
             },
-            Endpoint(.post, "/configurations/:id/versions") { request, context in
-                let configuration = try await visibleConfiguration(context, needing: .developer)
+            Endpoint(.post, "/configurations/:id/versions", .project(.developer)) { request, context in
+                let configuration = try await visibleConfiguration(context)
                 let body = try await request.decodeJSON(as: NewConfigurationVersion.self, context: context)
                 let version = try await store.configurations.createVersion(
                     body, of: configuration.id, by: try context.requireUser().id)
                 return try Response.success(version, status: .created)
             },
-            Endpoint(.get, "/configurations/:id/versions/:versionId") { _, context in
-                let configuration = try await visibleConfiguration(context, needing: .viewer)
+            Endpoint(.get, "/configurations/:id/versions/:versionId", .project(.viewer)) { _, context in
+                let configuration = try await visibleConfiguration(context)
                 return try Response.success(
                     try await store.configurations.version(try context.uuid("versionId"), of: configuration.id))
             },
-            Endpoint(.post, "/configurations/:id/versions/:versionId/lock") { _, context in
-                let configuration = try await visibleConfiguration(context, needing: .developer)
+            Endpoint(.post, "/configurations/:id/versions/:versionId/lock", .project(.developer)) { _, context in
+                let configuration = try await visibleConfiguration(context)
                 return try Response.success(
-                    try await store.configurations.lock(try context.uuid("versionId"), of: configuration.id))
+                    try await store.configurations.lock(try context.uuid("versionId"), of: configuration.id, by: try context.requireUser().id))
             },
         ]
     }
 
-    /// The configuration named by `:id`, if the user may act on it with `role`.
-    private func visibleConfiguration(_ context: FarmRequestContext, needing role: ProjectRole) async throws -> Configuration {
-        let user = try context.requireUser()
+    /// The configuration named by `:id`, if the caller has the endpoint's role in its project.
+    private func visibleConfiguration(_ context: FarmRequestContext) async throws -> Configuration {
         let id = try context.uuid("id")
         let notFound = APIError.notFound("configuration", id.lowercased)
         guard let configuration = try await store.configurations.find(id: id) else { throw notFound }
-        try await access.require(role, in: configuration.project.id, for: user, hidden: notFound)
+        try await access.authorize(configuration.project.id, context, hidden: notFound)
         return configuration
     }
 }

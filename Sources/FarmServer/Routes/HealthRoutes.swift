@@ -8,10 +8,10 @@ struct HealthRoutes {
 
     var endpoints: [Endpoint] {
         [
-            Endpoint(.get, "/health", isPublic: true) { _, _ in
+            Endpoint(.get, "/health", .open) { _, _ in
                 try Response.success(["state": "up"])
             },
-            Endpoint(.get, "/ready", isPublic: true) { _, _ in
+            Endpoint(.get, "/ready", .open) { _, _ in
                 guard await store.isReachable() else {
                     throw APIError(status: .serviceUnavailable, code: .serviceUnavailable,
                                    message: "PostgreSQL is not reachable", details: ["dependency": .string("postgresql")])

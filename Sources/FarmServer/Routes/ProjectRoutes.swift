@@ -23,34 +23,33 @@ struct ProjectRoutes {
 
     var endpoints: [Endpoint] {
         [
-            Endpoint(.post, "/projects") { request, context in
-                let user = try context.requireUser()
-                try access.requireFarmAdmin(user)
+            Endpoint(.post, "/projects", .farmAdmin) { request, context in
                 let body = try await request.decodeJSON(as: NewProject.self, context: context)
-                return try Response.success(try await store.projects.create(body, creator: user.id), status: .created)
+                let project = try await store.projects.create(body, creator: try context.requireUser().id)
+                return try Response.success(project, status: .created)
             },
-            Endpoint(.get, "/projects") { request, context in
+            Endpoint(.get, "/projects", .user) { request, context in
                 let page = try await store.projects.list(visibleTo: try context.requireUser(), page: try request.pageRequest())
                 return try Response.success(Listing(key: "projects", page: page))
             },
-            Endpoint(.get, "/projects/:id") { _, context in
-                let project = try await visibleProject(context, needing: .viewer)
-                return try Response.success(project)
+            Endpoint(.get, "/projects/:id", .project(.viewer)) { _, context in
+                try Response.success(try await visibleProject(context))
             },
-            Endpoint(.get, "/projects/:id/members") { _, context in
-                let project = try await visibleProject(context, needing: .viewer)
+            Endpoint(.get, "/projects/:id/members", .project(.viewer)) { _, context in
+                let project = try await visibleProject(context)
                 return try Response.success(["members": try await store.projects.members(of: project.id)])
             },
-            Endpoint(.put, "/projects/:id/members/:userId") { request, context in
-                let project = try await visibleProject(context, needing: .admin)
+            Endpoint(.put, "/projects/:id/members/:userId", .project(.admin)) { request, context in
+                let project = try await visibleProject(context)
                 let userID = try context.uuid("userId")
-                let body = try await request.decodeJSON(as: MemberRole.self, context: context)
-                return try Response.success(try await store.projects.setMember(userID, role: try body.validated(), in: project.id))
+                let role = try await request.decodeJSON(as: MemberRole.self, context: context).validated()
+                let member = try await store.projects.setMember(userID, role: role, in: project.id, by: try context.requireUser().id)
+                return try Response.success(member)
             },
-            Endpoint(.delete, "/projects/:id/members/:userId") { _, context in
-                let project = try await visibleProject(context, needing: .admin)
+            Endpoint(.delete, "/projects/:id/members/:userId", .project(.admin)) { _, context in
+                let project = try await visibleProject(context)
                 let userID = try context.uuid("userId")
-                guard try await store.projects.removeMember(userID, from: project.id) else {
+                guard try await store.projects.removeMember(userID, from: project.id, by: try context.requireUser().id) else {
                     throw APIError.notFound("projectMember", userID.lowercased)
                 }
                 return Response(status: .noContent)
@@ -58,11 +57,11 @@ struct ProjectRoutes {
         ]
     }
 
-    private func visibleProject(_ context: FarmRequestContext, needing role: ProjectRole) async throws -> Project {
-        let user = try context.requireUser()
+    /// The project named by `:id`, if the caller has the endpoint's role in it.
+    private func visibleProject(_ context: FarmRequestContext) async throws -> Project {
         let id = try context.uuid("id")
+        try await access.authorize(id, context)
         guard let project = try await store.projects.find(id: id) else { throw APIError.notFound("project", id.lowercased) }
-        try await access.require(role, in: id, for: user)
         return project
     }
 }

@@ -1,0 +1,79 @@
+import FarmModel
+import FarmStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The first thing every request meets: it resolves the bearer token (if
+/// any) to a user, counts the request against the caller's rate limits,
+/// refuses it with 429 when a limit is spent, and puts the seed's
+/// `X-RateLimit-*` headers on every response. It never rejects a request
+/// for its token: endpoints decide whether they need one (`Requirement`),
+/// so failed logins count against the address like any other request.
+/// Open endpoints (`/health`, `/ready`) pass straight through: probes are
+/// never throttled and must answer while PostgreSQL is down.
+struct GatekeeperMiddleware: RouterMiddleware {
+    typealias Context = FarmRequestContext
+
+    let users: UserRepository
+    let limiter: RateLimiter
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if routes.requirement(for: request.method, path: request.uri.path) == .open {
+            return try await next(request, context)
+        }
+        var context = context
+        let status: RateLimitStatus
+        do {
+            try await identify(request, &context)
+            let address = ClientAddress.of(request, peer: context.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
+            status = try await limiter.hit(address: address, user: context.user)
+        } catch {
+            context.logger.error("identifying the caller failed", metadata: ["error": "\(String(reflecting: error))"])
+            return try .failure(ErrorMiddleware<Context>.translate(error))
+        }
+        var response: Response
+        if status.exceeded {
+            response = try .failure(APIError(
+                status: .tooManyRequests, code: .rateLimited,
+                message: "rate limit of \(status.limit) requests per \(limiter.policy.windowSeconds) s exceeded; retry after \(status.retryAfter()) s",
+                details: ["limit": .string(String(status.limit)), "retryAfter": .string(String(status.retryAfter()))]))
+            response.headers[.retryAfter] = String(status.retryAfter())
+        } else {
+            response = try await next(request, context)
+        }
+        response.headers[.xRateLimitLimit] = String(status.limit)
+        response.headers[.xRateLimitRemaining] = String(status.remaining)
+        response.headers[.xRateLimitReset] = String(Int(status.reset.timeIntervalSince1970))
+        return response
+    }
+
+    /// Sets `context.user`, or `context.tokenProblem` saying what was wrong
+    /// with the token (missing, malformed, expired, revoked, unknown) without
+    /// telling whether any user exists.
+    private func identify(_ request: Request, _ context: inout Context) async throws {
+        guard let header = request.headers[.authorization] else { return }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            context.tokenProblem = "malformed Authorization header; expected 'Bearer <token>'"
+            return
+        }
+        let secret = TokenSecret(value: String(parts[1]))
+        guard secret.isWellFormed else {
+            context.tokenProblem = "malformed token"
+            return
+        }
+        switch try await users.authenticate(secret) {
+        case .user(let user):
+            context.user = user
+            context.logger[metadataKey: "user"] = .string(user.username)
+        case .expired:
+            context.tokenProblem = "token expired"
+        case .revoked:
+            context.tokenProblem = "token revoked"
+        case .unknown:
+            context.tokenProblem = "invalid token"
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import FarmStore
+import Logging
+import ServiceLifecycle
+
+/// Deletes finished rate-limit windows once per window, so the counters
+/// table stays small. Runs beside the server until shutdown.
+struct RateLimitJanitor: Service {
+    let store: RateLimitRepository
+    let policy: RateLimitPolicy
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await store.prune(olderThan: 2 * policy.windowSeconds)
+                } catch {
+                    logger.warning("pruning rate-limit windows failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(policy.windowSeconds))
+            }
+        }
+    }
+}

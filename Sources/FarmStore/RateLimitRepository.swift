@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Fixed-window request counters in PostgreSQL, so every API replica
+/// counts against the same limits. The database clock defines the windows.
+public struct RateLimitRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public struct Count: Sendable, Equatable {
+        public var key: String
+        public var hits: Int
+        public var windowEnd: Date
+    }
+
+    /// Counts one hit on each key in the current window of `seconds`.
+    public func hit(_ keys: [String], windowSeconds seconds: Int) async throws -> [Count] {
+        try await client.query("""
+            INSERT INTO rate_limit_windows (key, window_start, hits)
+            SELECT k, to_timestamp(floor(extract(epoch FROM now()) / \(seconds)) * \(seconds)), 1
+            FROM unnest(\(keys)::text[]) AS k
+            ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
+            RETURNING key, hits, window_start + make_interval(secs => \(seconds))
+            """, logger: logger).all { row in
+            let (key, hits, windowEnd) = try row.decode((String, Int, Date).self)
+            return Count(key: key, hits: hits, windowEnd: windowEnd)
+        }
+    }
+
+    /// Deletes windows that ended before `horizon` seconds ago.
+    @discardableResult
+    public func prune(olderThan horizon: Int) async throws -> Int {
+        try await client.query("""
+            DELETE FROM rate_limit_windows WHERE window_start < now() - make_interval(secs => \(horizon))
+            RETURNING 1
+            """, logger: logger).collect().count
+    }
+}
