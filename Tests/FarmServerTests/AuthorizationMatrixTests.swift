@@ -1,0 +1,185 @@
+import FarmModel
+@testable import FarmServer
+import FarmStore
+import FarmTestSupport
+import Foundation
+import Hummingbird
+import Testing
+
+/// Walks every route × every kind of caller and checks 401/403/404/2xx
+/// against the route's requirement in the endpoint table. A new route
+/// without a row in `calls` fails the test, so each one added later is
+/// covered too.
+@Suite struct AuthorizationMatrixTests {
+    enum Caller: String, CaseIterable {
+        case noToken, expiredToken, revokedToken, viewer, developer, releaseManager, projectAdmin, farmAdmin, otherProjectMember
+    }
+
+    /// A project with one account per role, and what the calls need.
+    struct Scenario: Sendable {
+        let fixtures: Fixtures
+        let project: Project
+        let configuration: ConfigurationDetail
+        let accounts: [Caller: Fixtures.Account]
+        let expiredToken: String
+        let revokedToken: String
+
+        static func make(_ fixtures: Fixtures) async throws -> Scenario {
+            var accounts: [Caller: Fixtures.Account] = [:]
+            for caller in [Caller.viewer, .developer, .releaseManager, .projectAdmin, .otherProjectMember] {
+                accounts[caller] = try await fixtures.account()
+            }
+            accounts[.farmAdmin] = try await fixtures.account(.admin)
+            let project = try await fixtures.project(members: [
+                (accounts[.viewer]!, .viewer), (accounts[.developer]!, .developer),
+                (accounts[.releaseManager]!, .release_manager), (accounts[.projectAdmin]!, .admin),
+            ])
+            _ = try await fixtures.project(members: [(accounts[.otherProjectMember]!, .admin)])
+            let configuration = try await fixtures.configuration(in: project, by: accounts[.developer]!,
+                                                                 modules: [ModuleSpec(name: "ext4")])
+            // The strongest account's tokens, expired and revoked: still 401.
+            let admin = accounts[.farmAdmin]!.user
+            let (expired, expiredSecret) = try await fixtures.store.users.createToken(
+                for: admin.id, name: "expired", expiresAt: Date().addingTimeInterval(60), by: nil)
+            try await fixtures.store.client.query("UPDATE api_tokens SET expires_at = now() WHERE id = \(expired.id)")
+            let (revoked, revokedSecret) = try await fixtures.store.users.createToken(
+                for: admin.id, name: "revoked", expiresAt: nil, by: nil)
+            _ = try await fixtures.store.users.revokeToken(revoked.id, of: admin.id, by: nil)
+            return Scenario(fixtures: fixtures, project: project, configuration: configuration, accounts: accounts,
+                            expiredToken: expiredSecret.value, revokedToken: revokedSecret.value)
+        }
+
+        var projectID: String { project.id.lowercased }
+        var configurationID: String { configuration.configuration.id.lowercased }
+        var versionID: String { configuration.versions[0].id.lowercased }
+
+        func authorization(_ caller: Caller) -> String? {
+            switch caller {
+            case .noToken: nil
+            case .expiredToken: "Bearer \(expiredToken)"
+            case .revokedToken: "Bearer \(revokedToken)"
+            default: accounts[caller]!.authorization
+            }
+        }
+
+        /// The user a call acts as (the token owner for the others).
+        func user(_ caller: Caller) -> User { (accounts[caller] ?? accounts[.farmAdmin]!).user }
+    }
+
+    struct Call {
+        var path: String
+        var body: String?
+    }
+
+    /// How to call each route so that an authorized caller succeeds.
+    static let calls: [String: @Sendable (Scenario, Caller) async throws -> Call] = [
+        "GET /health": { _, _ in Call(path: "/health") },
+        "GET /ready": { _, _ in Call(path: "/ready") },
+        "POST /users": { _, _ in Call(path: "/users", body: json(["username": Fixtures.unique("u")])) },
+        "GET /users/me": { _, _ in Call(path: "/users/me") },
+        "POST /users/:id/tokens": { s, c in
+            Call(path: "/users/\(s.user(c).id.lowercased)/tokens", body: json(["name": "t"]))
+        },
+        "GET /users/:id/tokens": { s, c in Call(path: "/users/\(s.user(c).id.lowercased)/tokens") },
+        "DELETE /users/:id/tokens/:tokenId": { s, c in
+            let (token, _) = try await s.fixtures.store.users.createToken(for: s.user(c).id, name: "x", expiresAt: nil, by: nil)
+            return Call(path: "/users/\(s.user(c).id.lowercased)/tokens/\(token.id.lowercased)")
+        },
+        "POST /projects": { _, _ in Call(path: "/projects", body: json(["name": Fixtures.unique("p")])) },
+        "GET /projects": { _, _ in Call(path: "/projects") },
+        "GET /projects/:id": { s, _ in Call(path: "/projects/\(s.projectID)") },
+        "GET /projects/:id/members": { s, _ in Call(path: "/projects/\(s.projectID)/members") },
+        "PUT /projects/:id/members/:userId": { s, _ in
+            let newcomer = try await s.fixtures.account()
+            return Call(path: "/projects/\(s.projectID)/members/\(newcomer.user.id.lowercased)", body: json(["role": "viewer"]))
+        },
+        "DELETE /projects/:id/members/:userId": { s, _ in
+            let leaving = try await s.fixtures.account()
+            _ = try await s.fixtures.store.projects.setMember(leaving.user.id, role: .viewer, in: s.project.id, by: nil)
+            return Call(path: "/projects/\(s.projectID)/members/\(leaving.user.id.lowercased)")
+        },
+        "GET /configurations": { s, _ in Call(path: "/configurations?project_id=\(s.projectID)") },
+        "POST /configurations": { s, _ in
+            Call(path: "/configurations", body: json([
+                "name": Fixtures.unique("c"), "baseVersion": "6.1", "architecture": "arm64", "projectId": s.projectID,
+            ]))
+        },
+        "GET /configurations/:id": { s, _ in Call(path: "/configurations/\(s.configurationID)") },
+        "PATCH /configurations/:id": { s, _ in
+            Call(path: "/configurations/\(s.configurationID)", body: json(["description": Fixtures.unique("d")]))
+        },
+        "POST /configurations/:id/versions": { s, _ in Call(path: "/configurations/\(s.configurationID)/versions", body: "{}") },
+        "GET /configurations/:id/versions/:versionId": { s, _ in
+            Call(path: "/configurations/\(s.configurationID)/versions/\(s.versionID)")
+        },
+        "POST /configurations/:id/versions/:versionId/lock": { s, _ in
+            Call(path: "/configurations/\(s.configurationID)/versions/\(s.versionID)/lock")
+        },
+        "GET /audit": { _, _ in Call(path: "/audit") },
+    ]
+
+    /// What the requirement promises each caller.
+    static func expected(_ requirement: Requirement, _ caller: Caller) -> String {
+        let tokenless: Set<Caller> = [.noToken, .expiredToken, .revokedToken]
+        switch requirement {
+        case .open:
+            return "2xx"
+        case .user:
+            return tokenless.contains(caller) ? "401" : "2xx"
+        case .farmAdmin:
+            if tokenless.contains(caller) { return "401" }
+            return caller == .farmAdmin ? "2xx" : "403"
+        case .project(let needed):
+            if tokenless.contains(caller) { return "401" }
+            let roles: [Caller: ProjectRole] = [
+                .viewer: .viewer, .developer: .developer, .releaseManager: .release_manager,
+                .projectAdmin: .admin, .farmAdmin: .admin,
+            ]
+            guard let role = roles[caller] else { return "404" }
+            return role >= needed ? "2xx" : "403"
+        }
+    }
+
+    @Test func everyRouteAnswersEveryCallerAsItsRequirementSays() async throws {
+        try await withAPI { api, fixtures in
+            let table = endpoints(store: fixtures.store)
+            var mismatches: [String] = []
+            var checked = 0
+            for endpoint in table {
+                let key = "\(endpoint.method) \(endpoint.path)"
+                guard let makeCall = Self.calls[key] else {
+                    Issue.record("no matrix row for \(key): add one to AuthorizationMatrixTests.calls")
+                    continue
+                }
+                let scenario = try await Scenario.make(fixtures)
+                for caller in Caller.allCases {
+                    let call = try await makeCall(scenario, caller)
+                    var headers: HTTPFields = [:]
+                    if let authorization = scenario.authorization(caller) { headers[.authorization] = authorization }
+                    if call.body != nil { headers[.contentType] = "application/json" }
+                    let reply = try await api.send(endpoint.method, call.path, headers: headers, body: call.body)
+                    let got = (200..<300).contains(reply.status.code) ? "2xx" : String(reply.status.code)
+                    let want = Self.expected(endpoint.requirement, caller)
+                    if got != want { mismatches.append("\(key) as \(caller): got \(got) want \(want) \(reply.errorMessage ?? "")") }
+                    checked += 1
+                }
+            }
+            #expect(mismatches.isEmpty, "\(mismatches.joined(separator: "\n"))")
+            #expect(checked == table.count * Caller.allCases.count)
+            #expect(Set(Self.calls.keys) == Set(table.map { "\($0.method) \($0.path)" }), "stale matrix rows")
+        }
+    }
+
+    @Test func readmeDocumentsTheMatrix() async throws {
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+                .appendingPathComponent("../../README.md").standardized,
+            encoding: .utf8)
+        try await TestDatabase.withStore { store in
+            for endpoint in endpoints(store: store) {
+                let row = "| `\(endpoint.method) \(endpoint.path)` | \(endpoint.requirement.summary) |"
+                #expect(readme.contains(row), "README lacks the matrix row: \(row)")
+            }
+        }
+    }
+}
