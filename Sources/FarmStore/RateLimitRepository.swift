@@ -20,6 +20,7 @@ public struct RateLimitRepository: Sendable {
             INSERT INTO rate_limit_windows (key, window_start, hits)
             SELECT k, to_timestamp(floor(extract(epoch FROM now()) / \(seconds)) * \(seconds)), 1
             FROM unnest(\(keys)::text[]) AS k
+            ORDER BY k  -- one lock order for every caller: concurrent upserts never deadlock
             ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
             RETURNING key, hits, window_start + make_interval(secs => \(seconds))
             """, logger: logger).all { row in

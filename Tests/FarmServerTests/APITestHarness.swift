@@ -44,11 +44,21 @@ struct API: Sendable {
     }
 }
 
+/// Router tests have no peer address, so every request counts against one
+/// address bucket: make it large enough never to matter, unless a test says.
+let generousLimits = RateLimitPolicy(perUser: 10_000, perAddress: 1_000_000, windowSeconds: 60)
+
 /// Runs `body` against the real router and a real, migrated PostgreSQL.
-func withAPI(_ body: @Sendable (API, Fixtures) async throws -> Void) async throws {
+func withAPI(
+    limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router,
+    _ body: @Sendable (API, Fixtures) async throws -> Void
+) async throws {
     try await TestDatabase.withStore { store in
-        let app = Application(router: buildRouter(store: store), logger: TestDatabase.logger)
-        try await app.test(.router) { client in
+        let app = Application(
+            router: buildRouter(store: store, rateLimits: limits),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            logger: TestDatabase.logger)
+        try await app.test(test) { client in
             try await body(API(client: client), Fixtures(store: store))
         }
     }
