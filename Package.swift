@@ -74,6 +74,7 @@ let package = Package(
                 "FarmStore",
                 "FarmModel",
                 "FarmTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -57,6 +57,16 @@ public struct FieldRule: Sendable {
         return nil
     }
 
+    /// A string parameter value that will be written into a Kconfig fragment
+    /// or a module command line: printable ASCII without the characters that
+    /// end a quoted value, start a comment, or expand (`" ' \\ # $ \``).
+    public static let kconfigValue = FieldRule { value in
+        guard value.unicodeScalars.count <= 256 else { return "must be at most 256 characters" }
+        let forbidden: Set<Unicode.Scalar> = ["\"", "'", "\\", "#", "$", "`"]
+        let valid = value.unicodeScalars.allSatisfy { (0x20...0x7E).contains($0.value) && !forbidden.contains($0) }
+        return valid ? nil : "may contain only printable ASCII without \" ' \\ # $ `"
+    }
+
     /// A module parameter name: a C identifier, as Kconfig and modinfo use.
     public static let parameterName = FieldRule { value in
         guard (1...64).contains(value.unicodeScalars.count) else { return "must be 1 to 64 characters" }

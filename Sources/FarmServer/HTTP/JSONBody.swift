@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 import Hummingbird
 
@@ -12,7 +13,13 @@ enum JSONBody {
 
     static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            guard let date = Timestamp.parse(try container.decode(String.self)) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be an ISO 8601 timestamp")
+            }
+            return date
+        }
         return decoder
     }
 

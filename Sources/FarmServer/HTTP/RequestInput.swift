@@ -71,7 +71,8 @@ extension ValidationError {
     }
 
     private static func corruptionMessage(_ context: DecodingError.Context) -> String {
-        context.debugDescription.contains("UUID") ? "must be a UUID" : "has an invalid value"
+        if context.debugDescription.hasPrefix("must ") { return context.debugDescription }
+        return context.debugDescription.contains("UUID") ? "must be a UUID" : "has an invalid value"
     }
 
     private static func path(_ codingPath: [any CodingKey]) -> String {

@@ -18,8 +18,8 @@ struct AuditRoutes {
                     resourceType: try request.query("resource_type", expected: "a resource type such as configuration", Self.word),
                     resourceID: try request.query("resource_id", expected: "a resource id", Self.word),
                     projectID: try request.query("project_id", expected: "a UUID", UUID.init(uuidString:)),
-                    since: try request.query("since", expected: "an ISO 8601 timestamp", Self.timestamp),
-                    until: try request.query("until", expected: "an ISO 8601 timestamp", Self.timestamp))
+                    since: try request.query("since", expected: "an ISO 8601 timestamp", Timestamp.parse),
+                    until: try request.query("until", expected: "an ISO 8601 timestamp", Timestamp.parse))
                 let page = try await store.audit.list(filter, page: try request.pageRequest())
                 return try Response.success(Listing(key: "events", page: page))
             },
@@ -31,9 +31,5 @@ struct AuditRoutes {
         let valid = (1...128).contains(text.count)
             && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
         return valid ? text : nil
-    }
-
-    private static func timestamp(_ text: String) -> Date? {
-        try? Date(text, strategy: .iso8601)
     }
 }
