@@ -41,14 +41,18 @@ public struct TokenSecret: Sendable, Equatable {
 public struct APIToken: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     public var name: String
+    public var kind: TokenKind
     public var createdAt: Date
     @ExplicitNull public var expiresAt: Date?
     @ExplicitNull public var revokedAt: Date?
     @ExplicitNull public var lastUsedAt: Date?
 
-    public init(id: UUID, name: String, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?) {
+    public init(
+        id: UUID, name: String, kind: TokenKind, createdAt: Date, expiresAt: Date?, revokedAt: Date?, lastUsedAt: Date?
+    ) {
         self.id = id
         self.name = name
+        self.kind = kind
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
@@ -58,7 +62,8 @@ public struct APIToken: Codable, Sendable, Equatable {
 
 /// What a presented token turned out to be.
 public enum Authentication: Sendable, Equatable {
-    case user(User)
+    /// A valid token of `kind`, held by `user` (for machine tokens: the admin who made it).
+    case valid(User, TokenKind)
     case expired
     case revoked
     case unknown

@@ -39,7 +39,7 @@ public struct UserRepository: Sendable {
 
     /// Creates a token for the user; the secret is returned only here.
     public func createToken(
-        for userID: UUID, name: String, expiresAt: Date?, by actor: Actor
+        for userID: UUID, name: String, kind: TokenKind = .user, expiresAt: Date?, by actor: Actor
     ) async throws -> (APIToken, TokenSecret) {
         var validator = Validator()
         validator.check("name", name, .text(maxLength: 128))
@@ -49,13 +49,14 @@ public struct UserRepository: Sendable {
         let id = UUID()
         return try await client.transaction(logger: logger) { connection in
             let token = try await connection.query("""
-                INSERT INTO api_tokens (id, user_id, name, token_hash, expires_at)
-                SELECT \(id), u.id, \(name), \(secret.digest), \(expiresAt) FROM users u WHERE u.id = \(userID)
-                RETURNING id, name, created_at, expires_at, revoked_at, last_used_at
+                INSERT INTO api_tokens (id, user_id, name, kind, token_hash, expires_at)
+                SELECT \(id), u.id, \(name), \(kind.rawValue), \(secret.digest), \(expiresAt) FROM users u WHERE u.id = \(userID)
+                RETURNING id, name, kind, created_at, expires_at, revoked_at, last_used_at
                 """, logger: logger).first(Self.decodeToken)
             guard let token else { throw StoreError.notFound(resource: "user", id: userID.lowercased) }
             try await Audit.record("token.create", "token", id, by: actor,
-                                   details: ["user": userID.lowercased, "name": name], on: connection, logger: logger)
+                                   details: ["user": userID.lowercased, "name": name, "kind": kind.rawValue],
+                                   on: connection, logger: logger)
             return (token, secret)
         }
     }
@@ -63,7 +64,7 @@ public struct UserRepository: Sendable {
     /// The user's tokens, without secrets, newest first.
     public func tokens(of userID: UUID) async throws -> [APIToken] {
         try await client.query("""
-            SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+            SELECT id, name, kind, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
             WHERE user_id = \(userID) ORDER BY created_at DESC, id
             """, logger: logger).all(Self.decodeToken)
     }
@@ -81,7 +82,7 @@ public struct UserRepository: Sendable {
                                        details: ["user": userID.lowercased], on: connection, logger: logger)
             }
             let token = try await connection.query("""
-                SELECT id, name, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+                SELECT id, name, kind, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
                 WHERE id = \(tokenID) AND user_id = \(userID)
                 """, logger: logger).first(Self.decodeToken)
             guard let token else { throw StoreError.notFound(resource: "token", id: tokenID.lowercased) }
@@ -90,10 +91,10 @@ public struct UserRepository: Sendable {
     }
 
     private static func decodeToken(_ row: PostgresRow) throws -> APIToken {
-        let (id, name, createdAt, expiresAt, revokedAt, lastUsedAt) =
-            try row.decode((UUID, String, Date, Date?, Date?, Date?).self)
-        return APIToken(id: id, name: name, createdAt: createdAt, expiresAt: expiresAt, revokedAt: revokedAt,
-                        lastUsedAt: lastUsedAt)
+        let (id, name, kind, createdAt, expiresAt, revokedAt, lastUsedAt) =
+            try row.decode((UUID, String, String, Date, Date?, Date?, Date?).self)
+        return APIToken(id: id, name: name, kind: TokenKind(rawValue: kind) ?? .user, createdAt: createdAt,
+                        expiresAt: expiresAt, revokedAt: revokedAt, lastUsedAt: lastUsedAt)
     }
 
     /// Looks up the user a presented token belongs to. The digest is also
@@ -106,14 +107,15 @@ public struct UserRepository: Sendable {
             UPDATE api_tokens t SET last_used_at = now()
             FROM users u
             WHERE t.token_hash = \(digest) AND u.id = t.user_id
-            RETURNING u.id, u.username, u.role, u.created_at, t.token_hash, t.expires_at, t.revoked_at
+            RETURNING u.id, u.username, u.role, u.created_at, t.kind, t.token_hash, t.expires_at, t.revoked_at
             """, logger: logger).first { row -> Authentication in
-            let (id, username, role, createdAt, storedDigest, expiresAt, revokedAt) =
-                try row.decode((UUID, String, String, Date, Data, Date?, Date?).self)
+            let (id, username, role, createdAt, kind, storedDigest, expiresAt, revokedAt) =
+                try row.decode((UUID, String, String, Date, String, Data, Date?, Date?).self)
             guard TokenSecret.constantTimeEqual(storedDigest, digest) else { return .unknown }
             if revokedAt != nil { return .revoked }
             if let expiresAt, expiresAt <= Date() { return .expired }
-            return .user(User(id: id, username: username, role: role, createdAt: createdAt))
+            guard let kind = TokenKind(rawValue: kind) else { return .unknown }
+            return .valid(User(id: id, username: username, role: role, createdAt: createdAt), kind)
         }
         return found ?? .unknown
     }

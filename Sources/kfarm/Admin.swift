@@ -45,6 +45,9 @@ struct Admin: AsyncParsableCommand {
         @Option(help: "A label for the token.")
         var name = "cli"
 
+        @Option(help: "user (acts as the user), worker (build workers) or system (deployment agents).")
+        var kind: TokenKind = .user
+
         @Option(help: "Days until the token expires (default: never).")
         var expiresInDays: Int?
 
@@ -54,7 +57,7 @@ struct Admin: AsyncParsableCommand {
                     throw ArgumentParser.ValidationError("no user named \(username)")
                 }
                 let expiry = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
-                return try await store.users.createToken(for: user.id, name: name, expiresAt: expiry, by: nil).1
+                return try await store.users.createToken(for: user.id, name: name, kind: kind, expiresAt: expiry, by: nil).1
             }
             print(secret.value)
         }
@@ -62,3 +65,4 @@ struct Admin: AsyncParsableCommand {
 }
 
 extension AccountRole: ExpressibleByArgument {}
+extension TokenKind: ExpressibleByArgument {}

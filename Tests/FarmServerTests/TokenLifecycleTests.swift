@@ -55,6 +55,26 @@ import Testing
         }
     }
 
+    @Test func onlyFarmAdminsMakeMachineTokensAndThoseCannotActAsPeople() async throws {
+        try await withAPI { api, fixtures in
+            let member = try await fixtures.account()
+            let admin = try await fixtures.account(.admin)
+            let denied = try await api.send(.post, "/users/\(member.user.id.lowercased)/tokens", as: member,
+                                            json: json(["name": "w", "kind": "worker"]))
+            #expect(denied.status == .forbidden)
+            let bad = try await api.send(.post, "/users/\(admin.user.id.lowercased)/tokens", as: admin,
+                                         json: json(["name": "w", "kind": "robot"]))
+            #expect(bad.invalidFields["kind"] == "must be one of: user, worker, system")
+            let made = try await api.send(.post, "/users/\(admin.user.id.lowercased)/tokens", as: admin,
+                                          json: json(["name": "w", "kind": "worker"]))
+            #expect(made.status == .created && made.data["kind"] as? String == "worker")
+            let secret = try #require(made.data["token"] as? String)
+            let refused = try await api.send(.get, "/projects", headers: [.authorization: "Bearer \(secret)"])
+            #expect(refused.status == .forbidden)
+            #expect(refused.errorDetails["tokenKind"] as? String == "worker")
+        }
+    }
+
     @Test func unauthorizedMessagesDoNotRevealWhetherAUserExists() async throws {
         try await withAPI { api, _ in
             // A well-formed token for nobody and a random one read the same.

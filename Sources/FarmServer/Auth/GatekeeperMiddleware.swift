@@ -28,7 +28,7 @@ struct GatekeeperMiddleware: RouterMiddleware {
         do {
             try await identify(request, &context)
             let address = ClientAddress.of(request, peer: context.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
-            status = try await limiter.hit(address: address, user: context.user)
+            status = try await limiter.hit(address: address, user: context.user, kind: context.tokenKind)
         } catch {
             context.logger.error("identifying the caller failed", metadata: ["error": "\(String(reflecting: error))"])
             return try .failure(ErrorMiddleware<Context>.translate(error))
@@ -65,8 +65,9 @@ struct GatekeeperMiddleware: RouterMiddleware {
             return
         }
         switch try await users.authenticate(secret) {
-        case .user(let user):
+        case .valid(let user, let kind):
             context.user = user
+            context.tokenKind = kind
             context.logger[metadataKey: "user"] = .string(user.username)
         case .expired:
             context.tokenProblem = "token expired"

@@ -10,6 +10,8 @@ public struct FarmRequestContext: RequestContext {
     let remoteAddress: SocketAddress?
     /// Set by `GatekeeperMiddleware` when a valid token was presented.
     public var user: User?
+    /// What the presented token is for (people, workers, agents).
+    var tokenKind: TokenKind?
     /// Why a presented token was refused, for the 401 message.
     var tokenProblem: String?
     /// The project role the endpoint requires, set by `Authorizer`.
@@ -23,10 +25,16 @@ public struct FarmRequestContext: RequestContext {
     /// JSON bodies larger than this are refused with 413.
     public var maxUploadSize: Int { 1 << 20 }
 
-    /// The authenticated user, or 401 saying what was wrong with the token.
+    /// The authenticated person: 401 saying what was wrong with the token,
+    /// or 403 for a machine (worker, system) token.
     func requireUser() throws -> User {
-        guard let user else {
+        guard let user, let tokenKind else {
             throw APIError.unauthorized(tokenProblem ?? "missing Authorization header; send 'Authorization: Bearer <token>'")
+        }
+        guard tokenKind == .user else {
+            throw APIError.forbidden(
+                "\(tokenKind.rawValue) tokens may call only the endpoints made for \(tokenKind.rawValue)s",
+                details: ["tokenKind": .string(tokenKind.rawValue)])
         }
         return user
     }

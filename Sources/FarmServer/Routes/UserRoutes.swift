@@ -10,12 +10,25 @@ struct UserRoutes {
 
     struct NewToken: Decodable {
         var name: String
+        var kind: String?
         var expiresAt: Date?
+
+        /// The kind asked for; machine tokens are for farm admins to make.
+        func validKind(for caller: User) throws -> TokenKind {
+            guard let kind = TokenKind(rawValue: kind ?? TokenKind.user.rawValue) else {
+                throw ValidationError(field: "kind", "must be one of: \(TokenKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard kind == .user || caller.role == .admin else {
+                throw APIError.forbidden("only farm admins create \(kind.rawValue) tokens")
+            }
+            return kind
+        }
     }
 
     struct CreatedToken: Encodable {
         @LowercaseUUID var id: UUID
         var name: String
+        var kind: TokenKind
         var createdAt: Date
         @ExplicitNull var expiresAt: Date?
         /// The secret: shown only in this response.
@@ -35,11 +48,12 @@ struct UserRoutes {
             Endpoint(.post, "/users/:id/tokens", .user) { request, context in
                 let (userID, actor) = try tokenOwner(context)
                 let body = try await request.decodeJSON(as: NewToken.self, context: context)
+                let kind = try body.validKind(for: try context.requireUser())
                 let (token, secret) = try await store.users.createToken(
-                    for: userID, name: body.name, expiresAt: body.expiresAt, by: actor)
+                    for: userID, name: body.name, kind: kind, expiresAt: body.expiresAt, by: actor)
                 return try Response.success(
-                    CreatedToken(id: token.id, name: token.name, createdAt: token.createdAt, expiresAt: token.expiresAt,
-                                 token: secret.value),
+                    CreatedToken(id: token.id, name: token.name, kind: token.kind, createdAt: token.createdAt,
+                                 expiresAt: token.expiresAt, token: secret.value),
                     status: .created)
             },
             Endpoint(.get, "/users/:id/tokens", .user) { _, context in
