@@ -31,39 +31,40 @@ public struct AuditRepository: Sendable {
         }
     }
 
+    /// One statement states the filter once and returns the total with the
+    /// page: the anchor row carries the count even when the page is empty.
     public func list(_ filter: Filter, page: PageRequest) async throws -> Page<AuditEvent> {
-        let total = try await client.query("""
-            SELECT count(*) FROM audit_events e
-            WHERE (\(filter.actorID)::uuid IS NULL OR e.actor_id = \(filter.actorID))
-              AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
-              AND (\(filter.resourceType)::text IS NULL OR e.resource_type = \(filter.resourceType))
-              AND (\(filter.resourceID)::text IS NULL OR e.resource_id = \(filter.resourceID))
-              AND (\(filter.projectID)::uuid IS NULL OR e.project_id = \(filter.projectID))
-              AND (\(filter.since)::timestamptz IS NULL OR e.at >= \(filter.since))
-              AND (\(filter.until)::timestamptz IS NULL OR e.at < \(filter.until))
-            """, logger: logger).first { try $0.decode(Int.self) } ?? 0
-        let items = try await client.query("""
-            SELECT * FROM audit_view e
-            WHERE (\(filter.actorID)::uuid IS NULL OR e.actor_id = \(filter.actorID))
-              AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
-              AND (\(filter.resourceType)::text IS NULL OR e.resource_type = \(filter.resourceType))
-              AND (\(filter.resourceID)::text IS NULL OR e.resource_id = \(filter.resourceID))
-              AND (\(filter.projectID)::uuid IS NULL OR e.project_id = \(filter.projectID))
-              AND (\(filter.since)::timestamptz IS NULL OR e.at >= \(filter.since))
-              AND (\(filter.until)::timestamptz IS NULL OR e.at < \(filter.until))
-            ORDER BY e.at DESC, e.id DESC
-            LIMIT \(page.limit) OFFSET \(page.offset)
-            """, logger: logger).all(Self.decodeEvent)
+        var total = 0
+        var items: [AuditEvent] = []
+        let rows = try await client.query("""
+            WITH matching AS (
+                SELECT * FROM audit_view e
+                WHERE (\(filter.actorID)::uuid IS NULL OR e.actor_id = \(filter.actorID))
+                  AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
+                  AND (\(filter.resourceType)::text IS NULL OR e.resource_type = \(filter.resourceType))
+                  AND (\(filter.resourceID)::text IS NULL OR e.resource_id = \(filter.resourceID))
+                  AND (\(filter.projectID)::uuid IS NULL OR e.project_id = \(filter.projectID))
+                  AND (\(filter.since)::timestamptz IS NULL OR e.at >= \(filter.since))
+                  AND (\(filter.until)::timestamptz IS NULL OR e.at < \(filter.until))
+            )
+            SELECT (SELECT count(*) FROM matching), p.*
+            FROM (SELECT 1) AS anchor
+            LEFT JOIN (
+                SELECT * FROM matching ORDER BY at DESC, id DESC LIMIT \(page.limit) OFFSET \(page.offset)
+            ) AS p ON true
+            ORDER BY p.at DESC, p.id DESC
+            """, logger: logger)
+        for try await row in rows {
+            let (count, id, at, actorID, actorName, action, resourceType, resourceID, projectID, details) =
+                try row.decode((Int, Int64?, Date?, UUID?, String?, String?, String?, String?, UUID?, String?).self)
+            total = count
+            guard let id, let at, let action, let resourceType, let resourceID, let details else { continue }
+            let actor = actorID.flatMap { id in actorName.map { UserRef(id: id, username: $0) } }
+            items.append(AuditEvent(
+                id: id, at: at, actor: actor, action: action, resourceType: resourceType, resourceId: resourceID,
+                projectId: projectID?.lowercased,
+                details: try JSONDecoder().decode([String: String].self, from: Data(details.utf8))))
+        }
         return Page(items: items, pagination: Pagination(total: total, request: page))
-    }
-
-    private static func decodeEvent(_ row: PostgresRow) throws -> AuditEvent {
-        let (id, at, actorID, actorName, action, resourceType, resourceID, projectID, details) =
-            try row.decode((Int64, Date, UUID?, String?, String, String, String, UUID?, String).self)
-        let actor = actorID.flatMap { id in actorName.map { UserRef(id: id, username: $0) } }
-        return AuditEvent(
-            id: id, at: at, actor: actor, action: action, resourceType: resourceType, resourceId: resourceID,
-            projectId: projectID?.lowercased,
-            details: try JSONDecoder().decode([String: String].self, from: Data(details.utf8)))
     }
 }

@@ -31,6 +31,13 @@ import Testing
             #expect((events.first?["details"] as? [String: String])?["version"] == "1.0.0")
             #expect(events.allSatisfy { isSeedTimestamp($0["at"]) })
 
+            let firstPage = try await api.send(.get, "/audit?resource_id=\(id)&limit=2", as: admin)
+            #expect((firstPage.data["events"] as? [Any])?.count == 2)
+            #expect(firstPage.data["pagination"] as? [String: Int] == ["total": 3, "page": 1, "limit": 2, "pages": 2])
+            let beyond = try await api.send(.get, "/audit?resource_id=\(id)&limit=2&page=3", as: admin)
+            #expect((beyond.data["events"] as? [Any])?.isEmpty == true)
+            #expect((beyond.data["pagination"] as? [String: Int])?["total"] == 3, "the total survives an empty page")
+
             let byActor = try await api.send(.get, "/audit?actor=\(developer.user.id.lowercased)&action=configuration.update", as: admin)
             #expect((byActor.data["pagination"] as? [String: Int])?["total"] == 1)
             #expect(try await api.send(.get, "/audit", as: developer).status == .forbidden)
