@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
+        .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
+        // An AMQP 0-9-1 client over rabbitmq-c; knows nothing of kfarm.
+        .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
         // Pure domain types and validation rules; no I/O.
         .target(name: "FarmModel"),
         // PostgreSQL: migrations (plain SQL) and repositories.
@@ -63,6 +67,7 @@ let package = Package(
             path: "Tests/FarmTestSupport"
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(
             name: "FarmStoreTests",
             dependencies: ["FarmStore", "FarmModel", "FarmTestSupport"]

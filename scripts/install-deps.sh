@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   postgresql-15 postgresql-client-15   # the farm's database
+  rabbitmq-server librabbitmq-dev      # the build queues, and the C client the AMQP target wraps
   curl ca-certificates                 # the README's curl examples, health checks
   python3-venv                         # schemathesis for the API contract check
 )

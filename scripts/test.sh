@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# Runs every test: the Swift suites (unit tests, and store and API tests
-# against a private PostgreSQL), then the live contract check of the API
-# against api-spec/openapi.yaml. Starts what it needs and stops it after.
+# Runs every test: the Swift suites (unit tests, store and API tests against
+# a private PostgreSQL, AMQP tests against a private RabbitMQ), then the live
+# contract check of the API against api-spec/openapi.yaml. Starts what it
+# needs and stops it after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-# A throwaway cluster on its own port, apart from a running farm's.
+# Throwaway PostgreSQL and RabbitMQ on their own ports, apart from a running farm's.
 export KFARM_PG_PORT="${KFARM_TEST_PG_PORT:-54339}"
 export KFARM_PG_DIR="/tmp/kfarm-test-pg-$KFARM_PG_PORT"
 export KFARM_PG_FSYNC=off
 scripts/postgres.sh reset
-trap 'scripts/postgres.sh stop' EXIT
+export KFARM_MQ_PORT="${KFARM_TEST_MQ_PORT:-56739}"
+export KFARM_MQ_DIR="/tmp/kfarm-test-mq-$KFARM_MQ_PORT"
+trap 'scripts/postgres.sh stop; scripts/rabbitmq.sh stop' EXIT
+scripts/rabbitmq.sh reset
 KFARM_TEST_DATABASE_URL="$(scripts/postgres.sh url)"
-export KFARM_TEST_DATABASE_URL
+KFARM_TEST_AMQP_URL="$(scripts/rabbitmq.sh url)"
+export KFARM_TEST_DATABASE_URL KFARM_TEST_AMQP_URL
 
 echo "== build"
 swift build --build-tests

@@ -1,0 +1,31 @@
+/// A message to publish. Persistent by default: it survives a broker restart
+/// once the broker has confirmed it.
+public struct AMQPMessage: Sendable, Equatable {
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var persistent: Bool
+    /// 0...255; a queue declared with `x-max-priority` delivers higher first.
+    public var priority: UInt8
+    public var contentType: String
+
+    public init(exchange: String, routingKey: String, body: [UInt8], persistent: Bool = true, priority: UInt8 = 0,
+                contentType: String = "application/json") {
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.body = body
+        self.persistent = persistent
+        self.priority = priority
+        self.contentType = contentType
+    }
+}
+
+/// A message delivered to a consumer; settle it with `ack`, `nack` or `reject`.
+public struct AMQPDelivery: Sendable, Equatable {
+    public var deliveryTag: UInt64
+    public var exchange: String
+    public var routingKey: String
+    public var body: [UInt8]
+    public var priority: UInt8
+    public var redelivered: Bool
+}
