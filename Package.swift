@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
         // An AMQP 0-9-1 client over rabbitmq-c; knows nothing of kfarm.
         .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
+        // The farm's AMQP topology over the AMQP client.
+        .target(name: "FarmBus", dependencies: ["AMQP", "FarmModel"]),
         // Pure domain types and validation rules; no I/O.
         .target(name: "FarmModel"),
         // PostgreSQL: migrations (plain SQL) and repositories.
@@ -40,6 +42,8 @@ let package = Package(
             dependencies: [
                 "FarmModel",
                 "FarmStore",
+                "FarmBus",
+                "AMQP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -49,6 +53,7 @@ let package = Package(
         .executableTarget(
             name: "kfarm",
             dependencies: [
+                "AMQP",
                 "FarmModel",
                 "FarmStore",
                 "FarmServer",

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs the farm on this machine: installs the Debian packages,
-# starts a private PostgreSQL, builds kfarm, migrates, makes sure an admin
-# exists, prints a fresh admin token and runs the API in the foreground
-# (Ctrl-C stops it gracefully; scripts/postgres.sh stop stops the database).
+# starts a private PostgreSQL and RabbitMQ, builds kfarm, migrates, makes
+# sure an admin exists, prints a fresh admin token and runs the API (with
+# its outbox relay) in the foreground. Ctrl-C stops it gracefully;
+# scripts/postgres.sh stop and scripts/rabbitmq.sh stop stop the services.
 #   KFARM_PORT (default 8080), KFARM_ADMIN (default admin),
 #   KFARM_BUILD (release or debug; default release)
 set -euo pipefail
@@ -14,8 +15,10 @@ BUILD="${KFARM_BUILD:-release}"
 
 scripts/install-deps.sh
 scripts/postgres.sh start
+scripts/rabbitmq.sh start
 KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
-export KFARM_DATABASE_URL
+KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
+export KFARM_DATABASE_URL KFARM_AMQP_URL
 
 echo "== building kfarm ($BUILD; the first build takes several minutes)"
 swift build -c "$BUILD" --product kfarm
@@ -27,7 +30,7 @@ TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh $(date -u +%FT%TZ)
 
 cat <<INFO
 
-kfarm API: http://127.0.0.1:$PORT   (database: $KFARM_DATABASE_URL)
+kfarm API: http://127.0.0.1:$PORT   (database: $KFARM_DATABASE_URL, broker: $KFARM_AMQP_URL)
 Admin token for '$ADMIN' (shown once; keep it):
 
   export KFARM_TOKEN=$TOKEN

@@ -11,8 +11,8 @@ public struct UserRef: Codable, Sendable, Equatable {
     }
 }
 
-/// The short form of a project inside other objects.
-public struct ProjectRef: Codable, Sendable, Equatable {
+/// The short form of a named thing inside other objects: `project`, `config`.
+public struct NamedRef: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     public var name: String
 
@@ -21,3 +21,6 @@ public struct ProjectRef: Codable, Sendable, Equatable {
         self.name = name
     }
 }
+
+public typealias ProjectRef = NamedRef
+public typealias ConfigurationRef = NamedRef

@@ -1,17 +1,22 @@
+import AMQP
 import FarmStore
 import Hummingbird
 import Logging
 
-/// Where and how `kfarm serve` listens, and its rate limits.
+/// Where and how `kfarm serve` listens, its rate limits, and the broker
+/// its outbox relay publishes to (none: builds wait in the outbox).
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var rateLimits: RateLimitPolicy
+    public var broker: AMQPConfiguration?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy()) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
+                broker: AMQPConfiguration? = nil) {
         self.host = host
         self.port = port
         self.rateLimits = rateLimits
+        self.broker = broker
     }
 }
 
@@ -22,6 +27,7 @@ func endpoints(store: Store) -> [Endpoint] {
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
+        + BuildRoutes(store: store, access: access).endpoints
         + AuditRoutes(store: store).endpoints
 }
 
@@ -50,5 +56,10 @@ public func buildApplication(settings: ServerSettings, store: Store, logger: Log
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
     app.addServices(store.client, RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger))
+    if let broker = settings.broker {
+        app.addServices(OutboxRelay(outbox: store.outbox, broker: broker, logger: logger))
+    } else {
+        logger.warning("no broker configured (--amqp-url): submitted builds wait in the outbox")
+    }
     return app
 }

@@ -11,6 +11,8 @@ public struct Store: Sendable {
     public let configurations: ConfigurationRepository
     public let rateLimits: RateLimitRepository
     public let audit: AuditRepository
+    public let builds: BuildRepository
+    public let outbox: OutboxRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -21,6 +23,8 @@ public struct Store: Sendable {
         configurations = ConfigurationRepository(client: client, logger: logger)
         rateLimits = RateLimitRepository(client: client, logger: logger)
         audit = AuditRepository(client: client, logger: logger)
+        builds = BuildRepository(client: client, logger: logger)
+        outbox = OutboxRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

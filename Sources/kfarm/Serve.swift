@@ -1,4 +1,6 @@
+import AMQP
 import ArgumentParser
+import Foundation
 import Logging
 import FarmServer
 import FarmStore
@@ -28,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A proxy whose X-Forwarded-For is trusted (repeatable).")
     var trustedProxy: [String] = []
 
+    @Option(help: "RabbitMQ for build dispatch, amqp://user:password@host:port/vhost (default: $KFARM_AMQP_URL).")
+    var amqpURL: String?
+
     func validate() throws {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
@@ -39,7 +44,11 @@ struct Serve: AsyncParsableCommand {
         let store = Store(settings: try database.settings(), logger: logger)
         let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
                                      trustedProxies: Set(trustedProxy))
-        let app = buildApplication(settings: ServerSettings(host: host, port: port, rateLimits: limits), store: store, logger: logger)
+        let broker = try (amqpURL ?? ProcessInfo.processInfo.environment["KFARM_AMQP_URL"]).map {
+            try AMQPConfiguration(url: $0)
+        }
+        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: broker)
+        let app = buildApplication(settings: settings, store: store, logger: logger)
         try await app.runService()
     }
 }

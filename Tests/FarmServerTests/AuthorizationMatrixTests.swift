@@ -126,6 +126,26 @@ import Testing
         "POST /configurations/:id/versions/:versionId/lock": { s, _ in
             Call(path: "/configurations/\(s.configurationID)/versions/\(s.versionID)/lock")
         },
+        "POST /builds": { s, _ in
+            Call(path: "/builds", body: json(["configVersionId": s.versionID, "environment": "ci", "priority": "low"]))
+        },
+        "GET /builds": { _, _ in Call(path: "/builds") },
+        "GET /builds/:id": { s, _ in
+            let build = try await s.fixtures.store.builds.submit(
+                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            return Call(path: "/builds/\(build.id.lowercased)")
+        },
+        "POST /builds/:id/cancel": { s, _ in
+            let build = try await s.fixtures.store.builds.submit(
+                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            return Call(path: "/builds/\(build.id.lowercased)/cancel")
+        },
+        "POST /builds/:id/retry": { s, _ in
+            let build = try await s.fixtures.store.builds.submit(
+                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            _ = try await s.fixtures.store.builds.cancel(build.id, by: s.accounts[.developer]!.user.id)
+            return Call(path: "/builds/\(build.id.lowercased)/retry")
+        },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 

@@ -1,0 +1,24 @@
+import AMQP
+import FarmModel
+
+/// Declares the farm's exchanges and queues; idempotent, so every process
+/// that talks to the broker declares what it uses on (re)connect.
+public enum BusTopology {
+    public static func declare(on connection: AMQPConnection) async throws {
+        try await connection.declareExchange(BusNames.deadExchange, type: "fanout")
+        try await connection.declareQueue(BusNames.deadQueue)
+        try await connection.bindQueue(BusNames.deadQueue, to: BusNames.deadExchange, routingKey: "")
+        try await connection.declareExchange(BusNames.buildsExchange, type: "direct")
+        try await connection.declareExchange(BusNames.eventsExchange, type: "topic")
+        try await connection.declareExchange(BusNames.controlExchange, type: "topic")
+        for architecture in Architecture.allCases {
+            let queue = BusNames.buildQueue(architecture)
+            // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
+            try await connection.declareQueue(queue, arguments: [
+                "x-max-priority": .int(BuildPriority.maxAMQPPriority),
+                "x-dead-letter-exchange": .string(BusNames.deadExchange),
+            ])
+            try await connection.bindQueue(queue, to: BusNames.buildsExchange, routingKey: architecture.rawValue)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// How urgently a build should run; maps to AMQP message priorities on the
+/// `kfarm.builds.<arch>` priority queues.
+public enum BuildPriority: String, CaseIterable, Codable, Sendable {
+    case low, normal, high, critical
+
+    /// The AMQP priority (queues are declared with `x-max-priority` = `maxAMQPPriority`).
+    public var amqpPriority: UInt8 {
+        switch self {
+        case .low: 1
+        case .normal: 4
+        case .high: 7
+        case .critical: 10
+        }
+    }
+
+    public static let maxAMQPPriority: Int32 = 10
+}
+
+/// A build's life: queued → in_progress → completed | failed, and cancelled
+/// from queued or in_progress. A lost worker puts an in-progress build back
+/// to queued for another attempt.
+public enum BuildStatus: String, CaseIterable, Codable, Sendable {
+    case queued, in_progress, completed, failed, cancelled
+
+    public func canMove(to next: BuildStatus) -> Bool {
+        switch (self, next) {
+        case (.queued, .in_progress), (.queued, .cancelled),
+             (.in_progress, .completed), (.in_progress, .failed), (.in_progress, .cancelled), (.in_progress, .queued):
+            true
+        default:
+            false
+        }
+    }
+
+    public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
+}
+
+/// The seed's five stages, in order.
+public enum BuildStage: String, CaseIterable, Codable, Sendable {
+    case initialization, compiling_core, compiling_modules, packaging, testing
+}
+
+public enum StageStatus: String, CaseIterable, Codable, Sendable {
+    case pending, in_progress, completed, failed, skipped
+}
+
+/// The seed's build options.
+public struct BuildOptions: Codable, Sendable, Equatable {
+    public var debugSymbols: Bool
+    /// The compiler optimisation level asked for; which levels a kernel
+    /// supports is checked when the build's configuration is generated.
+    @ExplicitNull public var optimizationLevel: Int?
+    /// e.g. `gcc-12.2.0`; absent means the worker's default toolchain.
+    @ExplicitNull public var compilerVersion: String?
+
+    public init(debugSymbols: Bool = false, optimizationLevel: Int? = nil, compilerVersion: String? = nil) {
+        self.debugSymbols = debugSymbols
+        self.optimizationLevel = optimizationLevel
+        self.compilerVersion = compilerVersion
+    }
+
+    private enum CodingKeys: String, CodingKey { case debugSymbols, optimizationLevel, compilerVersion }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        debugSymbols = try container.decodeIfPresent(Bool.self, forKey: .debugSymbols) ?? false
+        optimizationLevel = try container.decodeIfPresent(Int.self, forKey: .optimizationLevel)
+        compilerVersion = try container.decodeIfPresent(String.self, forKey: .compilerVersion)
+    }
+
+    func validate(into validator: inout Validator) {
+        if let level = optimizationLevel, !(0...3).contains(level) {
+            validator.fail("options.optimizationLevel", "must be 0, 1, 2 or 3")
+        }
+        if let compiler = compilerVersion { validator.check("options.compilerVersion", compiler, Self.compilerRule) }
+    }
+
+    /// `gcc-12.2.0`, `clang-16`: a compiler name and a version.
+    static let compilerRule = FieldRule { value in
+        let parts = value.split(separator: "-", maxSplits: 1)
+        let valid = value.count <= 64 && parts.count == 2
+            && parts[0].allSatisfy { $0.isLetter && $0.isASCII }
+            && !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCIIDigit || $0 == "." }
+        return valid ? nil : "must be a compiler and version such as gcc-12.2.0"
+    }
+}
+
+/// A request to build a configuration version (the seed's `POST /builds`).
+public struct NewBuild: Decodable, Sendable {
+    public var configVersionId: UUID
+    public var environment: String?
+    public var priority: String?
+    public var options: BuildOptions?
+
+    public init(configVersionId: UUID, environment: String? = nil, priority: BuildPriority? = nil, options: BuildOptions? = nil) {
+        self.configVersionId = configVersionId
+        self.environment = environment
+        self.priority = priority?.rawValue
+        self.options = options
+    }
+
+    /// The priority asked for, `normal` by default; call after `validate()`.
+    public var validPriority: BuildPriority { priority.flatMap(BuildPriority.init) ?? .normal }
+
+    public func validate() throws(ValidationError) {
+        var validator = Validator()
+        if let environment { validator.check("environment", environment, Self.environmentRule) }
+        if let priority, BuildPriority(rawValue: priority) == nil {
+            validator.fail("priority", "must be one of: \(BuildPriority.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        options?.validate(into: &validator)
+        try validator.finish()
+    }
+
+    /// `production`, `staging`, `ci-123`: a short label.
+    static let environmentRule = FieldRule { value in
+        let valid = (1...64).contains(value.count)
+            && value.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || $0 == "_" || $0 == "-" || $0 == "." }
+        return valid ? nil : "must be 1 to 64 letters, digits, '_', '-' or '.'"
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+
+/// A configuration version as a build refers to it.
+public struct VersionRef: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var version: String
+
+    public init(id: UUID, version: String) {
+        self.id = id
+        self.version = version
+    }
+}
+
+/// One stage of a build as the seed shows it.
+public struct StageRecord: Codable, Sendable, Equatable {
+    public var name: BuildStage
+    public var status: StageStatus
+    @ExplicitNull public var startedAt: Date?
+    @ExplicitNull public var completedAt: Date?
+
+    public init(name: BuildStage, status: StageStatus, startedAt: Date?, completedAt: Date?) {
+        self.name = name
+        self.status = status
+        self.startedAt = startedAt
+        self.completedAt = completedAt
+    }
+}
+
+/// A build as the seed's `GET /builds/{id}` shows it (`POST /builds` shows
+/// the same fields; `stages` are all pending then).
+public struct BuildRecord: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var buildNumber: String
+    public var status: BuildStatus
+    public var progress: Int
+    public var startedAt: Date
+    public var estimatedCompletion: Date
+    @ExplicitNull public var completedAt: Date?
+    public var configVersion: VersionRef
+    public var config: ConfigurationRef
+    public var initiator: UserRef
+    public var architecture: Architecture
+    public var environment: String
+    public var priority: BuildPriority
+    public var options: BuildOptions
+    public var attempt: Int
+    @ExplicitNull public var currentStage: BuildStage?
+    public var stages: [StageRecord]
+    /// The id of the build this one retries, if it is a retry.
+    @ExplicitNull public var retryOf: String?
+
+    public init(
+        id: UUID, buildNumber: String, status: BuildStatus, progress: Int, startedAt: Date, estimatedCompletion: Date,
+        completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
+        environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
+        stages: [StageRecord], retryOf: String?
+    ) {
+        self.id = id
+        self.buildNumber = buildNumber
+        self.status = status
+        self.progress = progress
+        self.startedAt = startedAt
+        self.estimatedCompletion = estimatedCompletion
+        self.completedAt = completedAt
+        self.configVersion = configVersion
+        self.config = config
+        self.initiator = initiator
+        self.architecture = architecture
+        self.environment = environment
+        self.priority = priority
+        self.options = options
+        self.attempt = attempt
+        self.currentStage = currentStage
+        self.stages = stages
+        self.retryOf = retryOf
+    }
+}
+
+/// The message that asks a worker of `architecture` to run a build attempt,
+/// published to `kfarm.builds` with the architecture as routing key.
+public struct BuildDispatch: Codable, Sendable, Equatable {
+    public static let schema = "kfarm.build.dispatch/1"
+
+    public var schema: String
+    @LowercaseUUID public var buildId: UUID
+    public var attempt: Int
+    public var architecture: Architecture
+    public var priority: BuildPriority
+
+    public init(buildId: UUID, attempt: Int, architecture: Architecture, priority: BuildPriority) {
+        self.schema = Self.schema
+        self.buildId = buildId
+        self.attempt = attempt
+        self.architecture = architecture
+        self.priority = priority
+    }
+}
+
+/// A command for the worker running a build, published to `kfarm.control`
+/// with routing key `build.<id>.<action>`.
+public struct BuildControl: Codable, Sendable, Equatable {
+    public static let schema = "kfarm.build.control/1"
+
+    public enum Action: String, Codable, Sendable {
+        case cancel
+    }
+
+    public var schema: String
+    @LowercaseUUID public var buildId: UUID
+    public var attempt: Int
+    public var action: Action
+
+    public init(buildId: UUID, attempt: Int, action: Action) {
+        self.schema = Self.schema
+        self.buildId = buildId
+        self.attempt = attempt
+        self.action = action
+    }
+
+    public var routingKey: String { "build.\(buildId.lowercased).\(action.rawValue)" }
+}

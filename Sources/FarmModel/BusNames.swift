@@ -1,0 +1,16 @@
+/// The farm's AMQP addresses (see ARCHITECTURE.md, "AMQP topology"). The
+/// store addresses outbox messages to them; FarmBus declares them.
+public enum BusNames {
+    /// Direct exchange; routing key = architecture.
+    public static let buildsExchange = "kfarm.builds"
+    /// Topic exchange for stage, log, progress and result events.
+    public static let eventsExchange = "kfarm.events"
+    /// Topic exchange for cancel and drain commands.
+    public static let controlExchange = "kfarm.control"
+    /// Where messages go that cannot be handled.
+    public static let deadExchange = "kfarm.dead"
+    public static let deadQueue = "kfarm.dead"
+
+    /// The priority queue a worker for `architecture` consumes.
+    public static func buildQueue(_ architecture: Architecture) -> String { "kfarm.builds.\(architecture.rawValue)" }
+}

@@ -1,0 +1,229 @@
+import FarmModel
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Builds and their stages. Submitting is one transaction: it locks the
+/// configuration version, takes the day's next build number, writes the
+/// build, its five pending stages, the dispatch message (outbox) and the
+/// audit event together.
+public struct BuildRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// How long a build is expected to take when there is no history to go by.
+    public static let defaultDuration: TimeInterval = 30 * 60
+
+    public struct Filter: Sendable {
+        public var status: BuildStatus?
+        public var configurationID: UUID?
+        public var architecture: Architecture?
+        public var initiatorID: UUID?
+
+        public init(status: BuildStatus? = nil, configurationID: UUID? = nil, architecture: Architecture? = nil,
+                    initiatorID: UUID? = nil) {
+            self.status = status
+            self.configurationID = configurationID
+            self.architecture = architecture
+            self.initiatorID = initiatorID
+        }
+    }
+
+    /// The project a configuration version belongs to, for authorization.
+    public func project(ofVersion versionID: UUID) async throws -> UUID? {
+        try await client.query("""
+            SELECT c.project_id FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
+            WHERE v.id = \(versionID)
+            """, logger: logger).first { try $0.decode(UUID.self) }
+    }
+
+    /// The project a build belongs to, for authorization.
+    public func project(ofBuild buildID: UUID) async throws -> UUID? {
+        try await client.query("SELECT project_id FROM build_view WHERE id = \(buildID)", logger: logger)
+            .first { try $0.decode(UUID.self) }
+    }
+
+    public func submit(_ request: NewBuild, by initiator: UUID) async throws -> BuildRecord {
+        try await submit(request, by: initiator, retrying: nil)
+    }
+
+    private func submit(_ request: NewBuild, by initiator: UUID, retrying original: UUID?) async throws -> BuildRecord {
+        try request.validate()
+        let id = UUID()
+        let priority = request.validPriority
+        let options = request.options ?? BuildOptions()
+        let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
+        return try await client.transaction(logger: logger) { connection in
+            let version = try await connection.query("""
+                SELECT c.id, c.architecture, v.version, v.is_locked, c.project_id
+                FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
+                WHERE v.id = \(request.configVersionId)
+                FOR UPDATE OF c
+                """, logger: logger).first { try $0.decode((UUID, String, String, Bool, UUID).self) }
+            guard let (configurationID, architectureText, versionText, isLocked, projectID) = version,
+                  let architecture = Architecture(rawValue: architectureText) else {
+                throw StoreError.notFound(resource: "configurationVersion", id: request.configVersionId.lowercased)
+            }
+            if !isLocked {
+                try await connection.query("""
+                    UPDATE configuration_versions SET is_locked = true, locked_at = now() WHERE id = \(request.configVersionId)
+                    """, logger: logger)
+                try await Audit.record("configuration.version.lock", "configuration", configurationID, project: projectID,
+                                       by: initiator, details: ["version": versionText, "reason": "build submitted"],
+                                       on: connection, logger: logger)
+            }
+            let number = try await connection.query("""
+                INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
+                ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + 1
+                RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, 3, '0')
+                """, logger: logger).first { try $0.decode(String.self) }!
+            let expected = try await connection.query("""
+                SELECT extract(epoch FROM avg(completed_at - started_at))::float8 FROM builds
+                WHERE status = 'completed' AND completed_at IS NOT NULL
+                  AND (configuration_id = \(configurationID)
+                       OR NOT EXISTS (SELECT 1 FROM builds WHERE configuration_id = \(configurationID) AND status = 'completed'))
+                  AND architecture = \(architectureText)
+                """, logger: logger).first { try $0.decode(Double?.self) } ?? nil
+            let estimate = Date().addingTimeInterval(expected ?? Self.defaultDuration)
+            try await connection.query("""
+                INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
+                                    options, status, initiator_id, estimated_completion, retry_of)
+                VALUES (\(id), \(number), \(configurationID), \(request.configVersionId), \(architectureText),
+                        \(request.environment ?? "default"), \(priority.rawValue), \(optionsJSON)::jsonb, 'queued',
+                        \(initiator), \(estimate), \(original))
+                """, logger: logger)
+            let names = BuildStage.allCases.map(\.rawValue)
+            try await connection.query("""
+                INSERT INTO build_stages (build_id, position, name, status)
+                SELECT \(id), position - 1, name, 'pending' FROM unnest(\(names)::text[]) WITH ORDINALITY AS s(name, position)
+                """, logger: logger)
+            let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: architecture, priority: priority)
+            try await Outbox.enqueue(
+                exchange: BusNames.buildsExchange, routingKey: architecture.rawValue, priority: priority.amqpPriority,
+                message: dispatch, on: connection, logger: logger)
+            var details = ["buildNumber": number, "version": versionText, "priority": priority.rawValue]
+            if let original { details["retryOf"] = original.lowercased }
+            try await Audit.record("build.submit", "build", id, project: projectID, by: initiator,
+                                   details: details, on: connection, logger: logger)
+            return try await Self.record(id, on: connection, logger: logger)!
+        }
+    }
+
+    /// Cancels a queued or running build. A running one also gets a cancel
+    /// command for its worker (through the outbox); a finished one is a conflict.
+    public func cancel(_ id: UUID, by actor: UUID) async throws -> BuildRecord {
+        try await client.transaction(logger: logger) { connection in
+            let found = try await connection.query("""
+                SELECT b.status, b.attempt, c.project_id FROM builds b JOIN configurations c ON c.id = b.configuration_id
+                WHERE b.id = \(id) FOR UPDATE OF b
+                """, logger: logger).first { try $0.decode((String, Int, UUID).self) }
+            guard let (statusText, attempt, projectID) = found, let status = BuildStatus(rawValue: statusText) else {
+                throw StoreError.notFound(resource: "build", id: id.lowercased)
+            }
+            guard status.canMove(to: .cancelled) else {
+                throw StoreError.conflict("the build is \(status.rawValue) and cannot be cancelled", details: ["status": status.rawValue])
+            }
+            try await connection.query("""
+                UPDATE builds SET status = 'cancelled', completed_at = now(), current_stage = NULL WHERE id = \(id)
+                """, logger: logger)
+            try await connection.query("""
+                UPDATE build_stages SET
+                    status = CASE status WHEN 'pending' THEN 'skipped' WHEN 'in_progress' THEN 'failed' ELSE status END,
+                    completed_at = CASE WHEN status = 'in_progress' THEN now() ELSE completed_at END
+                WHERE build_id = \(id)
+                """, logger: logger)
+            if status == .in_progress {
+                let control = BuildControl(buildId: id, attempt: attempt, action: .cancel)
+                try await Outbox.enqueue(exchange: BusNames.controlExchange, routingKey: control.routingKey, priority: 0,
+                                         message: control, on: connection, logger: logger)
+            }
+            try await Audit.record("build.cancel", "build", id, project: projectID, by: actor,
+                                   details: ["from": status.rawValue], on: connection, logger: logger)
+            return try await Self.record(id, on: connection, logger: logger)!
+        }
+    }
+
+    /// Submits a failed or cancelled build again, as a new build with the
+    /// same version, environment, priority and options.
+    public func retry(_ id: UUID, by initiator: UUID) async throws -> BuildRecord {
+        guard let original = try await find(id: id) else { throw StoreError.notFound(resource: "build", id: id.lowercased) }
+        guard original.status == .failed || original.status == .cancelled else {
+            throw StoreError.conflict("only failed or cancelled builds are retried; this one is \(original.status.rawValue)",
+                                      details: ["status": original.status.rawValue])
+        }
+        let request = NewBuild(configVersionId: original.configVersion.id, environment: original.environment,
+                               priority: original.priority, options: original.options)
+        return try await submit(request, by: initiator, retrying: id)
+    }
+
+    public func find(id: UUID) async throws -> BuildRecord? {
+        try await client.withConnection { connection in
+            try await Self.record(id, on: connection, logger: logger)
+        }
+    }
+
+    /// Builds in the projects `viewer` belongs to (all for a farm admin), newest first.
+    public func list(_ filter: Filter, visibleTo viewer: User, page: PageRequest) async throws -> Page<BuildRecord> {
+        let everything = viewer.role == .admin
+        let status = filter.status?.rawValue
+        let arch = filter.architecture?.rawValue
+        return try await client.withConnection { connection in
+            var total = 0
+            var ids: [UUID] = []
+            let rows = try await connection.query("""
+                WITH matching AS (
+                    SELECT b.id, b.started_at FROM build_view b
+                    WHERE (\(status)::text IS NULL OR b.status = \(status))
+                      AND (\(filter.configurationID)::uuid IS NULL OR b.configuration_id = \(filter.configurationID))
+                      AND (\(arch)::text IS NULL OR b.architecture = \(arch))
+                      AND (\(filter.initiatorID)::uuid IS NULL OR b.initiator_id = \(filter.initiatorID))
+                      AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                                   WHERE m.project_id = b.project_id AND m.user_id = \(viewer.id)))
+                )
+                SELECT (SELECT count(*) FROM matching), p.id
+                FROM (SELECT 1) AS anchor
+                LEFT JOIN (
+                    SELECT * FROM matching ORDER BY started_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
+                ) AS p ON true
+                ORDER BY p.started_at DESC, p.id
+                """, logger: logger)
+            for try await row in rows {
+                let (count, id) = try row.decode((Int, UUID?).self)
+                total = count
+                if let id { ids.append(id) }
+            }
+            var items: [BuildRecord] = []
+            for id in ids {
+                if let record = try await Self.record(id, on: connection, logger: logger) { items.append(record) }
+            }
+            return Page(items: items, pagination: Pagination(total: total, request: page))
+        }
+    }
+
+    static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> BuildRecord? {
+        let stages = try await connection.query("""
+            SELECT name, status, started_at, completed_at FROM build_stages WHERE build_id = \(id) ORDER BY position
+            """, logger: logger).all { row -> StageRecord in
+            let (name, status, startedAt, completedAt) = try row.decode((String, String, Date?, Date?).self)
+            return StageRecord(name: BuildStage(rawValue: name) ?? .initialization, status: StageStatus(rawValue: status) ?? .pending,
+                               startedAt: startedAt, completedAt: completedAt)
+        }
+        return try await connection.query("SELECT * FROM build_view WHERE id = \(id)", logger: logger).first { row in
+            let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
+                 configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
+                 currentStage, retryOf, _) = try row.decode((UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID,
+                                                             String, UUID, String, String, String, String, String, Int, String?,
+                                                             UUID?, UUID).self)
+            return BuildRecord(
+                id: id, buildNumber: number, status: BuildStatus(rawValue: status) ?? .queued, progress: progress,
+                startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
+                configVersion: VersionRef(id: versionID, version: version),
+                config: ConfigurationRef(id: configurationID, name: configurationName),
+                initiator: UserRef(id: initiatorID, username: initiatorName),
+                architecture: Architecture(rawValue: architecture) ?? .x86_64, environment: environment,
+                priority: BuildPriority(rawValue: priority) ?? .normal,
+                options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
+                currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased)
+        }
+    }
+}
