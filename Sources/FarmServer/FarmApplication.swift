@@ -28,6 +28,7 @@ func endpoints(store: Store) -> [Endpoint] {
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
         + BuildRoutes(store: store, access: access).endpoints
+        + WorkerRoutes(store: store).endpoints
         + AuditRoutes(store: store).endpoints
 }
 

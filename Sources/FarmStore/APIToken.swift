@@ -62,8 +62,8 @@ public struct APIToken: Codable, Sendable, Equatable {
 
 /// What a presented token turned out to be.
 public enum Authentication: Sendable, Equatable {
-    /// A valid token of `kind`, held by `user` (for machine tokens: the admin who made it).
-    case valid(User, TokenKind)
+    /// A valid token (`tokenID`) of `kind`, held by `user` (for machine tokens: the admin who made it).
+    case valid(User, TokenKind, tokenID: UUID)
     case expired
     case revoked
     case unknown

@@ -13,6 +13,7 @@ public struct Store: Sendable {
     public let audit: AuditRepository
     public let builds: BuildRepository
     public let outbox: OutboxRepository
+    public let workers: WorkerRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -25,6 +26,7 @@ public struct Store: Sendable {
         audit = AuditRepository(client: client, logger: logger)
         builds = BuildRepository(client: client, logger: logger)
         outbox = OutboxRepository(client: client, logger: logger)
+        workers = WorkerRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

@@ -107,15 +107,15 @@ public struct UserRepository: Sendable {
             UPDATE api_tokens t SET last_used_at = now()
             FROM users u
             WHERE t.token_hash = \(digest) AND u.id = t.user_id
-            RETURNING u.id, u.username, u.role, u.created_at, t.kind, t.token_hash, t.expires_at, t.revoked_at
+            RETURNING u.id, u.username, u.role, u.created_at, t.id, t.kind, t.token_hash, t.expires_at, t.revoked_at
             """, logger: logger).first { row -> Authentication in
-            let (id, username, role, createdAt, kind, storedDigest, expiresAt, revokedAt) =
-                try row.decode((UUID, String, String, Date, String, Data, Date?, Date?).self)
+            let (id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
+                try row.decode((UUID, String, String, Date, UUID, String, Data, Date?, Date?).self)
             guard TokenSecret.constantTimeEqual(storedDigest, digest) else { return .unknown }
             if revokedAt != nil { return .revoked }
             if let expiresAt, expiresAt <= Date() { return .expired }
             guard let kind = TokenKind(rawValue: kind) else { return .unknown }
-            return .valid(User(id: id, username: username, role: role, createdAt: createdAt), kind)
+            return .valid(User(id: id, username: username, role: role, createdAt: createdAt), kind, tokenID: tokenID)
         }
         return found ?? .unknown
     }

@@ -25,6 +25,7 @@ import Testing
         let expiredToken: String
         let revokedToken: String
         let machineTokens: [TokenKind: String]
+        let workerTokenID: UUID
 
         static func make(_ fixtures: Fixtures) async throws -> Scenario {
             var accounts: [Caller: Fixtures.Account] = [:]
@@ -49,13 +50,16 @@ import Testing
             _ = try await fixtures.store.users.revokeToken(revoked.id, of: admin.id, by: nil)
             // Machine tokens made by a farm admin: they must not act as the admin.
             var machineTokens: [TokenKind: String] = [:]
+            var tokenIDs: [TokenKind: UUID] = [:]
             for kind in [TokenKind.worker, .system] {
-                machineTokens[kind] = try await fixtures.store.users.createToken(
-                    for: admin.id, name: kind.rawValue, kind: kind, expiresAt: nil, by: nil).1.value
+                let (token, secret) = try await fixtures.store.users.createToken(
+                    for: admin.id, name: kind.rawValue, kind: kind, expiresAt: nil, by: nil)
+                machineTokens[kind] = secret.value
+                tokenIDs[kind] = token.id
             }
             return Scenario(fixtures: fixtures, project: project, configuration: configuration, accounts: accounts,
                             expiredToken: expiredSecret.value, revokedToken: revokedSecret.value,
-                            machineTokens: machineTokens)
+                            machineTokens: machineTokens, workerTokenID: tokenIDs[.worker]!)
         }
 
         var projectID: String { project.id.lowercased }
@@ -146,14 +150,34 @@ import Testing
             _ = try await s.fixtures.store.builds.cancel(build.id, by: s.accounts[.developer]!.user.id)
             return Call(path: "/builds/\(build.id.lowercased)/retry")
         },
+        "POST /workers": { _, _ in
+            Call(path: "/workers", body: json([
+                "name": Fixtures.unique("w"), "cores": 2, "memoryMb": 4096,
+                "toolchains": [["architecture": "x86_64", "compiler": "gcc-12.2.0"]],
+            ]))
+        },
+        "GET /workers": { _, _ in Call(path: "/workers") },
+        "POST /builds/:id/claim": { s, _ in
+            let build = try await s.fixtures.store.builds.submit(
+                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            let worker = try await s.fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096),
+                token: s.workerTokenID)
+            return Call(path: "/builds/\(build.id.lowercased)/claim", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
+        },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 
     /// What the requirement promises each caller.
     static func expected(_ requirement: Requirement, _ caller: Caller) -> String {
         let tokenless: Set<Caller> = [.noToken, .expiredToken, .revokedToken]
-        // No endpoint is made for machines yet: workers and agents arrive with their routes.
+        // Machine tokens call only the endpoints made for their kind (agents' arrive with deployments).
         let machines: Set<Caller> = [.workerToken, .systemToken]
+        if requirement == .worker {
+            if tokenless.contains(caller) { return "401" }
+            return caller == .workerToken ? "2xx" : "403"
+        }
         if requirement != .open && machines.contains(caller) { return "403" }
         switch requirement {
         case .open:
@@ -163,6 +187,8 @@ import Testing
         case .farmAdmin:
             if tokenless.contains(caller) { return "401" }
             return caller == .farmAdmin ? "2xx" : "403"
+        case .worker:
+            preconditionFailure("handled above")
         case .project(let needed):
             if tokenless.contains(caller) { return "401" }
             let roles: [Caller: ProjectRole] = [

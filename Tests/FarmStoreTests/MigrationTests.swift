@@ -28,7 +28,7 @@ import Testing
                 #expect(tables == [
                     "api_tokens", "audit_events", "build_day_counters", "build_stages", "builds", "config_modules",
                     "configuration_versions", "configurations", "outbox", "project_members", "projects",
-                    "rate_limit_windows", "schema_migrations", "users",
+                    "rate_limit_windows", "schema_migrations", "users", "workers",
                 ])
             }
         }

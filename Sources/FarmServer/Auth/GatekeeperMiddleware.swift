@@ -65,9 +65,10 @@ struct GatekeeperMiddleware: RouterMiddleware {
             return
         }
         switch try await users.authenticate(secret) {
-        case .valid(let user, let kind):
+        case .valid(let user, let kind, let tokenID):
             context.user = user
             context.tokenKind = kind
+            context.tokenID = tokenID
             context.logger[metadataKey: "user"] = .string(user.username)
         case .expired:
             context.tokenProblem = "token expired"

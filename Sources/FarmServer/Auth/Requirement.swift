@@ -12,6 +12,8 @@ enum Requirement: Sendable, Equatable {
     case farmAdmin
     /// At least this role in the project the request addresses.
     case project(ProjectRole)
+    /// A worker token (build workers joining, claiming, reporting).
+    case worker
 
     /// A one-line description, for the matrix in the README and errors.
     var summary: String {
@@ -20,6 +22,7 @@ enum Requirement: Sendable, Equatable {
         case .user: "any user"
         case .farmAdmin: "farm admin"
         case .project(let role): "project \(role.rawValue)+"
+        case .worker: "worker token"
         }
     }
 }
@@ -40,6 +43,8 @@ enum Authorizer {
         case .project(let role):
             _ = try context.requireUser()
             context.requiredProjectRole = role
+        case .worker:
+            _ = try context.requireWorkerToken()
         }
     }
 }

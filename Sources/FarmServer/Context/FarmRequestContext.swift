@@ -1,4 +1,5 @@
 import FarmModel
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -12,6 +13,8 @@ public struct FarmRequestContext: RequestContext {
     public var user: User?
     /// What the presented token is for (people, workers, agents).
     var tokenKind: TokenKind?
+    /// The presented token's id (machines are bound to their token).
+    var tokenID: UUID?
     /// Why a presented token was refused, for the 401 message.
     var tokenProblem: String?
     /// The project role the endpoint requires, set by `Authorizer`.
@@ -20,6 +23,18 @@ public struct FarmRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The id of the presented worker token: 401 without a valid token, 403
+    /// for any other kind (people's tokens cannot act as workers).
+    func requireWorkerToken() throws -> UUID {
+        guard user != nil, let tokenKind, let tokenID else {
+            throw APIError.unauthorized(tokenProblem ?? "missing Authorization header; send 'Authorization: Bearer <token>'")
+        }
+        guard tokenKind == .worker else {
+            throw APIError.forbidden("only worker tokens may call this endpoint", details: ["tokenKind": .string(tokenKind.rawValue)])
+        }
+        return tokenID
     }
 
     /// JSON bodies larger than this are refused with 413.

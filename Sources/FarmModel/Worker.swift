@@ -1,0 +1,90 @@
+import Foundation
+
+/// A compiler a worker offers for an architecture, e.g. `gcc-12.2.0` for arm64.
+public struct Toolchain: Codable, Sendable, Equatable {
+    public var architecture: Architecture
+    public var compiler: String
+
+    public init(architecture: Architecture, compiler: String) {
+        self.architecture = architecture
+        self.compiler = compiler
+    }
+}
+
+/// A worker joining the farm (`POST /workers`, with a worker token).
+public struct WorkerRegistration: Codable, Sendable, Equatable {
+    public var name: String
+    public var toolchains: [Toolchain]
+    public var cores: Int
+    public var memoryMb: Int
+
+    public init(name: String, toolchains: [Toolchain], cores: Int, memoryMb: Int) {
+        self.name = name
+        self.toolchains = toolchains
+        self.cores = cores
+        self.memoryMb = memoryMb
+    }
+
+    /// The architectures the toolchains serve.
+    public var architectures: [Architecture] {
+        Architecture.allCases.filter { arch in toolchains.contains { $0.architecture == arch } }
+    }
+
+    public func validate() throws(ValidationError) {
+        var validator = Validator()
+        validator.check("name", name, NewBuild.environmentRule)
+        if toolchains.isEmpty { validator.fail("toolchains", "must list at least one toolchain") }
+        if toolchains.count > 32 { validator.fail("toolchains", "must list at most 32 toolchains") }
+        for (index, toolchain) in toolchains.enumerated() {
+            validator.check("toolchains[\(index)].compiler", toolchain.compiler, BuildOptions.compilerRule)
+        }
+        if !(1...4096).contains(cores) { validator.fail("cores", "must be between 1 and 4096") }
+        if !(64...16_777_216).contains(memoryMb) { validator.fail("memoryMb", "must be between 64 and 16777216") }
+        try validator.finish()
+    }
+}
+
+/// A registered worker as `GET /workers` lists it. `state` is derived:
+/// `busy` while it holds a build lease, `offline` when it has not
+/// heartbeated within the offline threshold, else `idle`.
+public struct Worker: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        case idle, busy, offline
+    }
+
+    @LowercaseUUID public var id: UUID
+    public var name: String
+    public var architectures: [Architecture]
+    public var toolchains: [Toolchain]
+    public var cores: Int
+    public var memoryMb: Int
+    public var state: State
+    public var registeredAt: Date
+    public var lastHeartbeatAt: Date
+
+    public init(
+        id: UUID, name: String, architectures: [Architecture], toolchains: [Toolchain], cores: Int, memoryMb: Int,
+        state: State, registeredAt: Date, lastHeartbeatAt: Date
+    ) {
+        self.id = id
+        self.name = name
+        self.architectures = architectures
+        self.toolchains = toolchains
+        self.cores = cores
+        self.memoryMb = memoryMb
+        self.state = state
+        self.registeredAt = registeredAt
+        self.lastHeartbeatAt = lastHeartbeatAt
+    }
+}
+
+/// A worker's claim on a build attempt (`POST /builds/{id}/claim`).
+public struct BuildClaim: Codable, Sendable, Equatable {
+    @LowercaseUUID public var workerId: UUID
+    public var attempt: Int
+
+    public init(workerId: UUID, attempt: Int) {
+        self.workerId = workerId
+        self.attempt = attempt
+    }
+}

@@ -1,0 +1,31 @@
+import FarmModel
+import FarmStore
+import Foundation
+import Hummingbird
+
+/// Build workers: they join and claim builds with worker tokens; people
+/// list them.
+struct WorkerRoutes {
+    let store: Store
+    /// How long a claim holds a build before the lease must be renewed.
+    static let lease: TimeInterval = 60
+
+    var endpoints: [Endpoint] {
+        [
+            Endpoint(.post, "/workers", .worker) { request, context in
+                let body = try await request.decodeJSON(as: WorkerRegistration.self, context: context)
+                let worker = try await store.workers.register(body, token: try context.requireWorkerToken())
+                return try Response.success(worker, status: .created)
+            },
+            Endpoint(.get, "/workers", .user) { request, _ in
+                try Response.success(Listing(key: "workers", page: try await store.workers.list(page: try request.pageRequest())))
+            },
+            Endpoint(.post, "/builds/:id/claim", .worker) { request, context in
+                let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
+                let build = try await store.workers.claim(
+                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: Self.lease)
+                return try Response.success(build)
+            },
+        ]
+    }
+}

@@ -1,0 +1,86 @@
+import FarmModel
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Registered build workers and their claims on builds.
+public struct WorkerRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Registers a worker under its token, or updates it when the same token
+    /// registers the same name again (a restart). Another token's name is a conflict.
+    public func register(_ registration: WorkerRegistration, token tokenID: UUID) async throws -> Worker {
+        try registration.validate()
+        let toolchains = String(decoding: try JSONEncoder().encode(registration.toolchains), as: UTF8.self)
+        let architectures = registration.architectures.map(\.rawValue)
+        let id = try await client.query("""
+            INSERT INTO workers (id, name, token_id, architectures, toolchains, cores, memory_mb)
+            VALUES (\(UUID()), \(registration.name), \(tokenID), \(architectures), \(toolchains)::jsonb,
+                    \(registration.cores), \(registration.memoryMb))
+            ON CONFLICT (name) DO UPDATE SET
+                architectures = EXCLUDED.architectures, toolchains = EXCLUDED.toolchains, cores = EXCLUDED.cores,
+                memory_mb = EXCLUDED.memory_mb, last_heartbeat_at = now()
+            WHERE workers.token_id = EXCLUDED.token_id
+            RETURNING id
+            """, logger: logger).first { try $0.decode(UUID.self) }
+        guard let id else {
+            throw StoreError.conflict("a worker named \(registration.name) is registered with another token",
+                                      details: ["name": registration.name])
+        }
+        return try await find(id: id)!
+    }
+
+    public func find(id: UUID) async throws -> Worker? {
+        try await client.query("SELECT * FROM worker_view WHERE id = \(id)", logger: logger).first(Self.decode)
+    }
+
+    public func list(page: PageRequest) async throws -> Page<Worker> {
+        let total = try await client.query("SELECT count(*) FROM workers", logger: logger).first { try $0.decode(Int.self) } ?? 0
+        let items = try await client.query("""
+            SELECT * FROM worker_view ORDER BY name LIMIT \(page.limit) OFFSET \(page.offset)
+            """, logger: logger).all(Self.decode)
+        return Page(items: items, pagination: Pagination(total: total, request: page))
+    }
+
+    /// Claims a queued build attempt for the worker: exactly one claim wins.
+    /// The loser, a stale attempt, a cancelled build or a build of an
+    /// architecture the worker does not serve gets a conflict naming why.
+    public func claim(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> BuildRecord {
+        try await client.transaction(logger: logger) { connection in
+            let owned = try await connection.query("""
+                UPDATE workers SET last_heartbeat_at = now() WHERE id = \(claim.workerId) AND token_id = \(tokenID) RETURNING id
+                """, logger: logger).collect()
+            guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: claim.workerId.lowercased) }
+            let claimed = try await connection.query("""
+                UPDATE builds b SET status = 'in_progress', worker_id = \(claim.workerId),
+                       lease_expires_at = now() + make_interval(secs => \(lease))
+                FROM workers w
+                WHERE b.id = \(buildID) AND w.id = \(claim.workerId) AND b.status = 'queued' AND b.attempt = \(claim.attempt)
+                  AND b.architecture = ANY(w.architectures)
+                RETURNING b.id
+                """, logger: logger).collect()
+            if claimed.isEmpty {
+                let current = try await connection.query(
+                    "SELECT status, attempt, architecture FROM builds WHERE id = \(buildID)", logger: logger
+                ).first { try $0.decode((String, Int, String).self) }
+                guard let (status, attempt, architecture) = current else {
+                    throw StoreError.notFound(resource: "build", id: buildID.lowercased)
+                }
+                throw StoreError.conflict("the build cannot be claimed: it is \(status), attempt \(attempt), for \(architecture)",
+                                          details: ["status": status, "attempt": String(attempt), "architecture": architecture])
+            }
+            return try await BuildRepository.record(buildID, on: connection, logger: logger)!
+        }
+    }
+
+    private static func decode(_ row: PostgresRow) throws -> Worker {
+        let (id, name, architectures, toolchains, cores, memory, registeredAt, heartbeat, busy, offline) =
+            try row.decode((UUID, String, [String], String, Int, Int, Date, Date, Bool, Bool).self)
+        return Worker(
+            id: id, name: name, architectures: architectures.compactMap(Architecture.init),
+            toolchains: try JSONDecoder().decode([Toolchain].self, from: Data(toolchains.utf8)), cores: cores,
+            memoryMb: memory, state: offline ? .offline : (busy ? .busy : .idle), registeredAt: registeredAt,
+            lastHeartbeatAt: heartbeat)
+    }
+}

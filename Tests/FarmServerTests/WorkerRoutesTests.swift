@@ -1,0 +1,116 @@
+import FarmModel
+import FarmStore
+import FarmTestSupport
+import Foundation
+import Hummingbird
+import Testing
+
+@Suite struct WorkerRoutesTests {
+    /// A farm admin's worker token, as `kfarm admin create-token NAME --kind worker` makes.
+    private func workerToken(_ fixtures: Fixtures) async throws -> (secret: String, id: UUID) {
+        let admin = try await fixtures.account(.admin)
+        let (token, secret) = try await fixtures.store.users.createToken(
+            for: admin.user.id, name: "worker", kind: .worker, expiresAt: nil, by: nil)
+        return (secret.value, token.id)
+    }
+
+    private func registration(_ name: String, _ architectures: [String]) -> String {
+        json(["name": name, "cores": 2, "memoryMb": 8192,
+              "toolchains": architectures.map { ["architecture": $0, "compiler": "gcc-12.2.0"] }])
+    }
+
+    @Test func workersJoinAreListedAndKeepTheirNames() async throws {
+        try await withAPI { api, fixtures in
+            let (secret, _) = try await workerToken(fixtures)
+            let (otherSecret, _) = try await workerToken(fixtures)
+            let viewer = try await fixtures.account()
+            let name = Fixtures.unique("builder")
+            let auth: HTTPFields = [.authorization: "Bearer \(secret)", .contentType: "application/json"]
+            let joined = try await api.send(.post, "/workers", headers: auth, body: registration(name, ["x86_64", "arm64", "riscv64"]))
+            #expect(joined.status == .created)
+            #expect(joined.data["architectures"] as? [String] == ["x86_64", "arm64", "riscv64"])
+            #expect(joined.data["state"] as? String == "idle")
+            let again = try await api.send(.post, "/workers", headers: auth, body: registration(name, ["arm64"]))
+            #expect(again.data["id"] as? String == joined.data["id"] as? String, "a restart keeps the worker")
+            #expect(again.data["architectures"] as? [String] == ["arm64"])
+            let stolen = try await api.send(.post, "/workers", headers: [.authorization: "Bearer \(otherSecret)", .contentType: "application/json"],
+                                            body: registration(name, ["arm64"]))
+            #expect(stolen.status == .conflict)
+            let invalid = try await api.send(.post, "/workers", headers: auth,
+                                             body: json(["name": "bad name", "cores": 0, "memoryMb": 1, "toolchains": []]))
+            #expect(Set(invalid.invalidFields.keys) == ["name", "cores", "memoryMb", "toolchains"])
+
+            let listed = try await api.send(.get, "/workers?limit=100", as: viewer)
+            let names = (listed.data["workers"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+            #expect(names.contains(name))
+        }
+    }
+
+    @Test func exactlyOneOfTwoConcurrentClaimsWins() async throws {
+        try await withAPI { api, fixtures in
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .riscv64)
+            let build = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
+                                                               by: developer.user.id)
+            var workers: [(secret: String, id: String)] = []
+            for _ in 0..<2 {
+                let (secret, tokenID) = try await workerToken(fixtures)
+                let worker = try await fixtures.store.workers.register(
+                    WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")],
+                                       cores: 2, memoryMb: 4096), token: tokenID)
+                workers.append((secret, worker.id.lowercased))
+            }
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for worker in workers {
+                    group.addTask {
+                        try await api.send(.post, "/builds/\(build.id.lowercased)/claim",
+                                           headers: [.authorization: "Bearer \(worker.secret)", .contentType: "application/json"],
+                                           body: json(["workerId": worker.id, "attempt": 1])).status
+                    }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            #expect(statuses.sorted { $0.code < $1.code } == [.ok, .conflict])
+            let after = try #require(try await fixtures.store.builds.find(id: build.id))
+            #expect(after.status == .in_progress)
+            let busy = try await fixtures.store.workers.list(page: try PageRequest(limit: 100)).items
+                .filter { worker in workers.contains { $0.id == worker.id.lowercased } }
+            #expect(busy.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.busy, .idle])
+        }
+    }
+
+    @Test func staleWrongArchitectureCancelledAndForeignClaimsAreRefused() async throws {
+        try await withAPI { api, fixtures in
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .arm64)
+            let (secret, tokenID) = try await workerToken(fixtures)
+            let (otherSecret, _) = try await workerToken(fixtures)
+            let x86Only = try await fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("x86"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096), token: tokenID)
+            let arm = try await fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("arm"), toolchains: [Toolchain(architecture: .arm64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096), token: tokenID)
+            func claim(_ build: BuildRecord, worker: Worker, attempt: Int, secret: String) async throws -> Reply {
+                try await api.send(.post, "/builds/\(build.id.lowercased)/claim",
+                                   headers: [.authorization: "Bearer \(secret)", .contentType: "application/json"],
+                                   body: json(["workerId": worker.id.lowercased, "attempt": attempt]))
+            }
+            let build = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
+                                                               by: developer.user.id)
+            let wrongArch = try await claim(build, worker: x86Only, attempt: 1, secret: secret)
+            #expect(wrongArch.status == .conflict && wrongArch.errorDetails["architecture"] as? String == "arm64")
+            #expect(try await claim(build, worker: arm, attempt: 2, secret: secret).status == .conflict, "stale or future attempts lose")
+            #expect(try await claim(build, worker: arm, attempt: 1, secret: otherSecret).status == .notFound, "not this token's worker")
+            _ = try await fixtures.store.builds.cancel(build.id, by: developer.user.id)
+            let cancelled = try await claim(build, worker: arm, attempt: 1, secret: secret)
+            #expect(cancelled.status == .conflict && cancelled.errorDetails["status"] as? String == "cancelled")
+            let unknown = try await api.send(.post, "/builds/\(UUID().lowercased)/claim",
+                                             headers: [.authorization: "Bearer \(secret)", .contentType: "application/json"],
+                                             body: json(["workerId": arm.id.lowercased, "attempt": 1]))
+            #expect(unknown.status == .notFound)
+        }
+    }
+}
