@@ -1,5 +1,8 @@
 # kfarm API image. Build: docker build -t kfarm .
 FROM swift:6.1-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends librabbitmq-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -11,7 +14,7 @@ RUN swift build -c release --product kfarm \
 
 FROM swift:6.1-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl ca-certificates \
+ && apt-get install -y --no-install-recommends curl ca-certificates librabbitmq4 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /srv/kfarm kfarm
 COPY --from=build /out/ /srv/kfarm/
