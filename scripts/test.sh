@@ -27,5 +27,8 @@ swift build --build-tests
 echo "== swift test"
 swift test --skip-build
 
+echo "== compose.yaml against the Compose specification"
+scripts/check-compose.sh
+
 echo "== contract check (schemathesis against the live server)"
 KFARM_DATABASE_URL="$KFARM_TEST_DATABASE_URL" KFARM_BIN="$(swift build --show-bin-path)/kfarm" scripts/contract-check.sh

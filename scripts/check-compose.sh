@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Validates compose.yaml against the Compose specification's JSON schema
+# (no Docker engine runs here, so `docker compose config` cannot).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TOOLS="${KFARM_TOOLS_DIR:-/tmp/kfarm-tools}"
+if ! "$TOOLS/venv/bin/check-jsonschema" --version 2>/dev/null | grep -q "0.39.0"; then
+  python3 -m venv "$TOOLS/venv"
+  "$TOOLS/venv/bin/pip" install -q "check-jsonschema==0.39.0"
+fi
+"$TOOLS/venv/bin/check-jsonschema" --builtin-schema vendor.compose-spec compose.yaml
