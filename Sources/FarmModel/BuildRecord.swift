@@ -48,12 +48,14 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     public var stages: [StageRecord]
     /// The id of the build this one retries, if it is a retry.
     @ExplicitNull public var retryOf: String?
+    /// Why a failed build failed; null otherwise.
+    @ExplicitNull public var failure: BuildFailure?
 
     public init(
         id: UUID, buildNumber: String, status: BuildStatus, progress: Int, startedAt: Date, estimatedCompletion: Date,
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
-        stages: [StageRecord], retryOf: String?
+        stages: [StageRecord], retryOf: String?, failure: BuildFailure?
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -73,6 +75,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.currentStage = currentStage
         self.stages = stages
         self.retryOf = retryOf
+        self.failure = failure
     }
 }
 
@@ -93,6 +96,24 @@ public struct BuildDispatch: Codable, Sendable, Equatable {
         self.attempt = attempt
         self.architecture = architecture
         self.priority = priority
+    }
+}
+
+/// Why a build failed. `build` failures (compiler errors, Kconfig
+/// verification) are never retried automatically; `infrastructure` ones
+/// (worker lost, out of disk or memory, toolchain missing) are retried on
+/// another worker until the attempt limit.
+public struct BuildFailure: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        case build, infrastructure
+    }
+
+    public var kind: Kind
+    public var reason: String
+
+    public init(kind: Kind, reason: String) {
+        self.kind = kind
+        self.reason = reason
     }
 }
 

@@ -10,13 +10,16 @@ public struct ServerSettings: Sendable {
     public var port: Int
     public var rateLimits: RateLimitPolicy
     public var broker: AMQPConfiguration?
+    /// Attempts a build gets when its workers are lost before it fails.
+    public var maxAttempts: Int
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
-                broker: AMQPConfiguration? = nil) {
+                broker: AMQPConfiguration? = nil, maxAttempts: Int = 3) {
         self.host = host
         self.port = port
         self.rateLimits = rateLimits
         self.broker = broker
+        self.maxAttempts = maxAttempts
     }
 }
 
@@ -56,7 +59,10 @@ public func buildApplication(settings: ServerSettings, store: Store, logger: Log
         router: buildRouter(store: store, rateLimits: settings.rateLimits),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
-    app.addServices(store.client, RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger))
+    app.addServices(
+        store.client,
+        RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
+        LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger))
     if let broker = settings.broker {
         app.addServices(OutboxRelay(outbox: store.outbox, broker: broker, logger: logger))
     } else {

@@ -126,12 +126,7 @@ public struct BuildRepository: Sendable {
             try await connection.query("""
                 UPDATE builds SET status = 'cancelled', completed_at = now(), current_stage = NULL WHERE id = \(id)
                 """, logger: logger)
-            try await connection.query("""
-                UPDATE build_stages SET
-                    status = CASE status WHEN 'pending' THEN 'skipped' WHEN 'in_progress' THEN 'failed' ELSE status END,
-                    completed_at = CASE WHEN status = 'in_progress' THEN now() ELSE completed_at END
-                WHERE build_id = \(id)
-                """, logger: logger)
+            try await Self.closeStages(of: id, on: connection, logger: logger)
             if status == .in_progress {
                 let control = BuildControl(buildId: id, attempt: attempt, action: .cancel)
                 try await Outbox.enqueue(exchange: BusNames.controlExchange, routingKey: control.routingKey, priority: 0,
@@ -154,6 +149,57 @@ public struct BuildRepository: Sendable {
         let request = NewBuild(configVersionId: original.configVersion.id, environment: original.environment,
                                priority: original.priority, options: original.options)
         return try await submit(request, by: initiator, retrying: id)
+    }
+
+    /// Builds whose worker stopped renewing its lease (killed, machine gone):
+    /// each goes back to the queue as the next attempt with a new dispatch
+    /// message, or fails as an infrastructure failure after `maxAttempts`.
+    @discardableResult
+    public func reapExpiredLeases(maxAttempts: Int) async throws -> (requeued: [UUID], failed: [UUID]) {
+        try await client.transaction(logger: logger) { connection in
+            let expired = try await connection.query("""
+                SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id
+                FROM builds b JOIN configurations c ON c.id = b.configuration_id
+                WHERE b.status = 'in_progress' AND b.lease_expires_at < now()
+                ORDER BY b.lease_expires_at LIMIT 100
+                FOR UPDATE OF b SKIP LOCKED
+                """, logger: logger).all { try $0.decode((UUID, Int, String, String, UUID).self) }
+            var requeued: [UUID] = []
+            var failed: [UUID] = []
+            for (id, attempt, architectureText, priorityText, projectID) in expired {
+                if attempt < maxAttempts, let architecture = Architecture(rawValue: architectureText) {
+                    let priority = BuildPriority(rawValue: priorityText) ?? .normal
+                    try await connection.query("""
+                        UPDATE builds SET status = 'queued', attempt = attempt + 1, worker_id = NULL, lease_expires_at = NULL,
+                               current_stage = NULL, progress = 0
+                        WHERE id = \(id)
+                        """, logger: logger)
+                    try await connection.query("""
+                        UPDATE build_stages SET status = 'pending', started_at = NULL, completed_at = NULL WHERE build_id = \(id)
+                        """, logger: logger)
+                    try await Outbox.enqueue(
+                        exchange: BusNames.buildsExchange, routingKey: architecture.rawValue, priority: priority.amqpPriority,
+                        message: BuildDispatch(buildId: id, attempt: attempt + 1, architecture: architecture, priority: priority),
+                        on: connection, logger: logger)
+                    try await Audit.record("build.requeue", "build", id, project: projectID, by: nil,
+                                           details: ["attempt": String(attempt + 1), "reason": "lease expired"],
+                                           on: connection, logger: logger)
+                    requeued.append(id)
+                } else {
+                    let reason = "worker lost: the lease expired on attempt \(attempt) of \(maxAttempts)"
+                    try await connection.query("""
+                        UPDATE builds SET status = 'failed', completed_at = now(), lease_expires_at = NULL,
+                               failure_kind = 'infrastructure', failure_reason = \(reason)
+                        WHERE id = \(id)
+                        """, logger: logger)
+                    try await Self.closeStages(of: id, on: connection, logger: logger)
+                    try await Audit.record("build.fail", "build", id, project: projectID, by: nil,
+                                           details: ["reason": reason], on: connection, logger: logger)
+                    failed.append(id)
+                }
+            }
+            return (requeued, failed)
+        }
     }
 
     public func find(id: UUID) async throws -> BuildRecord? {
@@ -200,6 +246,16 @@ public struct BuildRepository: Sendable {
         }
     }
 
+    /// Ends a stopped build's stages: the running one failed, the rest were skipped.
+    private static func closeStages(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE build_stages SET
+                status = CASE status WHEN 'pending' THEN 'skipped' WHEN 'in_progress' THEN 'failed' ELSE status END,
+                completed_at = CASE WHEN status = 'in_progress' THEN now() ELSE completed_at END
+            WHERE build_id = \(id)
+            """, logger: logger)
+    }
+
     static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> BuildRecord? {
         let stages = try await connection.query("""
             SELECT name, status, started_at, completed_at FROM build_stages WHERE build_id = \(id) ORDER BY position
@@ -211,9 +267,12 @@ public struct BuildRepository: Sendable {
         return try await connection.query("SELECT * FROM build_view WHERE id = \(id)", logger: logger).first { row in
             let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
                  configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
-                 currentStage, retryOf, _) = try row.decode((UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID,
-                                                             String, UUID, String, String, String, String, String, Int, String?,
-                                                             UUID?, UUID).self)
+                 currentStage, retryOf, _, failureKind, failureReason) = try row.decode(
+                    (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
+                     String, String, Int, String?, UUID?, UUID, String?, String?).self)
+            let failure = failureKind.flatMap(BuildFailure.Kind.init).map {
+                BuildFailure(kind: $0, reason: failureReason ?? "")
+            }
             return BuildRecord(
                 id: id, buildNumber: number, status: BuildStatus(rawValue: status) ?? .queued, progress: progress,
                 startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
@@ -223,7 +282,7 @@ public struct BuildRepository: Sendable {
                 architecture: Architecture(rawValue: architecture) ?? .x86_64, environment: environment,
                 priority: BuildPriority(rawValue: priority) ?? .normal,
                 options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
-                currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased)
+                currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure)
         }
     }
 }

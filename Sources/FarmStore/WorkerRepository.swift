@@ -74,6 +74,30 @@ public struct WorkerRepository: Sendable {
         }
     }
 
+    /// Renews the lease on a build the worker holds; returns the new expiry.
+    /// A build no longer held by this worker and attempt (cancelled,
+    /// re-dispatched after a lost lease) is a conflict: the worker stops.
+    public func heartbeat(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> Date {
+        try await client.transaction(logger: logger) { connection in
+            let owned = try await connection.query("""
+                UPDATE workers SET last_heartbeat_at = now() WHERE id = \(claim.workerId) AND token_id = \(tokenID) RETURNING id
+                """, logger: logger).collect()
+            guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: claim.workerId.lowercased) }
+            let renewed = try await connection.query("""
+                UPDATE builds SET lease_expires_at = now() + make_interval(secs => \(lease))
+                WHERE id = \(buildID) AND worker_id = \(claim.workerId) AND attempt = \(claim.attempt) AND status = 'in_progress'
+                RETURNING lease_expires_at
+                """, logger: logger).first { try $0.decode(Date.self) }
+            if let renewed { return renewed }
+            let current = try await connection.query(
+                "SELECT status, attempt FROM builds WHERE id = \(buildID)", logger: logger
+            ).first { try $0.decode((String, Int).self) }
+            guard let (status, attempt) = current else { throw StoreError.notFound(resource: "build", id: buildID.lowercased) }
+            throw StoreError.conflict("this worker no longer holds the build: it is \(status), attempt \(attempt)",
+                                      details: ["status": status, "attempt": String(attempt)])
+        }
+    }
+
     private static func decode(_ row: PostgresRow) throws -> Worker {
         let (id, name, architectures, toolchains, cores, memory, registeredAt, heartbeat, busy, offline) =
             try row.decode((UUID, String, [String], String, Int, Int, Date, Date, Bool, Bool).self)

@@ -30,6 +30,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A proxy whose X-Forwarded-For is trusted (repeatable).")
     var trustedProxy: [String] = []
 
+    @Option(help: "Attempts a build gets when its workers are lost, before it fails.")
+    var maxAttempts = 3
+
     @Option(help: "RabbitMQ for build dispatch, amqp://user:password@host:port/vhost (default: $KFARM_AMQP_URL).")
     var amqpURL: String?
 
@@ -37,6 +40,7 @@ struct Serve: AsyncParsableCommand {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
         }
+        guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
     }
 
     func run() async throws {
@@ -47,7 +51,7 @@ struct Serve: AsyncParsableCommand {
         let broker = try (amqpURL ?? ProcessInfo.processInfo.environment["KFARM_AMQP_URL"]).map {
             try AMQPConfiguration(url: $0)
         }
-        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: broker)
+        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: broker, maxAttempts: maxAttempts)
         let app = buildApplication(settings: settings, store: store, logger: logger)
         try await app.runService()
     }

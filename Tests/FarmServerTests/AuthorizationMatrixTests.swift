@@ -166,6 +166,17 @@ import Testing
                 token: s.workerTokenID)
             return Call(path: "/builds/\(build.id.lowercased)/claim", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
+        "POST /builds/:id/heartbeat": { s, _ in
+            let build = try await s.fixtures.store.builds.submit(
+                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            let worker = try await s.fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096),
+                token: s.workerTokenID)
+            let claim = BuildClaim(workerId: worker.id, attempt: 1)
+            _ = try await s.fixtures.store.workers.claim(build.id, claim, token: s.workerTokenID, lease: 60)
+            return Call(path: "/builds/\(build.id.lowercased)/heartbeat", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
+        },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 

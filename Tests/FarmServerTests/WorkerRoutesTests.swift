@@ -114,3 +114,73 @@ import Testing
         }
     }
 }
+
+@Suite struct LeaseTests {
+    /// A queued riscv64 build claimed by a fresh worker.
+    private func claimedBuild(_ fixtures: Fixtures) async throws -> (BuildRecord, Worker, UUID, String) {
+        let developer = try await fixtures.account()
+        let project = try await fixtures.project(members: [(developer, .developer)])
+        let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .riscv64)
+        let build = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
+                                                           by: developer.user.id)
+        let admin = try await fixtures.account(.admin)
+        let (token, secret) = try await fixtures.store.users.createToken(
+            for: admin.user.id, name: "worker", kind: .worker, expiresAt: nil, by: nil)
+        let worker = try await fixtures.store.workers.register(
+            WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")],
+                               cores: 2, memoryMb: 4096), token: token.id)
+        _ = try await fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1), token: token.id, lease: 60)
+        return (build, worker, token.id, secret.value)
+    }
+
+    private func expireLease(_ build: BuildRecord, _ fixtures: Fixtures) async throws {
+        try await fixtures.store.client.query(
+            "UPDATE builds SET lease_expires_at = now() - interval '1 second' WHERE id = \(build.id)")
+    }
+
+    @Test func heartbeatsRenewTheLeaseUntilTheBuildIsCancelled() async throws {
+        try await withAPI { api, fixtures in
+            let (build, worker, _, secret) = try await claimedBuild(fixtures)
+            let path = "/builds/\(build.id.lowercased)/heartbeat"
+            let headers: HTTPFields = [.authorization: "Bearer \(secret)", .contentType: "application/json"]
+            let beat = try await api.send(.post, path, headers: headers, body: json(["workerId": worker.id.lowercased, "attempt": 1]))
+            #expect(beat.status == .ok)
+            let expiry = try #require(Timestamp.parse(beat.data["leaseExpiresAt"] as? String ?? ""))
+            #expect(expiry.timeIntervalSinceNow > 50)
+            let stale = try await api.send(.post, path, headers: headers, body: json(["workerId": worker.id.lowercased, "attempt": 2]))
+            #expect(stale.status == .conflict)
+            _ = try await fixtures.store.builds.cancel(build.id, by: build.initiator.id)
+            let stop = try await api.send(.post, path, headers: headers, body: json(["workerId": worker.id.lowercased, "attempt": 1]))
+            #expect(stop.status == .conflict && stop.errorDetails["status"] as? String == "cancelled")
+        }
+    }
+
+    @Test func expiredLeasesAreRequeuedAsTheNextAttemptThenFailAsInfrastructure() async throws {
+        try await TestDatabase.withStore { store in
+            let fixtures = Fixtures(store: store)
+            let (build, worker, tokenID, _) = try await claimedBuild(fixtures)
+            try await expireLease(build, fixtures)
+            let first = try await store.builds.reapExpiredLeases(maxAttempts: 2)
+            #expect(first.requeued.contains(build.id))
+            let requeued = try #require(try await store.builds.find(id: build.id))
+            #expect(requeued.status == .queued && requeued.attempt == 2 && requeued.stages.allSatisfy { $0.status == .pending })
+            let dispatches = try await store.client.query("""
+                SELECT body FROM outbox WHERE exchange = 'kfarm.builds' AND body LIKE \("%\(build.id.lowercased)%") ORDER BY id
+                """).collect().map { try JSONDecoder().decode(BuildDispatch.self, from: Data(try $0.decode(String.self).utf8)) }
+            #expect(dispatches.map(\.attempt) == [1, 2])
+            // The lost worker's stale claim and heartbeat lose; attempt 2 can be claimed.
+            await #expect(throws: StoreError.self) {
+                try await store.workers.heartbeat(build.id, BuildClaim(workerId: worker.id, attempt: 1), token: tokenID, lease: 60)
+            }
+            _ = try await store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 2), token: tokenID, lease: 60)
+            try await expireLease(build, fixtures)
+            let second = try await store.builds.reapExpiredLeases(maxAttempts: 2)
+            #expect(second.failed.contains(build.id))
+            let failed = try #require(try await store.builds.find(id: build.id))
+            #expect(failed.status == .failed)
+            #expect(failed.failure == BuildFailure(kind: .infrastructure, reason: "worker lost: the lease expired on attempt 2 of 2"))
+            #expect(failed.completedAt != nil)
+            #expect(failed.stages.allSatisfy { $0.status == .skipped })
+        }
+    }
+}

@@ -3,8 +3,8 @@ import FarmStore
 import Foundation
 import Hummingbird
 
-/// Build workers: they join and claim builds with worker tokens; people
-/// list them.
+/// Build workers: they join, claim builds and renew their leases with
+/// worker tokens; people list them.
 struct WorkerRoutes {
     let store: Store
     /// How long a claim holds a build before the lease must be renewed.
@@ -25,6 +25,12 @@ struct WorkerRoutes {
                 let build = try await store.workers.claim(
                     try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: Self.lease)
                 return try Response.success(build)
+            },
+            Endpoint(.post, "/builds/:id/heartbeat", .worker) { request, context in
+                let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
+                let expiry = try await store.workers.heartbeat(
+                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: Self.lease)
+                return try Response.success(["leaseExpiresAt": expiry])
             },
         ]
     }
