@@ -48,10 +48,7 @@ public struct WorkerRepository: Sendable {
     /// architecture the worker does not serve gets a conflict naming why.
     public func claim(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> BuildRecord {
         try await client.transaction(logger: logger) { connection in
-            let owned = try await connection.query("""
-                UPDATE workers SET last_heartbeat_at = now() WHERE id = \(claim.workerId) AND token_id = \(tokenID) RETURNING id
-                """, logger: logger).collect()
-            guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: claim.workerId.lowercased) }
+            try await Self.markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
             let claimed = try await connection.query("""
                 UPDATE builds b SET status = 'in_progress', worker_id = \(claim.workerId),
                        lease_expires_at = now() + make_interval(secs => \(lease))
@@ -79,10 +76,7 @@ public struct WorkerRepository: Sendable {
     /// re-dispatched after a lost lease) is a conflict: the worker stops.
     public func heartbeat(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> Date {
         try await client.transaction(logger: logger) { connection in
-            let owned = try await connection.query("""
-                UPDATE workers SET last_heartbeat_at = now() WHERE id = \(claim.workerId) AND token_id = \(tokenID) RETURNING id
-                """, logger: logger).collect()
-            guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: claim.workerId.lowercased) }
+            try await Self.markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
             let renewed = try await connection.query("""
                 UPDATE builds SET lease_expires_at = now() + make_interval(secs => \(lease))
                 WHERE id = \(buildID) AND worker_id = \(claim.workerId) AND attempt = \(claim.attempt) AND status = 'in_progress'
@@ -96,6 +90,14 @@ public struct WorkerRepository: Sendable {
             throw StoreError.conflict("this worker no longer holds the build: it is \(status), attempt \(attempt)",
                                       details: ["status": status, "attempt": String(attempt)])
         }
+    }
+
+    /// Records that the worker was heard from; a worker of another token is not found.
+    private static func markAlive(_ workerID: UUID, token tokenID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
+        let owned = try await connection.query("""
+            UPDATE workers SET last_heartbeat_at = now() WHERE id = \(workerID) AND token_id = \(tokenID) RETURNING id
+            """, logger: logger).collect()
+        guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: workerID.lowercased) }
     }
 
     private static func decode(_ row: PostgresRow) throws -> Worker {

@@ -77,6 +77,20 @@ import Testing
             }
         }
 
+        /// A new queued build of the scenario's configuration.
+        func queuedBuild() async throws -> BuildRecord {
+            try await fixtures.store.builds.submit(
+                NewBuild(configVersionId: configuration.versions[0].id), by: accounts[.developer]!.user.id)
+        }
+
+        /// A new worker registered with the scenario's worker token, serving the configuration's architecture.
+        func worker() async throws -> Worker {
+            try await fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096),
+                token: workerTokenID)
+        }
+
         /// The user a call acts as (the token owner for the others).
         func user(_ caller: Caller) -> User { (accounts[caller] ?? accounts[.farmAdmin]!).user }
     }
@@ -135,18 +149,15 @@ import Testing
         },
         "GET /builds": { _, _ in Call(path: "/builds") },
         "GET /builds/:id": { s, _ in
-            let build = try await s.fixtures.store.builds.submit(
-                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            let build = try await s.queuedBuild()
             return Call(path: "/builds/\(build.id.lowercased)")
         },
         "POST /builds/:id/cancel": { s, _ in
-            let build = try await s.fixtures.store.builds.submit(
-                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            let build = try await s.queuedBuild()
             return Call(path: "/builds/\(build.id.lowercased)/cancel")
         },
         "POST /builds/:id/retry": { s, _ in
-            let build = try await s.fixtures.store.builds.submit(
-                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
+            let build = try await s.queuedBuild()
             _ = try await s.fixtures.store.builds.cancel(build.id, by: s.accounts[.developer]!.user.id)
             return Call(path: "/builds/\(build.id.lowercased)/retry")
         },
@@ -158,23 +169,13 @@ import Testing
         },
         "GET /workers": { _, _ in Call(path: "/workers") },
         "POST /builds/:id/claim": { s, _ in
-            let build = try await s.fixtures.store.builds.submit(
-                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
-            let worker = try await s.fixtures.store.workers.register(
-                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
-                                   cores: 2, memoryMb: 4096),
-                token: s.workerTokenID)
+            let (build, worker) = (try await s.queuedBuild(), try await s.worker())
             return Call(path: "/builds/\(build.id.lowercased)/claim", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
         "POST /builds/:id/heartbeat": { s, _ in
-            let build = try await s.fixtures.store.builds.submit(
-                NewBuild(configVersionId: s.configuration.versions[0].id), by: s.accounts[.developer]!.user.id)
-            let worker = try await s.fixtures.store.workers.register(
-                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
-                                   cores: 2, memoryMb: 4096),
-                token: s.workerTokenID)
-            let claim = BuildClaim(workerId: worker.id, attempt: 1)
-            _ = try await s.fixtures.store.workers.claim(build.id, claim, token: s.workerTokenID, lease: 60)
+            let (build, worker) = (try await s.queuedBuild(), try await s.worker())
+            _ = try await s.fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1),
+                                                         token: s.workerTokenID, lease: 60)
             return Call(path: "/builds/\(build.id.lowercased)/heartbeat", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
         "GET /audit": { _, _ in Call(path: "/audit") },
