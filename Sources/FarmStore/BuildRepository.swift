@@ -214,9 +214,7 @@ public struct BuildRepository: Sendable {
         let status = filter.status?.rawValue
         let arch = filter.architecture?.rawValue
         return try await client.withConnection { connection in
-            var total = 0
-            var ids: [UUID] = []
-            let rows = try await connection.query("""
+            let (total, ids) = try await connection.query("""
                 WITH matching AS (
                     SELECT b.id, b.started_at FROM build_view b
                     WHERE (\(status)::text IS NULL OR b.status = \(status))
@@ -232,12 +230,7 @@ public struct BuildRepository: Sendable {
                     SELECT * FROM matching ORDER BY started_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
                 ) AS p ON true
                 ORDER BY p.started_at DESC, p.id
-                """, logger: logger)
-            for try await row in rows {
-                let (count, id) = try row.decode((Int, UUID?).self)
-                total = count
-                if let id { ids.append(id) }
-            }
+                """, logger: logger).pageOfIDs()
             var items: [BuildRecord] = []
             for id in ids {
                 if let record = try await Self.record(id, on: connection, logger: logger) { items.append(record) }

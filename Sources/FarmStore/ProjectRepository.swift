@@ -39,17 +39,20 @@ public struct ProjectRepository: Sendable {
     /// The projects `viewer` belongs to (all of them for a farm admin), newest first.
     public func list(visibleTo viewer: User, page: PageRequest) async throws -> Page<Project> {
         let everything = viewer.role == .admin
-        let total = try await client.query("""
-            SELECT count(*) FROM projects p
-            WHERE \(everything) OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = \(viewer.id))
-            """, logger: logger).first { try $0.decode(Int.self) } ?? 0
-        let items = try await client.query("""
-            SELECT * FROM project_view p
-            WHERE \(everything) OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = \(viewer.id))
+        let (total, ids) = try await client.query("""
+            WITH matching AS (
+                SELECT p.id, p.created_at FROM projects p
+                WHERE \(everything)
+                   OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = \(viewer.id))
+            )
+            SELECT (SELECT count(*) FROM matching), p.id
+            FROM (SELECT 1) AS anchor
+            LEFT JOIN (SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
             ORDER BY p.created_at DESC, p.id
-            LIMIT \(page.limit) OFFSET \(page.offset)
-            """, logger: logger).all { try $0.decodeProject() }
-        return Page(items: items, pagination: Pagination(total: total, request: page))
+            """, logger: logger).pageOfIDs()
+        let projects = try await client.query("SELECT * FROM project_view WHERE id = ANY(\(ids))", logger: logger)
+            .all { try $0.decodeProject() }
+        return Page(items: projects.ordered(like: ids, by: \.id), pagination: Pagination(total: total, request: page))
     }
 
     /// What `user` may do in the project: nil when the project does not

@@ -56,6 +56,28 @@ extension PostgresRowSequence {
         for try await row in self { items.append(try transform(row)) }
         return items
     }
+
+    /// Reads a listing's `(total, id?)` rows: one statement states the filter
+    /// once and returns the total even when the page is empty (an anchor row
+    /// with a null id), so listings never repeat their WHERE clause.
+    func pageOfIDs() async throws -> (total: Int, ids: [UUID]) {
+        var total = 0
+        var ids: [UUID] = []
+        for try await row in self {
+            let (count, id) = try row.decode((Int, UUID?).self)
+            total = count
+            if let id { ids.append(id) }
+        }
+        return (total, ids)
+    }
+}
+
+extension Array {
+    /// The elements in the order of `ids` (rows fetched by `id = ANY(...)` come back unordered).
+    func ordered(like ids: [UUID], by id: KeyPath<Element, UUID>) -> [Element] {
+        let position = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        return sorted { (position[$0[keyPath: id]] ?? .max) < (position[$1[keyPath: id]] ?? .max) }
+    }
 }
 
 extension User {

@@ -74,9 +74,13 @@ import Testing
             #expect(statuses.sorted { $0.code < $1.code } == [.ok, .conflict])
             let after = try #require(try await fixtures.store.builds.find(id: build.id))
             #expect(after.status == .in_progress)
-            let busy = try await fixtures.store.workers.list(page: try PageRequest(limit: 100)).items
-                .filter { worker in workers.contains { $0.id == worker.id.lowercased } }
-            #expect(busy.map(\.state).sorted { $0.rawValue < $1.rawValue } == [.busy, .idle])
+            var states: [Worker.State] = []
+            for worker in workers {
+                let id = try #require(UUID(uuidString: worker.id))
+                let found = try await fixtures.store.workers.find(id: id)
+                states.append(try #require(found).state)
+            }
+            #expect(states.sorted { $0.rawValue < $1.rawValue } == [.busy, .idle])
         }
     }
 
