@@ -28,9 +28,7 @@ public struct FarmRequestContext: RequestContext {
     /// The id of the presented worker token: 401 without a valid token, 403
     /// for any other kind (people's tokens cannot act as workers).
     func requireWorkerToken() throws -> UUID {
-        guard user != nil, let tokenKind, let tokenID else {
-            throw APIError.unauthorized(tokenProblem ?? "missing Authorization header; send 'Authorization: Bearer <token>'")
-        }
+        let (_, tokenKind, tokenID) = try credential()
         guard tokenKind == .worker else {
             throw APIError.forbidden("only worker tokens may call this endpoint", details: ["tokenKind": .string(tokenKind.rawValue)])
         }
@@ -43,14 +41,20 @@ public struct FarmRequestContext: RequestContext {
     /// The authenticated person: 401 saying what was wrong with the token,
     /// or 403 for a machine (worker, system) token.
     func requireUser() throws -> User {
-        guard let user, let tokenKind else {
-            throw APIError.unauthorized(tokenProblem ?? "missing Authorization header; send 'Authorization: Bearer <token>'")
-        }
+        let (user, tokenKind, _) = try credential()
         guard tokenKind == .user else {
             throw APIError.forbidden(
                 "\(tokenKind.rawValue) tokens may call only the endpoints made for \(tokenKind.rawValue)s",
                 details: ["tokenKind": .string(tokenKind.rawValue)])
         }
         return user
+    }
+
+    /// The valid token presented, or 401 saying what was wrong with it.
+    private func credential() throws -> (User, TokenKind, UUID) {
+        guard let user, let tokenKind, let tokenID else {
+            throw APIError.unauthorized(tokenProblem ?? "missing Authorization header; send 'Authorization: Bearer <token>'")
+        }
+        return (user, tokenKind, tokenID)
     }
 }
