@@ -1,4 +1,5 @@
-# kfarm API image. Build: docker build -t kfarm .
+# kfarm images. API: docker build -t kfarm .
+# Build worker (with the x86_64, arm64 and riscv64 toolchains): docker build --target worker -t kfarm-worker .
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends librabbitmq-dev \
@@ -12,7 +13,7 @@ RUN swift build -c release --product kfarm \
  && cp "$(swift build -c release --show-bin-path)/kfarm" /out/ \
  && cp -R "$(swift build -c release --show-bin-path)/kfarm_FarmStore.resources" /out/
 
-FROM swift:6.1-bookworm-slim
+FROM swift:6.1-bookworm-slim AS api
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl ca-certificates librabbitmq4 \
  && rm -rf /var/lib/apt/lists/* \
@@ -23,3 +24,13 @@ WORKDIR /srv/kfarm
 EXPOSE 8080
 ENTRYPOINT ["/srv/kfarm/kfarm"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8080"]
+
+FROM api AS worker
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends make gcc binutils gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu \
+ && rm -rf /var/lib/apt/lists/*
+COPY workers /srv/kfarm/workers
+COPY fixtures /srv/kfarm/fixtures
+USER kfarm
+CMD ["worker"]

@@ -22,7 +22,7 @@ let package = Package(
         // An AMQP 0-9-1 client over rabbitmq-c; knows nothing of kfarm.
         .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
         // The farm's AMQP topology over the AMQP client.
-        .target(name: "FarmBus", dependencies: ["AMQP", "FarmModel"]),
+        .target(name: "FarmBus", dependencies: ["AMQP", "FarmModel", .product(name: "Logging", package: "swift-log")]),
         // Pure domain types and validation rules; no I/O.
         .target(name: "FarmModel"),
         // PostgreSQL: migrations (plain SQL) and repositories.
@@ -50,6 +50,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The build worker: toolchains, stage runner, event spool, worker loop.
+        .target(
+            name: "FarmWorker",
+            dependencies: ["AMQP", "FarmBus", "FarmModel", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "kfarm",
             dependencies: [
@@ -57,6 +62,8 @@ let package = Package(
                 "FarmModel",
                 "FarmStore",
                 "FarmServer",
+                "FarmWorker",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +80,16 @@ let package = Package(
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmModel"]),
+        // The whole farm: API, relay, recorder, reaper, RabbitMQ, PostgreSQL, workers and real compilers.
+        .testTarget(
+            name: "FarmIntegrationTests",
+            dependencies: [
+                "AMQP", "FarmBus", "FarmModel", "FarmServer", "FarmStore", "FarmWorker", "FarmTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "FarmStoreTests",
             dependencies: ["FarmStore", "FarmModel", "FarmTestSupport"]

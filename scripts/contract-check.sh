@@ -42,6 +42,8 @@ curl -fsS -X POST "http://127.0.0.1:$PORT/projects" -H "Authorization: Bearer $t
 # surrogate ("\udaa0") is not valid text, and the server rightly refuses it.
 # One worker: CPython 3.11.7 (this machine's python3) can fail ast.parse in concurrent
 # threads ("AST constructor recursion depth mismatch"), which Hypothesis does per worker.
+# followBuildLog is left out: its event stream ends when the build ends, and
+# the builds the check submits never run (no worker); tests cover it.
 status=0
 "$TOOLS/venv/bin/schemathesis" --config-file api-spec/schemathesis.toml run api-spec/openapi.yaml \
   --url "http://127.0.0.1:$PORT" \
@@ -50,6 +52,7 @@ status=0
   --max-examples "${KFARM_CONTRACT_EXAMPLES:-25}" \
   --max-time "${KFARM_CONTRACT_SECONDS:-150}" \
   --workers 1 \
+  --exclude-operation-id followBuildLog \
   --generation-codec utf-8 \
   --seed 1 \
   || status=$?

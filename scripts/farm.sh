@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets up and runs the farm on this machine: installs the Debian packages,
-# starts a private PostgreSQL and RabbitMQ, builds kfarm, migrates, makes
-# sure an admin exists, prints a fresh admin token and runs the API (with
-# its outbox relay) in the foreground. Ctrl-C stops it gracefully;
+# Sets up and runs the farm on this machine: installs the Debian packages
+# (with the arm64 and riscv64 cross compilers), starts a private PostgreSQL
+# and RabbitMQ, builds kfarm, migrates, makes sure an admin exists, prints a
+# fresh admin token, and runs the API (with its relay, recorder and lease
+# reaper) and one build worker serving x86_64, arm64 and riscv64. Ctrl-C
+# stops both gracefully;
 # scripts/postgres.sh stop and scripts/rabbitmq.sh stop stop the services.
 #   KFARM_PORT (default 8080), KFARM_ADMIN (default admin),
 #   KFARM_BUILD (release or debug; default release)
@@ -27,6 +29,7 @@ KFARM="$(swift build -c "$BUILD" --show-bin-path)/kfarm"
 "$KFARM" migrate
 "$KFARM" admin create-user "$ADMIN" --role admin --if-missing
 TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh $(date -u +%FT%TZ)")"
+WORKER_TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh worker $(date -u +%FT%TZ)" --kind worker)"
 
 cat <<INFO
 
@@ -37,6 +40,18 @@ Admin token for '$ADMIN' (shown once; keep it):
 
 Try:
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/users/me
+  curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/workers
 
 INFO
-exec "$KFARM" serve --port "$PORT"
+"$KFARM" serve --port "$PORT" &
+SERVE=$!
+trap 'kill -TERM ${WORKER:-} $SERVE 2>/dev/null; wait' INT TERM
+until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do
+  kill -0 $SERVE 2>/dev/null || exit 1
+  sleep 0.5
+done
+# One worker for all three architectures (Debian's cross compilers), building
+# the fixture tree; see `kfarm worker --help` for more workers and options.
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
+WORKER=$!
+wait $SERVE

@@ -8,6 +8,8 @@ packages=(
   rabbitmq-server librabbitmq-dev      # the build queues, and the C client the AMQP target wraps
   curl ca-certificates                 # the README's curl examples, health checks
   python3-venv                         # schemathesis for the API contract check
+  gcc make binutils                    # the x86_64 toolchain workers build with
+  gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # the arm64 and riscv64 cross toolchains
 )
 
 missing=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A private RabbitMQ node for kfarm: its own node name, ports, data and log
-# dirs, no system service. Usage: rabbitmq.sh start|stop|reset|status|url
+# dirs, no system service. Usage: rabbitmq.sh start|stop|restart|reset|status|url
 #   KFARM_MQ_PORT  AMQP port (default 56729; Erlang distribution port = +1000)
 #   KFARM_MQ_DIR   (default /tmp/kfarm-mq-$KFARM_MQ_PORT; owned by the
 #                   rabbitmq user when run as root, as the server drops to it)
@@ -59,6 +59,7 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   reset) stop; rm -rf "$DIR"; start ;;
+  restart) stop; start ;;
   status) if running; then echo "rabbitmq: running on port $PORT"; else echo "rabbitmq: not running"; exit 1; fi ;;
   url) echo "amqp://guest:guest@127.0.0.1:$PORT/" ;;
   *) echo "usage: $0 start|stop|reset|status|url" >&2; exit 2 ;;

@@ -25,7 +25,12 @@ echo "== build"
 swift build --build-tests
 
 echo "== swift test"
-swift test --skip-build
+swift test --skip-build --skip FarmIntegrationTests
+
+# Whole-farm tests run on their own: they share the broker's farm queues,
+# and one restarts the broker (scripts/rabbitmq.sh restart, on the ports above).
+echo "== whole-farm tests (API, RabbitMQ, PostgreSQL, workers, real compilers)"
+swift test --skip-build --filter FarmIntegrationTests
 
 echo "== compose.yaml against the Compose specification"
 scripts/check-compose.sh

@@ -7,11 +7,14 @@ public struct AMQPConfiguration: Sendable, Equatable {
     public var user: String
     public var password: String
     public var virtualHost: String
-    /// Seconds between heartbeats the client asks for; 0 turns them off.
+    /// Seconds between heartbeats a consumer asks for (its thread sends and
+    /// checks them while it waits for deliveries), so a dead broker or a
+    /// dead peer is noticed; 0 turns them off. Publishing connections do not
+    /// use them: they read frames only while publishing.
     public var heartbeat: Int
 
     public init(host: String = "127.0.0.1", port: Int = 5672, user: String = "guest", password: String = "guest",
-                virtualHost: String = "/", heartbeat: Int = 0) {
+                virtualHost: String = "/", heartbeat: Int = 30) {
         self.host = host
         self.port = port
         self.user = user

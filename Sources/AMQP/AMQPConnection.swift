@@ -24,7 +24,7 @@ public final class AMQPConnection: @unchecked Sendable {
         let state = try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 continuation.resume(with: Result { () throws(AMQPError) -> amqp_connection_state_t in
-                    let state = try RabbitC.open(configuration)
+                    let state = try RabbitC.open(configuration, heartbeat: 0)
                     amqp_confirm_select(state, 1)
                     try RabbitC.check(amqp_get_rpc_reply(state), "confirm.select")
                     return state
@@ -46,8 +46,8 @@ public final class AMQPConnection: @unchecked Sendable {
 
     public func declareExchange(_ name: String, type: String, durable: Bool = true) async throws {
         try await perform { state in
-            try RabbitC.withBytes([name, type]) { bytes in
-                amqp_exchange_declare(state, 1, bytes[0], bytes[1], 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
+            RabbitC.withBytes([name, type]) { bytes in
+                _ = amqp_exchange_declare(state, 1, bytes[0], bytes[1], 0, durable ? 1 : 0, 0, 0, amqp_empty_table)
             }
             try RabbitC.check(amqp_get_rpc_reply(state), "exchange.declare \(name)")
         }

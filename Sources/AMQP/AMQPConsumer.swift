@@ -2,7 +2,7 @@ import CRabbitMQ
 import Foundation
 import Synchronization
 
-/// Consumes one queue on a connection and thread of its own: the thread
+/// Consumes one or more queues on a connection and thread of its own: the thread
 /// waits for deliveries (rabbitmq-c blocks), hands them to `deliveries`, and
 /// between waits carries out the acks and nacks callers asked for, since a
 /// delivery can only be settled on the connection that received it.
@@ -22,27 +22,35 @@ public final class AMQPConsumer: Sendable {
         let contents = Mutex(Contents())
     }
 
-    /// Every delivery, in the order the broker sent them; finishes when the
-    /// consumer stops, or throws when the connection fails.
-    public let deliveries: AsyncThrowingStream<AMQPDelivery, any Error>
+    /// Every delivery, in the order the broker sent them, in batches of
+    /// what had arrived together (so a busy consumer can settle and store
+    /// many at once); finishes when the consumer stops, or throws when the
+    /// connection fails.
+    public let batches: AsyncThrowingStream<[AMQPDelivery], any Error>
+    /// The most deliveries one batch holds.
+    static let batchLimit = 512
     private let mailbox = Mailbox()
 
-    /// Opens a connection, sets the prefetch window and starts consuming `queue`.
-    public init(_ configuration: AMQPConfiguration, queue: String, prefetch: UInt16) async throws {
-        let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
-        deliveries = stream
+    /// Opens a connection, sets the prefetch window (shared by all `queues`:
+    /// at most `prefetch` unsettled deliveries in all) and starts consuming.
+    public init(_ configuration: AMQPConfiguration, queues: [String], prefetch: UInt16) async throws {
+        let (stream, continuation) = AsyncThrowingStream<[AMQPDelivery], any Error>.makeStream()
+        batches = stream
         let mailbox = self.mailbox
         try await withCheckedThrowingContinuation { (started: CheckedContinuation<Void, any Error>) in
             let thread = Thread {
                 let state: amqp_connection_state_t
                 do {
-                    state = try RabbitC.open(configuration)
-                    amqp_basic_qos(state, 1, 0, prefetch, 0)
+                    state = try RabbitC.open(configuration, heartbeat: configuration.heartbeat)
+                    // RabbitMQ reads global=1 as one limit for the whole channel.
+                    amqp_basic_qos(state, 1, 0, prefetch, 1)
                     try RabbitC.check(amqp_get_rpc_reply(state), "basic.qos")
-                    RabbitC.withBytes([queue]) { bytes in
-                        _ = amqp_basic_consume(state, 1, bytes[0], amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+                    for queue in queues {
+                        RabbitC.withBytes([queue]) { bytes in
+                            _ = amqp_basic_consume(state, 1, bytes[0], amqp_empty_bytes, 0, 0, 0, amqp_empty_table)
+                        }
+                        try RabbitC.check(amqp_get_rpc_reply(state), "basic.consume \(queue)")
                     }
-                    try RabbitC.check(amqp_get_rpc_reply(state), "basic.consume \(queue)")
                 } catch {
                     started.resume(throwing: error)
                     continuation.finish(throwing: error)
@@ -51,7 +59,7 @@ public final class AMQPConsumer: Sendable {
                 started.resume()
                 Self.run(state, mailbox: mailbox, continuation: continuation)
             }
-            thread.name = "amqp.consumer.\(queue)"
+            thread.name = "amqp.consumer.\(queues.joined(separator: ","))"
             thread.start()
         }
     }
@@ -78,7 +86,7 @@ public final class AMQPConsumer: Sendable {
 
     private static func run(
         _ state: amqp_connection_state_t, mailbox: Mailbox,
-        continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+        continuation: AsyncThrowingStream<[AMQPDelivery], any Error>.Continuation
     ) {
         defer { RabbitC.close(state) }
         while true {
@@ -97,26 +105,37 @@ public final class AMQPConsumer: Sendable {
                 return
             }
             amqp_maybe_release_buffers(state)
-            var envelope = amqp_envelope_t()
-            // A short wait keeps settlements and stop requests prompt.
+            // A short first wait keeps settlements and stop requests prompt;
+            // then whatever else has arrived joins the batch without waiting.
+            var batch: [AMQPDelivery] = []
             var timeout = timeval(tv_sec: 0, tv_usec: 20_000)
-            let reply = amqp_consume_message(state, &envelope, &timeout, 0)
-            if reply.reply_type == AMQP_RESPONSE_NORMAL {
-                let properties = envelope.message.properties
-                let hasPriority = properties._flags & amqp_flags_t(AMQP_BASIC_PRIORITY_FLAG) != 0
-                continuation.yield(AMQPDelivery(
-                    deliveryTag: envelope.delivery_tag, exchange: RabbitC.string(envelope.exchange),
-                    routingKey: RabbitC.string(envelope.routing_key), body: RabbitC.array(envelope.message.body),
-                    priority: hasPriority ? properties.priority : 0, redelivered: envelope.redelivered != 0))
-                amqp_destroy_envelope(&envelope)
-            } else if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
-                        && reply.library_error == AMQP_STATUS_TIMEOUT.rawValue {
-                continue
-            } else {
-                continuation.finish(throwing: AMQPError.refused("consuming: \(describe(reply, state))"))
-                return
+            while batch.count < batchLimit {
+                var envelope = amqp_envelope_t()
+                let reply = amqp_consume_message(state, &envelope, &timeout, 0)
+                if reply.reply_type == AMQP_RESPONSE_NORMAL {
+                    batch.append(delivery(envelope))
+                    amqp_destroy_envelope(&envelope)
+                    timeout = timeval(tv_sec: 0, tv_usec: 0)
+                } else if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION
+                            && reply.library_error == AMQP_STATUS_TIMEOUT.rawValue {
+                    break
+                } else {
+                    if !batch.isEmpty { continuation.yield(batch) }
+                    continuation.finish(throwing: AMQPError.refused("consuming: \(describe(reply, state))"))
+                    return
+                }
             }
+            if !batch.isEmpty { continuation.yield(batch) }
         }
+    }
+
+    private static func delivery(_ envelope: amqp_envelope_t) -> AMQPDelivery {
+        let properties = envelope.message.properties
+        let hasPriority = properties._flags & amqp_flags_t(AMQP_BASIC_PRIORITY_FLAG) != 0
+        return AMQPDelivery(
+            deliveryTag: envelope.delivery_tag, exchange: RabbitC.string(envelope.exchange),
+            routingKey: RabbitC.string(envelope.routing_key), body: RabbitC.array(envelope.message.body),
+            priority: hasPriority ? properties.priority : 0, redelivered: envelope.redelivered != 0)
     }
 
     /// Why consuming stopped: a library error, or the frame the broker sent instead of a delivery.

@@ -86,7 +86,7 @@ enum RabbitC {
     }
 
     /// Opens a TCP connection, logs in and opens channel 1.
-    static func open(_ configuration: AMQPConfiguration) throws(AMQPError) -> amqp_connection_state_t {
+    static func open(_ configuration: AMQPConfiguration, heartbeat: Int) throws(AMQPError) -> amqp_connection_state_t {
         guard let state = amqp_new_connection(), let socket = amqp_tcp_socket_new(state) else {
             throw .connectionFailed("could not allocate a connection")
         }
@@ -96,7 +96,7 @@ enum RabbitC {
             amqp_destroy_connection(state)
             throw .connectionFailed("\(configuration.host):\(configuration.port): \(String(cString: amqp_error_string2(opened)))")
         }
-        let login = kfarm_amqp_login_plain(state, configuration.virtualHost, 0, 131_072, Int32(configuration.heartbeat),
+        let login = kfarm_amqp_login_plain(state, configuration.virtualHost, 0, 131_072, Int32(heartbeat),
                                            configuration.user, configuration.password)
         do {
             try check(login, "login")

@@ -20,5 +20,20 @@ public enum BusTopology {
             ])
             try await connection.bindQueue(queue, to: BusNames.buildsExchange, routingKey: architecture.rawValue)
         }
+        try await connection.declareQueue(BusNames.recorderQueue, arguments: [
+            "x-dead-letter-exchange": .string(BusNames.deadExchange),
+        ])
+        try await connection.bindQueue(BusNames.recorderQueue, to: BusNames.eventsExchange,
+                                       routingKey: BusNames.buildEventsPattern)
+    }
+
+    /// Declares a worker's control queue, bound to every cancel command
+    /// (the worker keeps those for the builds it runs). Durable, so commands
+    /// survive a broker restart, and expiring a minute after the worker
+    /// stops consuming it.
+    public static func declareControlQueue(forWorker workerID: String, on connection: AMQPConnection) async throws {
+        let queue = BusNames.workerControlQueue(workerID)
+        try await connection.declareQueue(queue, arguments: ["x-expires": .int(60_000)])
+        try await connection.bindQueue(queue, to: BusNames.controlExchange, routingKey: BusNames.cancelPattern)
     }
 }

@@ -42,8 +42,20 @@ public enum BuildStage: String, CaseIterable, Codable, Sendable {
     case initialization, compiling_core, compiling_modules, packaging, testing
 }
 
+/// A stage's life: pending → in_progress → completed | failed, or skipped
+/// from pending. A stage may also complete or fail straight from pending
+/// (an event batch can carry both transitions).
 public enum StageStatus: String, CaseIterable, Codable, Sendable {
     case pending, in_progress, completed, failed, skipped
+
+    /// The statuses a stage may move to this one from.
+    public var predecessors: [StageStatus] {
+        switch self {
+        case .pending: []
+        case .in_progress, .skipped: [.pending]
+        case .completed, .failed: [.pending, .in_progress]
+        }
+    }
 }
 
 /// The seed's build options.

@@ -50,12 +50,14 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     @ExplicitNull public var retryOf: String?
     /// Why a failed build failed; null otherwise.
     @ExplicitNull public var failure: BuildFailure?
+    /// When a worker claimed the current attempt; null while it waits in the queue.
+    @ExplicitNull public var claimedAt: Date?
 
     public init(
         id: UUID, buildNumber: String, status: BuildStatus, progress: Int, startedAt: Date, estimatedCompletion: Date,
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
-        stages: [StageRecord], retryOf: String?, failure: BuildFailure?
+        stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -76,6 +78,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.stages = stages
         self.retryOf = retryOf
         self.failure = failure
+        self.claimedAt = claimedAt
     }
 }
 
@@ -110,10 +113,24 @@ public struct BuildFailure: Codable, Sendable, Equatable {
 
     public var kind: Kind
     public var reason: String
+    /// The last lines of the failed attempt's log.
+    public var logTail: [String]
+    /// How many lines `logTail` holds at most.
+    public static let tailLength = 20
 
-    public init(kind: Kind, reason: String) {
+    public init(kind: Kind, reason: String, logTail: [String] = []) {
         self.kind = kind
         self.reason = reason
+        self.logTail = logTail
+    }
+
+    private enum CodingKeys: String, CodingKey { case kind, reason, logTail }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        reason = try container.decode(String.self, forKey: .reason)
+        logTail = try container.decodeIfPresent([String].self, forKey: .logTail) ?? []
     }
 }
 

@@ -11,6 +11,16 @@ public enum BusNames {
     public static let deadExchange = "kfarm.dead"
     public static let deadQueue = "kfarm.dead"
 
+    /// The server's recorder consumes every build's events from here.
+    public static let recorderQueue = "kfarm.recorder"
+    /// The routing pattern of build events on `eventsExchange`.
+    public static let buildEventsPattern = "build.*.events"
+    /// The routing pattern of cancel commands on `controlExchange`.
+    public static let cancelPattern = "build.*.cancel"
+
+    /// A worker's own queue of control commands; it expires when the worker is gone.
+    public static func workerControlQueue(_ workerID: String) -> String { "kfarm.control.worker.\(workerID)" }
+
     /// The priority queue a worker for `architecture` consumes.
     public static func buildQueue(_ architecture: Architecture) -> String { "kfarm.builds.\(architecture.rawValue)" }
 }

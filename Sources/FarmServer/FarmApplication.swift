@@ -1,5 +1,6 @@
 import AMQP
 import FarmStore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -12,33 +13,40 @@ public struct ServerSettings: Sendable {
     public var broker: AMQPConfiguration?
     /// Attempts a build gets when its workers are lost before it fails.
     public var maxAttempts: Int
+    /// How long a claim or heartbeat holds a build for its worker.
+    public var lease: TimeInterval
+    public static let defaultLease: TimeInterval = 60
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
-                broker: AMQPConfiguration? = nil, maxAttempts: Int = 3) {
+                broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
+                lease: TimeInterval = ServerSettings.defaultLease) {
         self.host = host
         self.port = port
         self.rateLimits = rateLimits
         self.broker = broker
         self.maxAttempts = maxAttempts
+        self.lease = lease
     }
 }
 
 /// Every endpoint of the API, with who may call it: the authorization matrix.
-func endpoints(store: Store) -> [Endpoint] {
+func endpoints(store: Store, lease: TimeInterval = ServerSettings.defaultLease) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
     return HealthRoutes(store: store).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
         + BuildRoutes(store: store, access: access).endpoints
-        + WorkerRoutes(store: store).endpoints
+        + WorkerRoutes(store: store, lease: lease).endpoints
         + AuditRoutes(store: store).endpoints
 }
 
 /// Builds the HTTP API: the gatekeeper (identity, rate limits) in front of
 /// the error envelope, in front of every endpoint behind its requirement.
-public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPolicy()) -> Router<FarmRequestContext> {
-    let table = endpoints(store: store)
+public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPolicy(),
+                        lease: TimeInterval = ServerSettings.defaultLease)
+    -> Router<FarmRequestContext> {
+    let table = endpoints(store: store, lease: lease)
     let routes = RouteTable(table)
     let router = Router(context: FarmRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -51,12 +59,12 @@ public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPol
     return router
 }
 
-/// The API server with the database client and the rate-limit janitor as
-/// services beside it, so all start together and shut down gracefully on
+/// The API server with the database client, the rate-limit janitor, the
+/// lease reaper, the outbox relay and the event recorder as services beside it, so all start together and shut down gracefully on
 /// SIGTERM or SIGINT.
 public func buildApplication(settings: ServerSettings, store: Store, logger: Logger) -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(store: store, rateLimits: settings.rateLimits),
+        router: buildRouter(store: store, rateLimits: settings.rateLimits, lease: settings.lease),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
     app.addServices(
@@ -64,7 +72,9 @@ public func buildApplication(settings: ServerSettings, store: Store, logger: Log
         RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
         LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger))
     if let broker = settings.broker {
-        app.addServices(OutboxRelay(outbox: store.outbox, broker: broker, logger: logger))
+        app.addServices(
+            OutboxRelay(outbox: store.outbox, broker: broker, logger: logger),
+            EventRecorder(events: store.events, broker: broker, maxAttempts: settings.maxAttempts, logger: logger))
     } else {
         logger.warning("no broker configured (--amqp-url): submitted builds wait in the outbox")
     }

@@ -10,6 +10,7 @@ import PostgresNIO
 public struct BuildRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    let doorbell: OutboxDoorbell
 
     /// How long a build is expected to take when there is no history to go by.
     public static let defaultDuration: TimeInterval = 30 * 60
@@ -53,7 +54,7 @@ public struct BuildRepository: Sendable {
         let priority = request.validPriority
         let options = request.options ?? BuildOptions()
         let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
-        return try await client.transaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger, ringing: doorbell) { connection in
             let version = try await connection.query("""
                 SELECT c.id, c.architecture, v.version, v.is_locked, c.project_id
                 FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
@@ -63,6 +64,9 @@ public struct BuildRepository: Sendable {
             guard let (configurationID, architectureText, versionText, isLocked, projectID) = version,
                   let architecture = Architecture(rawValue: architectureText) else {
                 throw StoreError.notFound(resource: "configurationVersion", id: request.configVersionId.lowercased)
+            }
+            if let compiler = options.compilerVersion {
+                try await Self.requireOffered(compiler, for: architectureText, on: connection, logger: logger)
             }
             if !isLocked {
                 try await connection.query("""
@@ -112,7 +116,7 @@ public struct BuildRepository: Sendable {
     /// Cancels a queued or running build. A running one also gets a cancel
     /// command for its worker (through the outbox); a finished one is a conflict.
     public func cancel(_ id: UUID, by actor: UUID) async throws -> BuildRecord {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, ringing: doorbell) { connection in
             let found = try await connection.query("""
                 SELECT b.status, b.attempt, c.project_id FROM builds b JOIN configurations c ON c.id = b.configuration_id
                 WHERE b.id = \(id) FOR UPDATE OF b
@@ -126,7 +130,7 @@ public struct BuildRepository: Sendable {
             try await connection.query("""
                 UPDATE builds SET status = 'cancelled', completed_at = now(), current_stage = NULL WHERE id = \(id)
                 """, logger: logger)
-            try await Self.closeStages(of: id, on: connection, logger: logger)
+            try await AttemptEnding.closeStages(of: id, on: connection, logger: logger)
             if status == .in_progress {
                 let control = BuildControl(buildId: id, attempt: attempt, action: .cancel)
                 try await Outbox.enqueue(exchange: BusNames.controlExchange, routingKey: control.routingKey, priority: 0,
@@ -156,46 +160,21 @@ public struct BuildRepository: Sendable {
     /// message, or fails as an infrastructure failure after `maxAttempts`.
     @discardableResult
     public func reapExpiredLeases(maxAttempts: Int) async throws -> (requeued: [UUID], failed: [UUID]) {
-        try await client.transaction(logger: logger) { connection in
+        try await client.transaction(logger: logger, ringing: doorbell) { connection in
             let expired = try await connection.query("""
                 SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id
                 FROM builds b JOIN configurations c ON c.id = b.configuration_id
                 WHERE b.status = 'in_progress' AND b.lease_expires_at < now()
                 ORDER BY b.lease_expires_at LIMIT 100
                 FOR UPDATE OF b SKIP LOCKED
-                """, logger: logger).all { try $0.decode((UUID, Int, String, String, UUID).self) }
+                """, logger: logger).all(RunningAttempt.decode)
             var requeued: [UUID] = []
             var failed: [UUID] = []
-            for (id, attempt, architectureText, priorityText, projectID) in expired {
-                if attempt < maxAttempts, let architecture = Architecture(rawValue: architectureText) {
-                    let priority = BuildPriority(rawValue: priorityText) ?? .normal
-                    try await connection.query("""
-                        UPDATE builds SET status = 'queued', attempt = attempt + 1, worker_id = NULL, lease_expires_at = NULL,
-                               current_stage = NULL, progress = 0
-                        WHERE id = \(id)
-                        """, logger: logger)
-                    try await connection.query("""
-                        UPDATE build_stages SET status = 'pending', started_at = NULL, completed_at = NULL WHERE build_id = \(id)
-                        """, logger: logger)
-                    try await Outbox.enqueue(
-                        exchange: BusNames.buildsExchange, routingKey: architecture.rawValue, priority: priority.amqpPriority,
-                        message: BuildDispatch(buildId: id, attempt: attempt + 1, architecture: architecture, priority: priority),
-                        on: connection, logger: logger)
-                    try await Audit.record("build.requeue", "build", id, project: projectID, by: nil,
-                                           details: ["attempt": String(attempt + 1), "reason": "lease expired"],
-                                           on: connection, logger: logger)
-                    requeued.append(id)
-                } else {
-                    let reason = "worker lost: the lease expired on attempt \(attempt) of \(maxAttempts)"
-                    try await connection.query("""
-                        UPDATE builds SET status = 'failed', completed_at = now(), lease_expires_at = NULL,
-                               failure_kind = 'infrastructure', failure_reason = \(reason)
-                        WHERE id = \(id)
-                        """, logger: logger)
-                    try await Self.closeStages(of: id, on: connection, logger: logger)
-                    try await Audit.record("build.fail", "build", id, project: projectID, by: nil,
-                                           details: ["reason": reason], on: connection, logger: logger)
-                    failed.append(id)
+            for running in expired {
+                let outcome = BuildOutcome.failed(.infrastructure, "worker lost: the lease expired")
+                switch try await AttemptEnding.end(running, outcome, maxAttempts: maxAttempts, on: connection, logger: logger) {
+                case .requeued: requeued.append(running.id)
+                case .failed, .completed: failed.append(running.id)
                 }
             }
             return (requeued, failed)
@@ -239,14 +218,19 @@ public struct BuildRepository: Sendable {
         }
     }
 
-    /// Ends a stopped build's stages: the running one failed, the rest were skipped.
-    private static func closeStages(of id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("""
-            UPDATE build_stages SET
-                status = CASE status WHEN 'pending' THEN 'skipped' WHEN 'in_progress' THEN 'failed' ELSE status END,
-                completed_at = CASE WHEN status = 'in_progress' THEN now() ELSE completed_at END
-            WHERE build_id = \(id)
-            """, logger: logger)
+    /// A compiler asked for must be one a registered worker offers for the
+    /// architecture; otherwise the build could never start.
+    private static func requireOffered(_ compiler: String, for architecture: String, on connection: PostgresConnection,
+                                       logger: Logger) async throws {
+        let offered = try await connection.query("""
+            SELECT DISTINCT t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
+            WHERE t->>'architecture' = \(architecture) ORDER BY 1
+            """, logger: logger).all { try $0.decode(String.self) }
+        guard offered.contains(compiler) else {
+            let available = offered.isEmpty ? "none (no worker for \(architecture) has joined)" : offered.joined(separator: ", ")
+            throw ValidationError(field: "options.compilerVersion",
+                                  "no worker offers \(compiler) for \(architecture); available: \(available)")
+        }
     }
 
     static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> BuildRecord? {
@@ -257,25 +241,28 @@ public struct BuildRepository: Sendable {
             return StageRecord(name: BuildStage(rawValue: name) ?? .initialization, status: StageStatus(rawValue: status) ?? .pending,
                                startedAt: startedAt, completedAt: completedAt)
         }
-        return try await connection.query("SELECT * FROM build_view WHERE id = \(id)", logger: logger).first { row in
-            let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
-                 configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
-                 currentStage, retryOf, _, failureKind, failureReason) = try row.decode(
-                    (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
-                     String, String, Int, String?, UUID?, UUID, String?, String?).self)
-            let failure = failureKind.flatMap(BuildFailure.Kind.init).map {
-                BuildFailure(kind: $0, reason: failureReason ?? "")
-            }
-            return BuildRecord(
-                id: id, buildNumber: number, status: BuildStatus(rawValue: status) ?? .queued, progress: progress,
-                startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
-                configVersion: VersionRef(id: versionID, version: version),
-                config: ConfigurationRef(id: configurationID, name: configurationName),
-                initiator: UserRef(id: initiatorID, username: initiatorName),
-                architecture: Architecture(rawValue: architecture) ?? .x86_64, environment: environment,
-                priority: BuildPriority(rawValue: priority) ?? .normal,
-                options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
-                currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure)
+        let row = try await connection.query("SELECT * FROM build_view WHERE id = \(id)", logger: logger).first { $0 }
+        guard let row else { return nil }
+        let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
+             configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
+             currentStage, retryOf, _, failureKind, failureReason, claimedAt) = try row.decode(
+                (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
+                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?).self)
+        var failure: BuildFailure?
+        if let kind = failureKind.flatMap(BuildFailure.Kind.init) {
+            failure = BuildFailure(kind: kind, reason: failureReason ?? "", logTail: try await BuildLogRepository.tail(
+                of: id, attempt: attempt, lines: BuildFailure.tailLength, on: connection, logger: logger))
         }
+        return BuildRecord(
+            id: id, buildNumber: number, status: BuildStatus(rawValue: status) ?? .queued, progress: progress,
+            startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
+            configVersion: VersionRef(id: versionID, version: version),
+            config: ConfigurationRef(id: configurationID, name: configurationName),
+            initiator: UserRef(id: initiatorID, username: initiatorName),
+            architecture: Architecture(rawValue: architecture) ?? .x86_64, environment: environment,
+            priority: BuildPriority(rawValue: priority) ?? .normal,
+            options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
+            currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure,
+            claimedAt: claimedAt)
     }
 }

@@ -34,6 +34,8 @@ public enum Outbox {
 public struct OutboxRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
+    /// Rung when new messages are committed.
+    public let doorbell: OutboxDoorbell
 
     /// Publishes up to `limit` messages in order; returns how many were sent.
     @discardableResult

@@ -14,19 +14,24 @@ public struct Store: Sendable {
     public let builds: BuildRepository
     public let outbox: OutboxRepository
     public let workers: WorkerRepository
+    public let events: BuildEventRepository
+    public let logs: BuildLogRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.client = client
+        let doorbell = OutboxDoorbell()
         users = UserRepository(client: client, logger: logger)
         projects = ProjectRepository(client: client, logger: logger)
         configurations = ConfigurationRepository(client: client, logger: logger)
         rateLimits = RateLimitRepository(client: client, logger: logger)
         audit = AuditRepository(client: client, logger: logger)
-        builds = BuildRepository(client: client, logger: logger)
-        outbox = OutboxRepository(client: client, logger: logger)
+        builds = BuildRepository(client: client, logger: logger, doorbell: doorbell)
+        outbox = OutboxRepository(client: client, logger: logger, doorbell: doorbell)
         workers = WorkerRepository(client: client, logger: logger)
+        events = BuildEventRepository(client: client, logger: logger, doorbell: doorbell)
+        logs = BuildLogRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

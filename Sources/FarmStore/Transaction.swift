@@ -17,3 +17,14 @@ extension PostgresClient {
         }
     }
 }
+
+extension PostgresClient {
+    /// `transaction` for changes that write outbox messages: rings the
+    /// relay's doorbell once they are committed.
+    func transaction<T>(logger: Logger, ringing doorbell: OutboxDoorbell,
+                        _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        let result = try await transaction(logger: logger, body)
+        doorbell.ring()
+        return result
+    }
+}

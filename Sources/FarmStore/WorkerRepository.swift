@@ -50,7 +50,7 @@ public struct WorkerRepository: Sendable {
         try await client.transaction(logger: logger) { connection in
             try await Self.markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
             let claimed = try await connection.query("""
-                UPDATE builds b SET status = 'in_progress', worker_id = \(claim.workerId),
+                UPDATE builds b SET status = 'in_progress', worker_id = \(claim.workerId), claimed_at = now(),
                        lease_expires_at = now() + make_interval(secs => \(lease))
                 FROM workers w
                 WHERE b.id = \(buildID) AND w.id = \(claim.workerId) AND b.status = 'queued' AND b.attempt = \(claim.attempt)

@@ -1,4 +1,3 @@
-import AMQP
 import ArgumentParser
 import Foundation
 import Logging
@@ -33,14 +32,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Attempts a build gets when its workers are lost, before it fails.")
     var maxAttempts = 3
 
-    @Option(help: "RabbitMQ for build dispatch, amqp://user:password@host:port/vhost (default: $KFARM_AMQP_URL).")
-    var amqpURL: String?
+    @Option(help: "Seconds a claim or heartbeat holds a build for its worker; the reaper retries builds whose lease ran out.")
+    var leaseSeconds = Int(ServerSettings.defaultLease)
+
+    @OptionGroup(title: "Broker (build dispatch and events; without it builds wait in the outbox)")
+    var broker: BrokerOptions
 
     func validate() throws {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
         }
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
     }
 
     func run() async throws {
@@ -48,10 +51,8 @@ struct Serve: AsyncParsableCommand {
         let store = Store(settings: try database.settings(), logger: logger)
         let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
                                      trustedProxies: Set(trustedProxy))
-        let broker = try (amqpURL ?? ProcessInfo.processInfo.environment["KFARM_AMQP_URL"]).map {
-            try AMQPConfiguration(url: $0)
-        }
-        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: broker, maxAttempts: maxAttempts)
+        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
+                                      maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds))
         let app = buildApplication(settings: settings, store: store, logger: logger)
         try await app.runService()
     }

@@ -22,10 +22,13 @@ enum TestBroker {
     ) async throws -> [AMQPDelivery] {
         var taken: [AMQPDelivery] = []
         let deadline = ContinuousClock.now + .seconds(seconds)
-        for try await delivery in consumer.deliveries {
-            taken.append(delivery)
-            settle(delivery)
-            if taken.count == count || ContinuousClock.now > deadline { break }
+        batches: for try await batch in consumer.batches {
+            for delivery in batch {
+                taken.append(delivery)
+                settle(delivery)
+                if taken.count == count { break batches }
+            }
+            if ContinuousClock.now > deadline { break }
         }
         return taken
     }
@@ -40,7 +43,7 @@ enum TestBroker {
         let messages = (0..<200).map { AMQPMessage(exchange: "", routingKey: queue, body: Array("message \($0)".utf8)) }
         try await connection.publish(messages)
 
-        let consumer = try await AMQPConsumer(configuration, queue: queue, prefetch: 50)
+        let consumer = try await AMQPConsumer(configuration, queues: [queue], prefetch: 50)
         let received = try await TestBroker.take(200, from: consumer) { consumer.ack($0) }
         #expect(received.map { String(decoding: $0.body, as: UTF8.self) } == (0..<200).map { "message \($0)" })
         #expect(received.allSatisfy { $0.routingKey == queue && !$0.redelivered })
@@ -60,7 +63,7 @@ enum TestBroker {
             AMQPMessage(exchange: "", routingKey: queue, body: [UInt8(index)], priority: priority)
         })
 
-        let consumer = try await AMQPConsumer(configuration, queue: queue, prefetch: 1)
+        let consumer = try await AMQPConsumer(configuration, queues: [queue], prefetch: 1)
         let received = try await TestBroker.take(6, from: consumer) { consumer.ack($0) }
         #expect(received.map(\.priority) == [9, 9, 5, 1, 1, 1])
         #expect(received.map { $0.body[0] } == [3, 5, 2, 0, 1, 4], "equal priorities keep their order")
@@ -84,18 +87,18 @@ enum TestBroker {
             AMQPMessage(exchange: "", routingKey: work, body: Array("unsettled".utf8)),
         ])
 
-        let first = try await AMQPConsumer(configuration, queue: work, prefetch: 10)
+        let first = try await AMQPConsumer(configuration, queues: [work], prefetch: 10)
         let taken = try await TestBroker.take(2, from: first)
         first.nack(taken[0], requeue: false)
         try await Task.sleep(for: .milliseconds(200))
         first.stop()  // "unsettled" was never acked: it goes back to the queue
 
-        let dead = try await AMQPConsumer(configuration, queue: deadQueue, prefetch: 1)
+        let dead = try await AMQPConsumer(configuration, queues: [deadQueue], prefetch: 1)
         let deadLettered = try await TestBroker.take(1, from: dead) { dead.ack($0) }
         #expect(deadLettered.map { String(decoding: $0.body, as: UTF8.self) } == ["poison"])
         dead.stop()
 
-        let second = try await AMQPConsumer(configuration, queue: work, prefetch: 10)
+        let second = try await AMQPConsumer(configuration, queues: [work], prefetch: 10)
         let again = try await TestBroker.take(1, from: second) { second.ack($0) }
         #expect(again.first.map { String(decoding: $0.body, as: UTF8.self) } == "unsettled")
         #expect(again.first?.redelivered == true)
@@ -119,7 +122,7 @@ enum TestBroker {
             try await connection.publish(AMQPMessage(exchange: TestBroker.unique("missing"), routingKey: "x", body: [1]))
         }
         await #expect(throws: AMQPError.self) {
-            _ = try await AMQPConsumer(configuration, queue: TestBroker.unique("missing"), prefetch: 1)
+            _ = try await AMQPConsumer(configuration, queues: [TestBroker.unique("missing")], prefetch: 1)
         }
         await connection.close()
         await #expect(throws: AMQPError.closed) { try await connection.declareQueue("after-close") }

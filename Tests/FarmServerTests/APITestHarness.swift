@@ -39,8 +39,9 @@ struct API: Sendable {
         let response = try await client.execute(
             uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) })
         let data = Data(buffer: response.body)
+        let isJSON = response.headers[.contentType]?.hasPrefix("application/json") ?? false
         return Reply(status: response.status, headers: response.headers,
-                     json: data.isEmpty ? nil : try JSONSerialization.jsonObject(with: data))
+                     json: data.isEmpty || !isJSON ? nil : try JSONSerialization.jsonObject(with: data))
     }
 }
 

@@ -152,6 +152,16 @@ import Testing
             let build = try await s.queuedBuild()
             return Call(path: "/builds/\(build.id.lowercased)")
         },
+        "GET /builds/:id/logs": { s, _ in
+            let build = try await s.queuedBuild()
+            return Call(path: "/builds/\(build.id.lowercased)/logs?limit=10")
+        },
+        "GET /builds/:id/events": { s, _ in
+            // A finished build's stream ends at once.
+            let build = try await s.queuedBuild()
+            _ = try await s.fixtures.store.builds.cancel(build.id, by: s.accounts[.developer]!.user.id)
+            return Call(path: "/builds/\(build.id.lowercased)/events")
+        },
         "POST /builds/:id/cancel": { s, _ in
             let build = try await s.queuedBuild()
             return Call(path: "/builds/\(build.id.lowercased)/cancel")

@@ -26,6 +26,7 @@ import Testing
     @Test func submitAnswersInTheSeedsShapeAndLocksTheVersion() async throws {
         try await withAPI { api, fixtures in
             let s = try await setup(fixtures)
+            _ = try await fixtures.worker([Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")])
             let reply = try await api.send(.post, "/builds", as: s.developer, json: json([
                 "configVersionId": s.versionID, "environment": "production", "priority": "high",
                 "options": ["debugSymbols": true, "optimizationLevel": 2, "compilerVersion": "gcc-12.2.0"],
@@ -106,6 +107,14 @@ import Testing
                 #expect(reply.status == .badRequest, "\(body)")
                 #expect(reply.invalidFields[field] != nil, "\(field) in \(reply.invalidFields)")
             }
+            // A compiler no worker offers names what is on offer.
+            let offered = "gcc-\(Int.random(in: 100...999)).1.0"
+            _ = try await fixtures.worker([Toolchain(architecture: .riscv64, compiler: offered)])
+            let unoffered = try await api.send(.post, "/builds", as: s.developer, json: json(
+                ["configVersionId": s.versionID, "options": ["compilerVersion": "gcc-1.0.0"]]))
+            #expect(unoffered.status == .badRequest)
+            let message = try #require(unoffered.invalidFields["options.compilerVersion"])
+            #expect(message.contains("no worker offers gcc-1.0.0 for riscv64") && message.contains(offered), "\(message)")
             let unknown = try await api.send(.post, "/builds", as: s.developer, json: json(["configVersionId": UUID().lowercased]))
             #expect(unknown.status == .notFound && unknown.errorDetails["resourceType"] as? String == "configurationVersion")
             let hidden = try await api.send(.post, "/builds", as: outsider, json: json(["configVersionId": s.versionID]))

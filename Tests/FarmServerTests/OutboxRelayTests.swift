@@ -42,17 +42,19 @@ import Testing
                 }
             }
 
-            let consumer = try await AMQPConsumer(broker, queue: BusNames.buildQueue(.arm64), prefetch: 1)
+            let consumer = try await AMQPConsumer(broker, queues: [BusNames.buildQueue(.arm64)], prefetch: 1)
             var seen: [BuildPriority] = []
             let deadline = ContinuousClock.now + .seconds(10)
-            for try await delivery in consumer.deliveries {
-                let dispatch = try JSONDecoder().decode(BuildDispatch.self, from: Data(delivery.body))
-                if let priority = ids[dispatch.buildId] {
-                    #expect(dispatch.schema == BuildDispatch.schema && dispatch.attempt == 1 && dispatch.architecture == .arm64)
-                    #expect(delivery.priority == priority.amqpPriority)
-                    seen.append(priority)
+            for try await batch in consumer.batches {
+                for delivery in batch {
+                    let dispatch = try JSONDecoder().decode(BuildDispatch.self, from: Data(delivery.body))
+                    if let priority = ids[dispatch.buildId] {
+                        #expect(dispatch.schema == BuildDispatch.schema && dispatch.attempt == 1 && dispatch.architecture == .arm64)
+                        #expect(delivery.priority == priority.amqpPriority)
+                        seen.append(priority)
+                    }
+                    consumer.ack(delivery)
                 }
-                consumer.ack(delivery)
                 if seen.count == ids.count || ContinuousClock.now > deadline { break }
             }
             consumer.stop()

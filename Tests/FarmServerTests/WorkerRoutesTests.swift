@@ -6,14 +6,6 @@ import Hummingbird
 import Testing
 
 @Suite struct WorkerRoutesTests {
-    /// A farm admin's worker token, as `kfarm admin create-token NAME --kind worker` makes.
-    private func workerToken(_ fixtures: Fixtures) async throws -> (secret: String, id: UUID) {
-        let admin = try await fixtures.account(.admin)
-        let (token, secret) = try await fixtures.store.users.createToken(
-            for: admin.user.id, name: "worker", kind: .worker, expiresAt: nil, by: nil)
-        return (secret.value, token.id)
-    }
-
     private func registration(_ name: String, _ architectures: [String]) -> String {
         json(["name": name, "cores": 2, "memoryMb": 8192,
               "toolchains": architectures.map { ["architecture": $0, "compiler": "gcc-12.2.0"] }])
@@ -21,8 +13,8 @@ import Testing
 
     @Test func workersJoinAreListedAndKeepTheirNames() async throws {
         try await withAPI { api, fixtures in
-            let (secret, _) = try await workerToken(fixtures)
-            let (otherSecret, _) = try await workerToken(fixtures)
+            let (secret, _) = try await fixtures.workerToken()
+            let (otherSecret, _) = try await fixtures.workerToken()
             let viewer = try await fixtures.account()
             let name = Fixtures.unique("builder")
             let auth: HTTPFields = [.authorization: "Bearer \(secret)", .contentType: "application/json"]
@@ -55,7 +47,7 @@ import Testing
                                                                by: developer.user.id)
             var workers: [(secret: String, id: String)] = []
             for _ in 0..<2 {
-                let (secret, tokenID) = try await workerToken(fixtures)
+                let (secret, tokenID) = try await fixtures.workerToken()
                 let worker = try await fixtures.store.workers.register(
                     WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")],
                                        cores: 2, memoryMb: 4096), token: tokenID)
@@ -89,8 +81,8 @@ import Testing
             let developer = try await fixtures.account()
             let project = try await fixtures.project(members: [(developer, .developer)])
             let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .arm64)
-            let (secret, tokenID) = try await workerToken(fixtures)
-            let (otherSecret, _) = try await workerToken(fixtures)
+            let (secret, tokenID) = try await fixtures.workerToken()
+            let (otherSecret, _) = try await fixtures.workerToken()
             let x86Only = try await fixtures.store.workers.register(
                 WorkerRegistration(name: Fixtures.unique("x86"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
                                    cores: 2, memoryMb: 4096), token: tokenID)
@@ -182,7 +174,7 @@ import Testing
             #expect(second.failed.contains(build.id))
             let failed = try #require(try await store.builds.find(id: build.id))
             #expect(failed.status == .failed)
-            #expect(failed.failure == BuildFailure(kind: .infrastructure, reason: "worker lost: the lease expired on attempt 2 of 2"))
+            #expect(failed.failure == BuildFailure(kind: .infrastructure, reason: "worker lost: the lease expired (attempt 2 of 2)"))
             #expect(failed.completedAt != nil)
             #expect(failed.stages.allSatisfy { $0.status == .skipped })
         }

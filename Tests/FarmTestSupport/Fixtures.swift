@@ -46,4 +46,20 @@ public struct Fixtures: Sendable {
                              projectId: project.id, modules: modules),
             creator: creator.user.id)
     }
+
+    /// A worker token, as `kfarm admin create-token NAME --kind worker` makes it.
+    public func workerToken() async throws -> (secret: String, id: UUID) {
+        let admin = try await account(.admin)
+        let (token, secret) = try await store.users.createToken(
+            for: admin.user.id, name: "worker", kind: .worker, expiresAt: nil, by: nil)
+        return (secret.value, token.id)
+    }
+
+    /// A registered worker offering `toolchains`, with its token's secret.
+    public func worker(_ toolchains: [Toolchain]) async throws -> (worker: Worker, secret: String) {
+        let (secret, tokenID) = try await workerToken()
+        let worker = try await store.workers.register(
+            WorkerRegistration(name: Self.unique("worker"), toolchains: toolchains, cores: 2, memoryMb: 4096), token: tokenID)
+        return (worker, secret)
+    }
 }

@@ -14,43 +14,36 @@ struct OutboxRelay: Service {
     let broker: AMQPConfiguration
     let logger: Logger
     var batchSize = 200
-    var idlePause: Duration = .milliseconds(50)
+    var lookInterval: Duration = .milliseconds(500)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            var backoff: Duration = .milliseconds(250)
-            while !Task.isCancelled {
-                do {
-                    let connection = try await AMQPConnection.connect(broker)
-                    do {
-                        try await BusTopology.declare(on: connection)
-                        logger.info("relay connected", metadata: ["broker": "\(broker.host):\(broker.port)"])
-                        backoff = .milliseconds(250)
-                        try await pump(connection)
-                    } catch {
-                        await connection.close()
-                        throw error
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("relay paused: broker unavailable", metadata: ["error": "\(error)", "retryIn": "\(backoff)"])
-                    try? await Task.sleep(for: backoff)
-                    backoff = min(backoff * 2, .seconds(10))
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask {
+                    // Looks now and then for messages no ring announced
+                    // (another replica's, or a crashed process's).
+                    while (try? await Task.sleep(for: lookInterval)) != nil { outbox.doorbell.ring() }
                 }
+                await BrokerSession.run(broker, logger: logger) { connection in try await pump(connection) }
+                group.cancelAll()
             }
         }
     }
 
-    /// Sends batches until the outbox is empty, then waits a moment and looks again.
+    /// Sends everything waiting, then again whenever the doorbell rings.
     private func pump(_ connection: AMQPConnection) async throws {
-        while !Task.isCancelled {
-            let sent = try await outbox.relay(limit: batchSize) { batch in
-                try await connection.publish(batch.map {
-                    AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority)
-                })
-            }
-            if sent < batchSize { try await Task.sleep(for: idlePause) }
+        try await sendAll(connection)
+        for await _ in outbox.doorbell.rings {
+            try Task.checkCancellation()
+            try await sendAll(connection)
         }
+    }
+
+    private func sendAll(_ connection: AMQPConnection) async throws {
+        while try await outbox.relay(limit: batchSize, publish: { batch in
+            try await connection.publish(batch.map {
+                AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority)
+            })
+        }) == batchSize {}
     }
 }

@@ -31,10 +31,17 @@ extension Request {
         return try PageRequest(page: page, limit: limit)
     }
 
-    private func integer(_ name: String, default fallback: Int, into validator: inout Validator) -> Int {
+    /// An integer query parameter, `fallback` when absent; a non-integer
+    /// or one outside `range` is reported to `validator`.
+    func integer(_ name: String, in range: ClosedRange<Int>? = nil, default fallback: Int,
+                 into validator: inout Validator) -> Int {
         guard let text = uri.queryParameters.get(name) else { return fallback }
         guard let value = Int(text) else {
-            validator.fail(name, "must be an integer")
+            validator.fail(name, range.map { "must be an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "must be an integer")
+            return fallback
+        }
+        if let range, !range.contains(value) {
+            validator.fail(name, "must be an integer from \(range.lowerBound) to \(range.upperBound)")
             return fallback
         }
         return value

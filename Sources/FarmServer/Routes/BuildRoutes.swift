@@ -37,6 +37,20 @@ struct BuildRoutes {
                 guard let build = try await store.builds.find(id: id) else { throw APIError.notFound("build", id.lowercased) }
                 return try Response.success(build)
             },
+            Endpoint(.get, "/builds/:id/logs", .project(.viewer)) { request, context in
+                let id = try await visibleBuild(context)
+                let query = try LogQuery(request)
+                guard let page = try await store.logs.page(of: id, attempt: query.attempt, after: query.after,
+                                                           limit: query.limit) else {
+                    throw APIError.notFound("build", id.lowercased)
+                }
+                return try Response.success(page)
+            },
+            Endpoint(.get, "/builds/:id/events", .project(.viewer)) { request, context in
+                let id = try await visibleBuild(context)
+                let query = try LogQuery(request)
+                return LogFollower(logs: store.logs).response(build: id, attempt: query.attempt, after: query.after)
+            },
             Endpoint(.post, "/builds/:id/cancel", .project(.developer)) { _, context in
                 let id = try await visibleBuild(context)
                 return try Response.success(try await store.builds.cancel(id, by: try context.requireUser().id))

@@ -8,7 +8,7 @@ import Hummingbird
 struct WorkerRoutes {
     let store: Store
     /// How long a claim holds a build before the lease must be renewed.
-    static let lease: TimeInterval = 60
+    let lease: TimeInterval
 
     var endpoints: [Endpoint] {
         [
@@ -23,13 +23,13 @@ struct WorkerRoutes {
             Endpoint(.post, "/builds/:id/claim", .worker) { request, context in
                 let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
                 let build = try await store.workers.claim(
-                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: Self.lease)
+                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: lease)
                 return try Response.success(build)
             },
             Endpoint(.post, "/builds/:id/heartbeat", .worker) { request, context in
                 let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
                 let expiry = try await store.workers.heartbeat(
-                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: Self.lease)
+                    try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: lease)
                 return try Response.success(["leaseExpiresAt": expiry])
             },
         ]

@@ -1,0 +1,84 @@
+import Foundation
+
+/// Something a worker reports about the build attempt it runs.
+public enum BuildEventPayload: Codable, Sendable, Equatable {
+    /// A stage started, completed or failed.
+    case stage(name: BuildStage, status: StageStatus)
+    /// Output lines; `first` is the attempt's line number of the first one
+    /// (numbered from 1), so a replay stores each line once.
+    case log(first: Int, lines: [String])
+    /// Percent done, 0...100.
+    case progress(percent: Int)
+    /// How the attempt ended.
+    case result(BuildOutcome)
+}
+
+/// How a worker's attempt ended: completed, or failed with the kind of failure.
+public struct BuildOutcome: Codable, Sendable, Equatable {
+    public var status: BuildStatus
+    public var failure: BuildFailure?
+
+    public static let completed = BuildOutcome(status: .completed, failure: nil)
+
+    public static func failed(_ kind: BuildFailure.Kind, _ reason: String) -> BuildOutcome {
+        BuildOutcome(status: .failed, failure: BuildFailure(kind: kind, reason: reason))
+    }
+
+    public init(status: BuildStatus, failure: BuildFailure?) {
+        self.status = status
+        self.failure = failure
+    }
+}
+
+/// The events a worker reports for one build attempt, published to
+/// `kfarm.events` with routing key `build.<id>.events`. Events are batched
+/// (one message may carry a whole no-op build, or thousands of log lines)
+/// and numbered; the recorder applies them idempotently, so a message
+/// published twice (a lost confirm, a reconnect) changes nothing the second time.
+public struct BuildEventBatch: Codable, Sendable, Equatable {
+    public static let schema = "kfarm.build.events/1"
+
+    public var schema: String
+    @LowercaseUUID public var buildId: UUID
+    public var attempt: Int
+    @LowercaseUUID public var workerId: UUID
+    public var events: [BuildEventPayload]
+
+    public init(buildId: UUID, attempt: Int, workerId: UUID, events: [BuildEventPayload]) {
+        self.schema = Self.schema
+        self.buildId = buildId
+        self.attempt = attempt
+        self.workerId = workerId
+        self.events = events
+    }
+
+    public var routingKey: String { "build.\(buildId.lowercased).events" }
+}
+
+/// One line of a build's log as `GET /builds/{id}/logs` returns it.
+public struct LogLine: Codable, Sendable, Equatable {
+    public var number: Int
+    public var text: String
+
+    public init(number: Int, text: String) {
+        self.number = number
+        self.text = text
+    }
+}
+
+/// A page of a build attempt's log: lines after a line number.
+public struct LogPage: Codable, Sendable, Equatable {
+    public var attempt: Int
+    public var lines: [LogLine]
+    /// Pass as `after` to read on.
+    public var nextAfter: Int
+    /// True once the build has finished and every line it wrote is in this or an earlier page.
+    public var finished: Bool
+
+    public init(attempt: Int, lines: [LogLine], nextAfter: Int, finished: Bool) {
+        self.attempt = attempt
+        self.lines = lines
+        self.nextAfter = nextAfter
+        self.finished = finished
+    }
+}

@@ -1,0 +1,54 @@
+import AMQP
+import FarmBus
+import FarmModel
+import FarmStore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Consumes workers' build events from `kfarm.recorder` and writes them to
+/// PostgreSQL: everything that arrived together in one transaction, then
+/// acked. A message that is not a build event batch goes to `kfarm.dead`;
+/// when the database fails the batch goes back to the queue, to be tried
+/// again (events are idempotent, so a partial earlier try changes nothing).
+struct EventRecorder: Service {
+    let events: BuildEventRepository
+    let broker: AMQPConfiguration
+    let maxAttempts: Int
+    let logger: Logger
+    var prefetch: UInt16 = 2000
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await BrokerSession.run(broker, logger: logger) { _ in try await consume() }
+        }
+    }
+
+    private func consume() async throws {
+        let consumer = try await AMQPConsumer(broker, queues: [BusNames.recorderQueue], prefetch: prefetch)
+        defer { consumer.stop() }
+        let decoder = JSONDecoder()
+        for try await deliveries in consumer.batches {
+            var batches: [BuildEventBatch] = []
+            var recordable: [AMQPDelivery] = []
+            for delivery in deliveries {
+                guard let batch = try? decoder.decode(BuildEventBatch.self, from: Data(delivery.body)),
+                      batch.schema == BuildEventBatch.schema else {
+                    logger.error("unreadable event message sent to the dead letters", metadata: ["routingKey": "\(delivery.routingKey)"])
+                    consumer.nack(delivery, requeue: false)
+                    continue
+                }
+                batches.append(batch)
+                recordable.append(delivery)
+            }
+            do {
+                try await events.record(batches, maxAttempts: maxAttempts)
+                recordable.forEach(consumer.ack)
+            } catch {
+                logger.warning("recording events failed; they go back to the queue", metadata: ["error": "\(error)"])
+                recordable.forEach { consumer.nack($0, requeue: true) }
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}

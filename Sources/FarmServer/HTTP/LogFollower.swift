@@ -1,0 +1,44 @@
+import FarmModel
+import FarmStore
+import Foundation
+import Hummingbird
+
+/// A build's log as Server-Sent Events (`GET /builds/{id}/events`):
+/// every line is an event whose id is its line number (resume with
+/// `after`), sent as soon as the recorder has stored it; an `end` event
+/// closes the stream once the attempt has finished and every line is out.
+struct LogFollower {
+    let logs: BuildLogRepository
+    var pageSize = 5000
+    var pollInterval: Duration = .milliseconds(50)
+
+    func response(build: UUID, attempt: Int?, after start: Int) -> Response {
+        let (logs, pageSize, pollInterval) = (logs, pageSize, pollInterval)
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                var after = start
+                while let page = try await logs.page(of: build, attempt: attempt, after: after, limit: pageSize) {
+                    if !page.lines.isEmpty {
+                        var text = ""
+                        for line in page.lines {
+                            text += "id: \(line.number)\ndata: \(Self.singleLine(line.text))\n\n"
+                        }
+                        try await writer.write(ByteBuffer(string: text))
+                        after = page.nextAfter
+                    }
+                    if page.finished {
+                        try await writer.write(ByteBuffer(string: "event: end\ndata: {\"attempt\":\(page.attempt)}\n\n"))
+                        break
+                    }
+                    if page.lines.count < pageSize { try await Task.sleep(for: pollInterval) }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// A data field ends at a line break, so none may be inside one.
+    private static func singleLine(_ text: String) -> String {
+        text.contains(where: \.isNewline) ? String(text.map { $0.isNewline ? " " : $0 }) : text
+    }
+}

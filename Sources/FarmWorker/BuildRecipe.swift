@@ -1,0 +1,46 @@
+import FarmModel
+import Foundation
+
+/// One step of a stage: a command, or a check the worker makes itself.
+public enum BuildStep: Sendable {
+    case run(Command)
+    /// Fails the stage (a build failure) with the thrown error's description.
+    case check(String, @Sendable () throws -> Void)
+}
+
+/// A failed check's reason.
+public struct CheckFailed: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Where a build attempt runs: the source tree (read-only, out-of-tree
+/// builds), its output and staging directories, the toolchain and the
+/// parallelism.
+public struct Workspace: Sendable {
+    public var source: URL
+    public var output: URL
+    public var staging: URL
+    public var toolchain: InstalledToolchain
+    public var jobs: Int
+    /// Variables for every command of the build.
+    public var environment: [String: String]
+
+    /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… -jN <targets>`.
+    public func make(_ targets: [String], variables: [String: String] = [:]) -> Command {
+        let fixed = ["-C", source.path, "O=\(output.path)", "ARCH=\(toolchain.spec.kernelArch)",
+                     "CROSS_COMPILE=\(toolchain.spec.crossCompile)", "-j\(jobs)"]
+        let extra = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return Command("make", fixed + extra + targets, environment: environment)
+    }
+}
+
+/// What a build runs in each of the five stages. The fixture recipe
+/// compiles the small fixture tree; real kernels get their own recipe on
+/// the same interface.
+public protocol BuildRecipe: Sendable {
+    func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep]
+}

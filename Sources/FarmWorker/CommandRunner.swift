@@ -1,0 +1,147 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a command as a subprocess and hands its output (stdout and stderr
+/// together, as make prints them) to `onLines` line by line as it comes.
+/// The command runs in a process group of its own, so cancelling the task
+/// stops it with everything it started (make and its compilers): SIGTERM
+/// to the group, then SIGKILL after a grace period. Spawning, reading and
+/// waiting happen on a dedicated thread, never on the caller's.
+public enum CommandRunner {
+    public static let killGrace: Duration = .seconds(5)
+
+    /// The command's exit status (128 + signal when a signal ended it).
+    public static func run(_ command: Command, onLines: @escaping @Sendable ([String]) -> Void) async throws -> Int32 {
+        let (pid, output) = try spawn(command)
+        let finished = ExitFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Int32, Never>) in
+                let thread = Thread {
+                    var splitter = LineSplitter()
+                    var buffer = [UInt8](repeating: 0, count: 65_536)
+                    while true {
+                        let count = buffer.withUnsafeMutableBytes { read(output, $0.baseAddress, $0.count) }
+                        if count < 0 && errno == EINTR { continue }
+                        if count <= 0 { break }
+                        let lines = splitter.feed(buffer[0..<count])
+                        if !lines.isEmpty { onLines(lines) }
+                    }
+                    close(output)
+                    if let last = splitter.finish() { onLines([last]) }
+                    var status: Int32 = 0
+                    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                    finished.value.store(true, ordering: .sequentiallyConsistent)
+                    let signal = status & 0x7F
+                    done.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
+                }
+                thread.name = "command.\(command.executable)"
+                thread.start()
+            }
+        } onCancel: {
+            kill(-pid, SIGTERM)
+            Task.detached {
+                try? await Task.sleep(for: killGrace)
+                if !finished.value.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
+            }
+        }
+    }
+
+    /// Starts the command (looked up on PATH) in a new process group with
+    /// default signal handling, stdin from /dev/null and stdout and stderr
+    /// into one pipe; returns its pid and the pipe's reading end.
+    private static func spawn(_ command: Command) throws -> (pid_t, Int32) {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw WorkerError.launch("\(command.executable): pipe: \(errno)") }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let environment = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }
+            .map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let result = withCStrings([command.executable] + command.arguments) { argv in
+            withCStrings(environment) { envp in
+                posix_spawnp(&pid, command.executable, &actions, &attributes, argv, envp)
+            }
+        }
+        close(writeEnd)
+        guard result == 0 else {
+            close(readEnd)
+            throw WorkerError.launch("\(command.executable): \(String(cString: strerror(result)))")
+        }
+        return (pid, readEnd)
+    }
+
+    /// A NULL-terminated array of C strings that lives for `body`.
+    private static func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
+        let pointers = strings.map { strdup($0) } + [nil]
+        defer { pointers.forEach { free($0) } }
+        return body(pointers)
+    }
+}
+
+/// Set once the command has been reaped, so no signal goes to a reused process group.
+private final class ExitFlag: Sendable {
+    let value = Atomic<Bool>(false)
+}
+
+/// Splits a byte stream into lines (without their `\n` or `\r\n`); invalid
+/// UTF-8 is repaired rather than dropped.
+struct LineSplitter {
+    private var partial: [UInt8] = []
+
+    mutating func feed(_ bytes: ArraySlice<UInt8>) -> [String] {
+        var lines: [String] = []
+        for byte in bytes {
+            if byte == UInt8(ascii: "\n") {
+                lines.append(take())
+            } else {
+                partial.append(byte)
+            }
+        }
+        return lines
+    }
+
+    mutating func finish() -> String? {
+        partial.isEmpty ? nil : take()
+    }
+
+    private mutating func take() -> String {
+        if partial.last == UInt8(ascii: "\r") { partial.removeLast() }
+        defer { partial.removeAll(keepingCapacity: true) }
+        return String(decoding: partial, as: UTF8.self)
+    }
+}
+
+/// Collects a command's output lines (for short commands such as version probes).
+public final class LineCollector: Sendable {
+    private let collected = Mutex<[String]>([])
+
+    public init() {}
+
+    public var lines: [String] { collected.withLock { $0 } }
+
+    @Sendable public func append(_ lines: [String]) {
+        collected.withLock { $0.append(contentsOf: lines) }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// The identifying fields of an ELF file's header: enough to tell which
+/// architecture a compiler really produced code for.
+public struct ELFHeader: Sendable, Equatable {
+    /// 64-bit (ELFCLASS64) or 32-bit.
+    public var is64Bit: Bool
+    /// `e_machine`: 62 x86-64, 183 AArch64, 243 RISC-V.
+    public var machine: UInt16
+
+    public init(is64Bit: Bool, machine: UInt16) {
+        self.is64Bit = is64Bit
+        self.machine = machine
+    }
+
+    /// Reads the header of `file`; nil when it is not a little-endian ELF file.
+    public static func read(_ file: URL) throws -> ELFHeader? {
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        let bytes = Array(try handle.read(upToCount: 20) ?? Data())
+        guard bytes.count == 20, bytes[0...3] == [0x7F, 0x45, 0x4C, 0x46], bytes[5] == 1 else { return nil }
+        return ELFHeader(is64Bit: bytes[4] == 2, machine: UInt16(bytes[18]) | UInt16(bytes[19]) << 8)
+    }
+}

@@ -1,0 +1,72 @@
+import FarmModel
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The worker's side of the HTTP API, with its worker token.
+public struct FarmClient: Sendable {
+    public let baseURL: URL
+    let token: String
+    let session: URLSession
+
+    public init(baseURL: URL, token: String) {
+        self.baseURL = baseURL
+        self.token = token
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 30
+        configuration.httpMaximumConnectionsPerHost = 64
+        session = URLSession(configuration: configuration)
+    }
+
+    public func register(_ registration: WorkerRegistration) async throws -> Worker {
+        try await send("POST", "/workers", registration)
+    }
+
+    /// The build, or nil when another worker won it or it is no longer
+    /// queued as this attempt (a 409 or 404 from the API).
+    public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> BuildRecord? {
+        do {
+            return try await send("POST", "/builds/\(buildID.lowercased)/claim", claim)
+        } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
+            return nil
+        }
+    }
+
+    /// Renews the lease; false when the worker no longer holds the build (cancelled, re-dispatched).
+    public func heartbeat(_ buildID: UUID, _ claim: BuildClaim) async throws -> Bool {
+        struct Lease: Decodable { var leaseExpiresAt: Date }
+        do {
+            let _: Lease = try await send("POST", "/builds/\(buildID.lowercased)/heartbeat", claim)
+            return true
+        } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
+            return false
+        }
+    }
+
+    private struct Envelope<T: Decodable>: Decodable {
+        var data: T?
+        var error: Problem?
+    }
+
+    private struct Problem: Decodable {
+        var code: String
+        var message: String
+    }
+
+    private func send<Body: Encodable, Answer: Decodable>(_ method: String, _ path: String, _ body: Body) async throws -> Answer {
+        var request = URLRequest(url: baseURL.appendingPathComponent(path))
+        request.httpMethod = method
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = try JSONEncoder().encode(body)
+        let (data, response) = try await session.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let envelope = try? decoder.decode(Envelope<Answer>.self, from: data)
+        if (200..<300).contains(status), let answer = envelope?.data { return answer }
+        let problem = envelope?.error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
+        throw WorkerError.api(status: status, "\(method) \(path): \(problem)")
+    }
+}

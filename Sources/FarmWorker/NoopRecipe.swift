@@ -1,0 +1,11 @@
+import FarmModel
+
+/// Runs nothing: each stage passes at once. For measuring the farm itself
+/// (dispatch, claims, events, recording), not compilers.
+public struct NoopRecipe: BuildRecipe {
+    public init() {}
+
+    public func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep] {
+        []
+    }
+}

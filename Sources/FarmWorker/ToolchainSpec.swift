@@ -1,0 +1,68 @@
+import FarmModel
+import Foundation
+
+/// An architecture's toolchain as a data file in `workers/toolchains/`
+/// describes it (in the manner of TuxMake): adding an architecture is
+/// adding a file, not a code branch.
+public struct ToolchainSpec: Codable, Sendable, Equatable {
+    public var architecture: Architecture
+    /// The kernel's `ARCH=` name: `x86`, `arm64`, `riscv`.
+    public var kernelArch: String
+    /// `CROSS_COMPILE=`: empty for the host compiler.
+    public var crossCompile: String
+    /// The compiler's name; its version is probed with `<crossCompile><compiler> -dumpfullversion`.
+    public var compiler: String
+    /// The make target and output path of the boot image.
+    public var imageTarget: String
+    public var imagePath: String
+    /// `e_machine` in the ELF header of what this toolchain produces.
+    public var elfMachine: UInt16
+
+    /// The compiler's executable, e.g. `aarch64-linux-gnu-gcc`.
+    public var compilerExecutable: String { crossCompile + compiler }
+
+    /// Every `*.json` in `directory`, by architecture.
+    public static func load(from directory: URL) throws -> [ToolchainSpec] {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "json" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        return try files.map { file in
+            do {
+                return try JSONDecoder().decode(ToolchainSpec.self, from: Data(contentsOf: file))
+            } catch {
+                throw WorkerError.configuration("\(file.path): \(error)")
+            }
+        }
+    }
+}
+
+/// A toolchain found on this machine: its data file and the compiler's version.
+public struct InstalledToolchain: Sendable, Equatable {
+    public var spec: ToolchainSpec
+    /// e.g. `gcc-12.2.0`, as builds ask for it in `options.compilerVersion`.
+    public var compilerVersion: String
+
+    public var offer: Toolchain { Toolchain(architecture: spec.architecture, compiler: compilerVersion) }
+
+    /// The specs whose compiler answers the version probe; the others are
+    /// reported through `skipped` (the worker does not offer them).
+    public static func probe(_ specs: [ToolchainSpec], skipped: (ToolchainSpec, String) -> Void) async -> [InstalledToolchain] {
+        var installed: [InstalledToolchain] = []
+        for spec in specs {
+            let output = LineCollector()
+            let command = Command(spec.compilerExecutable, ["-dumpfullversion"])
+            do {
+                let status = try await CommandRunner.run(command, onLines: output.append)
+                let version = output.lines.first?.trimmingCharacters(in: .whitespaces) ?? ""
+                if status == 0, !version.isEmpty {
+                    installed.append(InstalledToolchain(spec: spec, compilerVersion: "\(spec.compiler)-\(version)"))
+                } else {
+                    skipped(spec, "\(spec.compilerExecutable) -dumpfullversion exited with status \(status)")
+                }
+            } catch {
+                skipped(spec, "\(error)")
+            }
+        }
+        return installed
+    }
+}

@@ -1,0 +1,57 @@
+import AMQP
+import FarmBus
+import FarmModel
+import Foundation
+import Logging
+
+/// A build worker: joins the farm with its toolchains, consumes the build
+/// queues of the architectures they serve, claims each build over HTTP
+/// (fenced by attempt: one claim wins), renews the lease while the stages
+/// run, streams events through its spool, and stops a build when told to.
+/// Cancelling `run()` (SIGTERM) stops taking builds and reports the
+/// running ones as infrastructure failures, so they are retried elsewhere at once.
+public struct WorkerAgent: Sendable {
+    public let settings: WorkerSettings
+    let logger: Logger
+    let client: FarmClient
+    let publisher: EventPublisher
+    let running = RunningBuilds()
+
+    public init(settings: WorkerSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        client = FarmClient(baseURL: settings.apiURL, token: settings.token)
+        publisher = EventPublisher(broker: settings.broker, logger: logger)
+    }
+
+    /// Probes the toolchains, registers, and works until cancelled.
+    public func run() async throws {
+        let specs = try ToolchainSpec.load(from: settings.toolchains)
+            .filter { settings.architectures?.contains($0.architecture) ?? true }
+        let toolchains = await InstalledToolchain.probe(specs) { spec, why in
+            logger.warning("toolchain not offered", metadata: ["architecture": "\(spec.architecture.rawValue)", "why": "\(why)"])
+        }
+        guard !toolchains.isEmpty else {
+            throw WorkerError.configuration("no toolchain in \(settings.toolchains.path) has its compiler installed")
+        }
+        let worker = try await client.register(WorkerRegistration(
+            name: settings.name, toolchains: toolchains.map(\.offer), cores: ProcessInfo.processInfo.activeProcessorCount,
+            memoryMb: Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)))
+        var workerLogger = logger
+        workerLogger[metadataKey: "worker"] = "\(worker.id.lowercased)"
+        workerLogger.info("joined the farm", metadata: [
+            "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
+        ])
+        let session = WorkerSession(agent: self, workerID: worker.id, toolchains: toolchains, logger: workerLogger)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await publisher.run() }
+            group.addTask { await session.followControl() }
+            await session.consumeBuilds()
+            // Stopping: give the spools a moment to publish the last results.
+            if !(await publisher.drain(timeout: .seconds(5))) {
+                workerLogger.warning("stopped with unpublished events; the lease reaper will retry those builds")
+            }
+            group.cancelAll()
+        }
+    }
+}

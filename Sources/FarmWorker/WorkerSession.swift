@@ -1,0 +1,153 @@
+import AMQP
+import FarmBus
+import FarmModel
+import Foundation
+import Logging
+
+/// A registered worker at work: its build consumer, its control consumer,
+/// and the attempts it runs.
+struct WorkerSession: Sendable {
+    let agent: WorkerAgent
+    let workerID: UUID
+    let toolchains: [InstalledToolchain]
+    let logger: Logger
+
+    private var settings: WorkerSettings { agent.settings }
+
+    /// Takes builds from the queues of its architectures, at most
+    /// `concurrentBuilds` at once, until cancelled. Builds run outside the
+    /// broker session: a broker restart does not stop them.
+    func consumeBuilds() async {
+        let queues = toolchains.map { BusNames.buildQueue($0.spec.architecture) }
+        let slots = BuildSlots(settings.concurrentBuilds)
+        await withDiscardingTaskGroup { builds in
+            await BrokerSession.run(settings.broker, logger: logger) { _ in
+                let consumer = try await AMQPConsumer(settings.broker, queues: queues,
+                                                      prefetch: UInt16(clamping: settings.concurrentBuilds))
+                defer { consumer.stop() }
+                for try await deliveries in consumer.batches {
+                    for delivery in deliveries {
+                        await slots.take()
+                        builds.addTask {
+                            await take(delivery, from: consumer)
+                            await slots.giveBack()
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Claims the delivered build and runs it; unreadable messages go to the dead letters.
+    private func take(_ delivery: AMQPDelivery, from consumer: AMQPConsumer) async {
+        guard let dispatch = try? JSONDecoder().decode(BuildDispatch.self, from: Data(delivery.body)),
+              dispatch.schema == BuildDispatch.schema,
+              let toolchain = toolchains.first(where: { $0.spec.architecture == dispatch.architecture }) else {
+            logger.error("unreadable build message sent to the dead letters", metadata: ["routingKey": "\(delivery.routingKey)"])
+            consumer.nack(delivery, requeue: false)
+            return
+        }
+        let claimed: BuildRecord?
+        do {
+            claimed = try await agent.client.claim(dispatch.buildId, BuildClaim(workerId: workerID, attempt: dispatch.attempt))
+        } catch {
+            logger.warning("claim failed; the build goes back to the queue", metadata: ["error": "\(error)"])
+            consumer.nack(delivery, requeue: true)
+            try? await Task.sleep(for: .seconds(1))
+            return
+        }
+        consumer.ack(delivery)
+        guard let build = claimed else {
+            logger.debug("build taken elsewhere or no longer queued", metadata: ["build": "\(dispatch.buildId.lowercased)"])
+            return
+        }
+        await run(build, with: toolchain)
+    }
+
+    private func run(_ build: BuildRecord, with toolchain: InstalledToolchain) async {
+        var logger = logger
+        logger[metadataKey: "build"] = "\(build.id.lowercased)"
+        logger[metadataKey: "attempt"] = "\(build.attempt)"
+        logger.info("build started", metadata: ["number": "\(build.buildNumber)"])
+        let spool = agent.publisher.open(buildId: build.id, attempt: build.attempt, workerId: workerID)
+        if let asked = build.options.compilerVersion, asked != toolchain.compilerVersion {
+            spool.result(.failed(.infrastructure,
+                                 "toolchain missing: this worker has \(toolchain.compilerVersion), the build asks for \(asked)"))
+            return
+        }
+        let workspace: Workspace
+        do {
+            workspace = try prepareWorkspace(for: build, toolchain: toolchain)
+        } catch {
+            spool.result(.failed(.infrastructure, "cannot prepare the workspace: \(error)"))
+            return
+        }
+        agent.running.add(build.id, attempt: build.attempt)
+        defer { agent.running.remove(build.id) }
+        let runner = StageRunner(recipe: settings.recipe)
+        let attempt = Task { await runner.run(build, in: workspace, spool: spool) }
+        agent.running.attach(cancel: { attempt.cancel() }, to: build.id)
+        let lease = Task { await keepLease(build) }
+        let outcome = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
+        lease.cancel()
+        switch (outcome, agent.running.stopReason(build.id)) {
+        case (let outcome?, nil):
+            spool.result(outcome)
+            logger.info("build ended", metadata: ["status": "\(outcome.status.rawValue)", "lines": "\(spool.linesReported)"])
+        case (_, let reason?):
+            spool.end()
+            logger.info("build stopped", metadata: ["reason": "\(reason)"])
+        case (nil, nil):
+            spool.result(.failed(.infrastructure, "the worker was stopped"))
+            logger.info("build interrupted: the worker is stopping")
+        }
+        if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: workspace.output.deletingLastPathComponent()) }
+    }
+
+    /// Renews the lease until cancelled; stops the build when the API says it is no longer this worker's.
+    private func keepLease(_ build: BuildRecord) async {
+        let claim = BuildClaim(workerId: workerID, attempt: build.attempt)
+        while (try? await Task.sleep(for: settings.heartbeatInterval)) != nil {
+            do {
+                if try await !agent.client.heartbeat(build.id, claim) {
+                    agent.running.stop(build.id, attempt: build.attempt, .leaseLost)
+                    return
+                }
+            } catch {
+                logger.warning("heartbeat failed", metadata: ["build": "\(build.id.lowercased)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func prepareWorkspace(for build: BuildRecord, toolchain: InstalledToolchain) throws -> Workspace {
+        let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
+            .appendingPathComponent("attempt-\(build.attempt)")
+        try? FileManager.default.removeItem(at: root)
+        let output = root.appendingPathComponent("out")
+        let staging = root.appendingPathComponent("staging")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        return Workspace(source: settings.sourceTree, output: output, staging: staging, toolchain: toolchain,
+                         jobs: settings.makeJobs, environment: settings.buildEnvironment)
+    }
+
+    /// Stops running builds that are cancelled, until cancelled itself.
+    func followControl() async {
+        await BrokerSession.run(settings.broker, logger: logger) { connection in
+            try await BusTopology.declareControlQueue(forWorker: workerID.lowercased, on: connection)
+            let consumer = try await AMQPConsumer(settings.broker, queues: [BusNames.workerControlQueue(workerID.lowercased)],
+                                                  prefetch: 100)
+            defer { consumer.stop() }
+            for try await deliveries in consumer.batches {
+                for delivery in deliveries {
+                    if let control = try? JSONDecoder().decode(BuildControl.self, from: Data(delivery.body)),
+                       control.action == .cancel,
+                       agent.running.stop(control.buildId, attempt: control.attempt, .cancelled) {
+                        logger.info("cancelling build", metadata: ["build": "\(control.buildId.lowercased)"])
+                    }
+                    consumer.ack(delivery)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+import AMQP
+import FarmModel
+import Foundation
+
+/// How a worker joins the farm and where it builds.
+public struct WorkerSettings: Sendable {
+    /// The worker's name in `GET /workers`; a restart under the same name and token is the same worker.
+    public var name: String
+    public var apiURL: URL
+    public var token: String
+    public var broker: AMQPConfiguration
+    /// The folder of toolchain data files (`workers/toolchains`).
+    public var toolchains: URL
+    /// Serve only these architectures (nil: every installed toolchain's).
+    public var architectures: Set<Architecture>?
+    /// The tree builds compile (the fixture tree for `FixtureRecipe`).
+    public var sourceTree: URL
+    /// Each attempt builds in `<workDirectory>/<build id>/attempt-<n>`.
+    public var workDirectory: URL
+    /// Builds run at once.
+    public var concurrentBuilds: Int
+    /// `make -j` for each build.
+    public var makeJobs: Int
+    public var recipe: any BuildRecipe
+    /// Keep each attempt's workspace after the build (otherwise removed).
+    public var keepWorkspaces: Bool
+    /// How often a running build's lease is renewed (the API grants 60 s).
+    public var heartbeatInterval: Duration
+    /// Variables set for every build command (e.g. `CCACHE_DIR`).
+    public var buildEnvironment: [String: String]
+
+    public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, toolchains: URL,
+                architectures: Set<Architecture>? = nil, sourceTree: URL,
+                workDirectory: URL, concurrentBuilds: Int = 1, makeJobs: Int = ProcessInfo.processInfo.activeProcessorCount,
+                recipe: any BuildRecipe = FixtureRecipe(), keepWorkspaces: Bool = false,
+                heartbeatInterval: Duration = .seconds(20), buildEnvironment: [String: String] = [:]) {
+        self.name = name
+        self.apiURL = apiURL
+        self.token = token
+        self.broker = broker
+        self.toolchains = toolchains
+        self.architectures = architectures
+        self.sourceTree = sourceTree
+        self.workDirectory = workDirectory
+        self.concurrentBuilds = concurrentBuilds
+        self.makeJobs = makeJobs
+        self.recipe = recipe
+        self.keepWorkspaces = keepWorkspaces
+        self.heartbeatInterval = heartbeatInterval
+        self.buildEnvironment = buildEnvironment
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import FarmModel
+import FarmWorker
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a build worker. Stops gracefully on SIGTERM or SIGINT.",
+        discussion: """
+            The worker offers every toolchain in --toolchains whose compiler is
+            installed (one x86_64 host with Debian's cross compilers serves
+            x86_64, arm64 and riscv64), joins the farm with a worker token
+            (`kfarm admin create-token NAME --kind worker`, passed in
+            KFARM_WORKER_TOKEN), consumes those architectures' build queues,
+            and builds --source-tree with the chosen recipe.
+            """)
+
+    enum Recipe: String, ExpressibleByArgument, CaseIterable {
+        /// The kernel-shaped fixture tree, compiled for real.
+        case fixture
+        /// Every stage passes at once: for measuring the farm itself.
+        case noop
+        /// Prints --flood-lines lines: for measuring log streaming.
+        case logFlood = "log-flood"
+    }
+
+    @Option(help: "The API, e.g. http://127.0.0.1:8080 (default: $KFARM_API_URL or that).")
+    var apiURL: String?
+
+    @OptionGroup(title: "Broker") var broker: BrokerOptions
+
+    @Option(help: "The worker's name (default: the host name); restarts keep it.")
+    var name: String?
+
+    @Option(help: "The folder of toolchain data files.")
+    var toolchains = "workers/toolchains"
+
+    @Option(name: .customLong("architecture"),
+            help: "Serve only this architecture (repeatable; default: every installed toolchain's).")
+    var architectures: [Architecture] = []
+
+    @Option(help: "The source tree builds compile.")
+    var sourceTree = "fixtures/kernel-tree"
+
+    @Option(help: "Where builds run (default: /tmp/kfarm-worker-NAME).")
+    var workDir: String?
+
+    @Option(help: "Builds run at once.")
+    var builds = 1
+
+    @Option(help: "make -j for each build (default: the number of cores).")
+    var makeJobs = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "What builds run: \(Recipe.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var recipe = Recipe.fixture
+
+    @Option(help: "Lines each build prints with --recipe log-flood.")
+    var floodLines = 100_000
+
+    @Flag(help: "Keep each attempt's workspace after the build.")
+    var keepWorkspaces = false
+
+    @Option(help: "Seconds between lease renewals of a running build (the API grants 60).")
+    var heartbeatSeconds = 20
+
+    func validate() throws {
+        guard builds >= 1, makeJobs >= 1 else { throw ValidationError("--builds and --make-jobs must be at least 1") }
+        guard (1...50).contains(heartbeatSeconds) else { throw ValidationError("--heartbeat-seconds must be 1 to 50") }
+        guard floodLines >= 1 else { throw ValidationError("--flood-lines must be at least 1") }
+    }
+
+    private var buildRecipe: any BuildRecipe {
+        switch recipe {
+        case .fixture: FixtureRecipe()
+        case .noop: NoopRecipe()
+        case .logFlood: LogFloodRecipe(lines: floodLines)
+        }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = environment["KFARM_WORKER_TOKEN"], !token.isEmpty else {
+            throw ValidationError("set KFARM_WORKER_TOKEN to a worker token (kfarm admin create-token NAME --kind worker)")
+        }
+        guard let broker = try broker.configuration() else {
+            throw ValidationError("a worker needs the broker: --amqp-url or KFARM_AMQP_URL")
+        }
+        guard let api = URL(string: apiURL ?? environment["KFARM_API_URL"] ?? "http://127.0.0.1:8080"), api.host != nil else {
+            throw ValidationError("--api-url must be a URL such as http://127.0.0.1:8080")
+        }
+        let name = name ?? ProcessInfo.processInfo.hostName
+        let settings = WorkerSettings(
+            name: name, apiURL: api, token: token, broker: broker,
+            toolchains: URL(fileURLWithPath: toolchains), architectures: architectures.isEmpty ? nil : Set(architectures),
+            sourceTree: URL(fileURLWithPath: sourceTree),
+            workDirectory: URL(fileURLWithPath: workDir ?? "/tmp/kfarm-worker-\(name)"), concurrentBuilds: builds,
+            makeJobs: makeJobs, recipe: buildRecipe, keepWorkspaces: keepWorkspaces,
+            heartbeatInterval: .seconds(heartbeatSeconds))
+        let logger = Logger.kfarm("kfarm.worker")
+        let group = ServiceGroup(
+            services: [WorkerService(agent: WorkerAgent(settings: settings, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// The worker as a service: a graceful shutdown cancels it.
+struct WorkerService: Service {
+    let agent: WorkerAgent
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await agent.run() }
+    }
+}
+extension Architecture: ExpressibleByArgument {}

@@ -1,0 +1,98 @@
+import FarmModel
+import FarmStore
+import FarmWorker
+import Foundation
+import Testing
+
+extension FarmTests {
+    @Test func oneWorkerBuildsTheFixtureForEachArchitectureWithTheRealToolchains() async throws {
+        try await TestFarm.run { farm in
+            let settings = try await farm.workerSettings()
+            let expected: [Architecture: (machine: UInt16, kernelArch: String)] =
+                [.x86_64: (62, "x86"), .arm64: (183, "arm64"), .riscv64: (243, "riscv")]
+            var submitted: [Architecture: UUID] = [:]
+            for architecture in Architecture.allCases { submitted[architecture] = try await farm.submit(architecture) }
+            let builds = submitted
+            try await farm.withWorker(settings) {
+                for (architecture, id) in builds {
+                    let build = try await farm.finished(id)
+                    #expect(build.status == .completed, "\(architecture): \(String(describing: build.failure))")
+                    #expect(build.progress == 100 && build.attempt == 1 && build.currentStage == nil && build.claimedAt != nil)
+                    #expect(build.stages.map(\.status) == Array(repeating: .completed, count: 5))
+                    #expect(build.stages.allSatisfy { $0.startedAt != nil && $0.completedAt != nil })
+                    let staging = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/staging")
+                    for file in ["boot/vmlinux", "lib/modules/fixture/hello.ko"] {
+                        let header = try #require(try ELFHeader.read(staging.appendingPathComponent(file)))
+                        #expect(header.is64Bit && header.machine == expected[architecture]?.machine, "\(architecture) \(file)")
+                    }
+                    let log = try await farm.log(id)
+                    #expect(log.map(\.number) == Array(1...log.count), "lines are numbered without gaps or repeats")
+                    #expect(log.contains { $0.text == "  CC      init/main.o" })
+                    let kernelArch = try #require(expected[architecture]?.kernelArch)
+                    #expect(log.contains { $0.text.hasPrefix("$ make") && $0.text.contains(" ARCH=\(kernelArch) ") })
+                }
+            }
+        }
+    }
+
+    @Test func buildsReachOnlyWorkersThatServeTheirArchitecture() async throws {
+        try await TestFarm.run { farm in
+            let armOnly = try await farm.workerSettings([.arm64])
+            let arm = try await farm.submit(.arm64)
+            let riscv = try await farm.submit(.riscv64)
+            try await farm.withWorker(armOnly) {
+                #expect(try await farm.finished(arm).status == .completed)
+                try await Task.sleep(for: .seconds(1))
+                let waiting = try await farm.store.builds.find(id: riscv)
+                #expect(waiting?.status == .queued, "no riscv64 worker has joined")
+            }
+            let riscvOnly = try await farm.workerSettings([.riscv64])
+            try await farm.withWorker(riscvOnly) {
+                let build = try await farm.finished(riscv)
+                #expect(build.status == .completed)
+            }
+            let workers = try await farm.store.client.query("""
+                SELECT w.name FROM builds b JOIN workers w ON w.id = b.worker_id WHERE b.id = ANY(\([arm, riscv])) ORDER BY b.architecture
+                """).collect().map { try $0.decode(String.self) }
+            #expect(workers == [armOnly.name, riscvOnly.name])
+        }
+    }
+
+    @Test func queuedBuildsStartInPriorityOrder() async throws {
+        try await TestFarm.run { farm in
+            // Submitted while no worker runs, lowest first.
+            var submitted: [(BuildPriority, UUID)] = []
+            for priority in [BuildPriority.low, .normal, .high, .critical] {
+                submitted.append((priority, try await farm.submit(.x86_64, priority: priority)))
+            }
+            let builds = submitted
+            try await Task.sleep(for: .milliseconds(500))
+            try await farm.withWorker(try await farm.workerSettings([.x86_64], recipe: NoopRecipe())) {
+                for (_, id) in builds { _ = try await farm.finished(id) }
+            }
+            let order = try await farm.store.client.query("""
+                SELECT id FROM builds WHERE id = ANY(\(builds.map(\.1))) ORDER BY claimed_at
+                """).collect().map { try $0.decode(UUID.self) }
+            let priorities = order.map { id in builds.first { $0.1 == id }!.0 }
+            #expect(priorities == [.critical, .high, .normal, .low])
+        }
+    }
+
+    @Test func aCompilerErrorIsABuildFailureWithTheLogTail() async throws {
+        try await TestFarm.run { farm in
+            // The fixture tree honours KFARM_FIXTURE_CFLAGS; -DFIXTURE_BREAK stops init/main.c compiling.
+            let settings = try await farm.workerSettings([.x86_64], environment: ["KFARM_FIXTURE_CFLAGS": "-DFIXTURE_BREAK"])
+            let id = try await farm.submit(.x86_64)
+            try await farm.withWorker(settings) {
+                let build = try await farm.finished(id)
+                #expect(build.status == .failed)
+                let failure = try #require(build.failure)
+                #expect(failure.kind == .build)
+                #expect(failure.reason.hasPrefix("compiling_core: `make"), "\(failure.reason)")
+                #expect(failure.logTail.contains { $0.contains("error:") }, "\(failure.logTail)")
+                #expect(build.stages.map(\.status) == [.completed, .failed, .skipped, .skipped, .skipped])
+                #expect(build.attempt == 1, "build failures are not retried")
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import AMQP
+import FarmBus
+import FarmModel
+import FarmServer
+import FarmStore
+import FarmTestSupport
+import FarmWorker
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// A whole farm in the test process, on real services: the API with its
+/// relay, recorder and reaper on a live port over a fresh database, the
+/// test RabbitMQ, and workers (in-process agents or `kfarm worker`
+/// processes) building the fixture tree with the real toolchains.
+struct TestFarm: Sendable {
+    let store: Store
+    let fixtures: Fixtures
+    let client: any TestClientProtocol
+    let broker: AMQPConfiguration
+    let apiURL: URL
+
+    /// The package's root, for the toolchain files, the fixture tree and scripts.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func broker() throws -> AMQPConfiguration {
+        guard let url = ProcessInfo.processInfo.environment["KFARM_TEST_AMQP_URL"] else {
+            throw AMQPError.invalidConfiguration(
+                "KFARM_TEST_AMQP_URL is not set: run the tests with scripts/test.sh, which starts RabbitMQ")
+        }
+        return try AMQPConfiguration(url: url)
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "kfarm.farm-test")
+        logger.logLevel = ProcessInfo.processInfo.environment["KFARM_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+        return logger
+    }()
+
+    /// Runs `body` against a fresh farm. The broker's farm queues are
+    /// emptied first, so no message of an earlier test reaches this one.
+    static func run(lease: TimeInterval = 60, maxAttempts: Int = 3, _ body: @Sendable (TestFarm) async throws -> Void)
+        async throws {
+        let broker = try broker()
+        try await purgeQueues(broker)
+        try await TestDatabase.withEmptyDatabase { settings in
+            try await TestDatabase.withStoreUnmigrated(settings: settings) { store in
+                try await store.migrator.migrate(try Migrator.bundled())
+            }
+            let store = Store(settings: settings, logger: logger)
+            let app = buildApplication(
+                settings: ServerSettings(host: "127.0.0.1", port: 0,
+                                         rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
+                                         broker: broker, maxAttempts: maxAttempts, lease: lease),
+                store: store, logger: logger)
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                try await body(TestFarm(store: store, fixtures: Fixtures(store: store), client: client, broker: broker,
+                                        apiURL: URL(string: "http://127.0.0.1:\(port)")!))
+            }
+        }
+    }
+
+    private static func purgeQueues(_ broker: AMQPConfiguration) async throws {
+        let connection = try await AMQPConnection.connect(broker)
+        let queues = Architecture.allCases.map(BusNames.buildQueue) + [BusNames.recorderQueue, BusNames.deadQueue]
+        for queue in queues { try await connection.deleteQueue(queue) }
+        try await BusTopology.declare(on: connection)
+        await connection.close()
+    }
+
+    // MARK: - Workers
+
+    /// A toolchain folder holding only the given architectures' files.
+    func toolchains(_ architectures: [Architecture]) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-toolchains-\(UUID().lowercased)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for architecture in architectures {
+            let file = "\(architecture.rawValue).json"
+            try FileManager.default.copyItem(at: Self.root.appendingPathComponent("workers/toolchains/\(file)"),
+                                             to: folder.appendingPathComponent(file))
+        }
+        return folder
+    }
+
+    func workerSettings(_ architectures: [Architecture] = Architecture.allCases, builds: Int = 1,
+                        recipe: any BuildRecipe = FixtureRecipe(), environment: [String: String] = [:]) async throws
+        -> WorkerSettings {
+        let token = try await fixtures.workerToken().secret
+        let name = Fixtures.unique("worker")
+        return WorkerSettings(
+            name: name, apiURL: apiURL, token: token, broker: broker, toolchains: try toolchains(architectures),
+            sourceTree: Self.root.appendingPathComponent("fixtures/kernel-tree"),
+            workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-\(name)"),
+            concurrentBuilds: builds, makeJobs: 2, recipe: recipe, keepWorkspaces: true,
+            heartbeatInterval: .seconds(1), buildEnvironment: environment)
+    }
+
+    /// Runs `body` while an in-process worker with `settings` works.
+    func withWorker<T: Sendable>(_ settings: WorkerSettings, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await WorkerAgent(settings: settings, logger: Self.logger).run() }
+            defer { group.cancelAll() }
+            return try await body()
+        }
+    }
+
+    // MARK: - Builds
+
+    /// A configuration of `architecture` in a new project, and a developer of it.
+    func configuration(_ architecture: Architecture) async throws -> (ConfigurationDetail, Fixtures.Account) {
+        let developer = try await fixtures.account()
+        let project = try await fixtures.project(members: [(developer, .developer)])
+        return (try await fixtures.configuration(in: project, by: developer, architecture: architecture), developer)
+    }
+
+    /// Submits a build of `architecture`'s configuration over HTTP.
+    func submit(_ architecture: Architecture, priority: BuildPriority = .normal) async throws -> UUID {
+        let (configuration, developer) = try await configuration(architecture)
+        return try await submit(configuration, by: developer, priority: priority)
+    }
+
+    func submit(_ configuration: ConfigurationDetail, by developer: Fixtures.Account, priority: BuildPriority = .normal)
+        async throws -> UUID {
+        let body = "{\"configVersionId\":\"\(configuration.versions[0].id.lowercased)\",\"priority\":\"\(priority.rawValue)\"}"
+        let response = try await client.execute(
+            uri: "/builds", method: .post,
+            headers: [.authorization: developer.authorization, .contentType: "application/json"],
+            body: ByteBuffer(string: body))
+        #expect(response.status == .created)
+        let reply = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+        let id = (reply?["data"] as? [String: Any])?["id"] as? String
+        return try #require(id.flatMap(UUID.init(uuidString:)))
+    }
+
+    /// Waits until `condition` holds for the build, or fails after `seconds`.
+    @discardableResult
+    func waitFor(_ id: UUID, within seconds: Int = 60, _ condition: (BuildRecord) -> Bool) async throws -> BuildRecord {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            let build = try #require(try await store.builds.find(id: id))
+            if condition(build) { return build }
+            if ContinuousClock.now > deadline {
+                Issue.record("build \(id.lowercased) did not get there in \(seconds) s: \(build.status), \(build.stages)")
+                return build
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func finished(_ id: UUID, within seconds: Int = 60) async throws -> BuildRecord {
+        try await waitFor(id, within: seconds) { $0.status.isFinished }
+    }
+
+    /// Every log line of the build's attempt, through the API's pages.
+    func log(_ id: UUID, attempt: Int? = nil) async throws -> [LogLine] {
+        var lines: [LogLine] = []
+        while true {
+            let page = try #require(try await store.logs.page(of: id, attempt: attempt, after: lines.last?.number ?? 0, limit: 1000))
+            lines += page.lines
+            if page.lines.isEmpty { return lines }
+        }
+    }
+}
+
+extension TestFarm {
+    /// `kfarm worker` as a process of its own (to be killed), with `settings`.
+    func startWorkerProcess(_ settings: WorkerSettings, environment: [String: String]) throws -> Process {
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kfarm")
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw WorkerError.configuration("\(binary.path) is missing: build with `swift build --build-tests`")
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "worker", "--api-url", apiURL.absoluteString, "--name", settings.name,
+            "--toolchains", settings.toolchains.path, "--source-tree", settings.sourceTree.path,
+            "--work-dir", settings.workDirectory.path, "--heartbeat-seconds", "1", "--make-jobs", "2",
+        ]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging([
+            "KFARM_WORKER_TOKEN": settings.token,
+            "KFARM_AMQP_URL": "amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/",
+        ]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}

@@ -1,0 +1,34 @@
+import FarmModel
+import Testing
+
+@Suite struct BuildEventSummaryTests {
+    @Test func aBatchCollapsesToLastStatusesConsecutiveLinesAndTheHighestProgress() {
+        let summary = BuildEventSummary([
+            .stage(name: .initialization, status: .in_progress),
+            .log(first: 1, lines: ["a", "b"]),
+            .log(first: 3, lines: ["c"]),
+            .stage(name: .initialization, status: .completed),
+            .progress(percent: 20),
+            .stage(name: .compiling_core, status: .in_progress),
+            .log(first: 10, lines: ["j"]),
+            .progress(percent: 10),
+            .result(.failed(.build, "no")),
+        ])
+        #expect(summary.logs == [.init(first: 1, lines: ["a", "b", "c"]), .init(first: 10, lines: ["j"])])
+        #expect(summary.stages.map(\.stage) == [.initialization, .compiling_core])
+        #expect(summary.stages.map(\.status) == [.completed, .in_progress])
+        #expect(summary.highestProgress == 20)
+        #expect(summary.outcome == .failed(.build, "no"))
+        #expect(summary.changesTheBuild)
+    }
+
+    @Test func onlyLinesLeaveTheBuildAlone() {
+        #expect(!BuildEventSummary([.log(first: 1, lines: ["x"])]).changesTheBuild)
+    }
+
+    @Test func stagesOnlyMoveForward() {
+        #expect(StageStatus.completed.predecessors == [.pending, .in_progress])
+        #expect(StageStatus.in_progress.predecessors == [.pending])
+        #expect(StageStatus.pending.predecessors.isEmpty)
+    }
+}

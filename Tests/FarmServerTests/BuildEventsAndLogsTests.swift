@@ -1,0 +1,128 @@
+import FarmModel
+import FarmStore
+import FarmTestSupport
+import Foundation
+import Hummingbird
+import Testing
+
+/// What the recorder stores from workers' events, and the log endpoint.
+@Suite struct BuildEventsAndLogsTests {
+    struct Running {
+        let developer: Fixtures.Account
+        let build: BuildRecord
+        let worker: Worker
+    }
+
+    private func runningBuild(_ fixtures: Fixtures) async throws -> Running {
+        let developer = try await fixtures.account()
+        let project = try await fixtures.project(members: [(developer, .developer)])
+        let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .arm64)
+        let submitted = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
+                                                               by: developer.user.id)
+        let tokenID = try await fixtures.workerToken().id
+        let worker = try await fixtures.store.workers.register(
+            WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .arm64, compiler: "gcc-12.2.0")],
+                               cores: 2, memoryMb: 4096), token: tokenID)
+        let build = try await fixtures.store.workers.claim(submitted.id, BuildClaim(workerId: worker.id, attempt: 1),
+                                                           token: tokenID, lease: 60)
+        return Running(developer: developer, build: build, worker: worker)
+    }
+
+    private func batch(_ running: Running, attempt: Int = 1, worker: UUID? = nil, _ events: [BuildEventPayload]) -> BuildEventBatch {
+        BuildEventBatch(buildId: running.build.id, attempt: attempt, workerId: worker ?? running.worker.id, events: events)
+    }
+
+    @Test func replayedEventsChangeNothingAndLogsPageAndStream() async throws {
+        try await withAPI { api, fixtures in
+            let r = try await runningBuild(fixtures)
+            let lines = (1...2500).map { "line \($0)" }
+            let first = batch(r, [.stage(name: .initialization, status: .in_progress), .log(first: 1, lines: Array(lines[0..<1500]))])
+            let second = batch(r, [
+                .log(first: 1501, lines: Array(lines[1500...])), .stage(name: .initialization, status: .completed),
+                .progress(percent: 20), .stage(name: .compiling_core, status: .in_progress),
+            ])
+            // The second batch twice and the first again after it: a redelivery.
+            try await fixtures.store.events.record([first, second, second], maxAttempts: 3)
+            try await fixtures.store.events.record([first], maxAttempts: 3)
+            let running = try #require(try await fixtures.store.builds.find(id: r.build.id))
+            #expect(running.stages.map(\.status) == [.completed, .in_progress, .pending, .pending, .pending])
+            #expect(running.currentStage == .compiling_core && running.progress == 20)
+
+            let id = r.build.id.lowercased
+            let page1 = try await api.send(.get, "/builds/\(id)/logs?limit=1000", as: r.developer)
+            #expect(page1.status == .ok)
+            #expect((page1.data["lines"] as? [[String: Any]])?.count == 1000)
+            #expect(page1.data["nextAfter"] as? Int == 1000 && page1.data["finished"] as? Bool == false)
+            let last = try await api.send(.get, "/builds/\(id)/logs?after=2000&limit=1000", as: r.developer)
+            let texts = (last.data["lines"] as? [[String: Any]])?.compactMap { $0["text"] as? String }
+            #expect(texts == Array(lines[2000...]), "each line once, in order")
+            #expect(last.data["finished"] as? Bool == false, "the build still runs")
+
+            // Events of another worker or attempt are not this attempt's.
+            try await fixtures.store.events.record(
+                [batch(r, worker: UUID(), [.result(.completed)]), batch(r, attempt: 2, [.result(.completed)])], maxAttempts: 3)
+            #expect(try await fixtures.store.builds.find(id: r.build.id)?.status == .in_progress)
+
+            try await fixtures.store.events.record([batch(r, [.stage(name: .compiling_core, status: .completed), .result(.completed)])],
+                                                   maxAttempts: 3)
+            let done = try #require(try await fixtures.store.builds.find(id: r.build.id))
+            #expect(done.status == .completed && done.progress == 100)
+            #expect(done.stages.map(\.status) == [.completed, .completed, .skipped, .skipped, .skipped])
+            // Late events of a finished build change nothing.
+            try await fixtures.store.events.record([batch(r, [.stage(name: .testing, status: .in_progress)])], maxAttempts: 3)
+            #expect(try await fixtures.store.builds.find(id: r.build.id)?.stages.last?.status == .skipped)
+
+            let stream = try await api.client.execute(
+                uri: "/builds/\(id)/events?after=2490", method: .get, headers: [.authorization: r.developer.authorization])
+            #expect(stream.status == .ok && stream.headers[.contentType] == "text/event-stream")
+            let events = String(buffer: stream.body)
+            #expect(events.hasPrefix("id: 2491\ndata: line 2491\n\n"))
+            #expect(events.hasSuffix("id: 2500\ndata: line 2500\n\nevent: end\ndata: {\"attempt\":1}\n\n"))
+            #expect(events.components(separatedBy: "\nid: ").count == 10)
+        }
+    }
+
+    @Test func infrastructureFailuresAreRetriedAndBuildFailuresAreNot() async throws {
+        try await withAPI { _, fixtures in
+            let lost = try await runningBuild(fixtures)
+            try await fixtures.store.events.record(
+                [batch(lost, [.log(first: 1, lines: ["fatal: No space left on device"]),
+                              .result(.failed(.infrastructure, "out of disk space"))])], maxAttempts: 2)
+            let retried = try #require(try await fixtures.store.builds.find(id: lost.build.id))
+            #expect(retried.status == .queued && retried.attempt == 2 && retried.claimedAt == nil)
+            #expect(retried.stages.allSatisfy { $0.status == .pending })
+            let dispatches = try await fixtures.store.client.query("""
+                SELECT count(*) FROM outbox WHERE body::jsonb->>'buildId' = \(lost.build.id.lowercased)
+                                              AND body::jsonb->>'attempt' = '2'
+                """).collect().map { try $0.decode(Int.self) }
+            #expect(dispatches == [1], "dispatched again as attempt 2")
+
+            let broken = try await runningBuild(fixtures)
+            let tail = (1...30).map { "error line \($0)" }
+            try await fixtures.store.events.record(
+                [batch(broken, [.stage(name: .initialization, status: .in_progress), .log(first: 1, lines: tail),
+                                .stage(name: .initialization, status: .failed),
+                                .result(.failed(.build, "initialization: `make olddefconfig` exited with status 2"))])],
+                maxAttempts: 3)
+            let failed = try #require(try await fixtures.store.builds.find(id: broken.build.id))
+            #expect(failed.status == .failed && failed.attempt == 1)
+            #expect(failed.failure == BuildFailure(kind: .build, reason: "initialization: `make olddefconfig` exited with status 2",
+                                                   logTail: Array(tail.suffix(BuildFailure.tailLength))))
+            #expect(failed.stages.map(\.status) == [.failed, .skipped, .skipped, .skipped, .skipped])
+        }
+    }
+
+    @Test func logQueriesAreValidated() async throws {
+        try await withAPI { api, fixtures in
+            let r = try await runningBuild(fixtures)
+            let id = r.build.id.lowercased
+            let bad = try await api.send(.get, "/builds/\(id)/logs?limit=0&after=-1&attempt=x", as: r.developer)
+            #expect(bad.status == .badRequest)
+            #expect(Set(bad.invalidFields.keys) == ["limit", "after", "attempt"])
+            let unknown = try await api.send(.get, "/builds/\(UUID().lowercased)/logs", as: r.developer)
+            #expect(unknown.status == .notFound)
+            let empty = try await api.send(.get, "/builds/\(id)/logs?attempt=7", as: r.developer)
+            #expect(empty.status == .ok && (empty.data["lines"] as? [Any])?.isEmpty == true && empty.data["attempt"] as? Int == 7)
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import FarmWorker
+import Foundation
+import Testing
+
+@Suite struct CommandRunnerTests {
+    @Test func streamsStdoutAndStderrLinesAndReturnsTheStatus() async throws {
+        let lines = LineCollector()
+        let status = try await CommandRunner.run(
+            Command("sh", ["-c", "printf 'one\\ntwo\\r\\n'; echo three >&2; printf 'no newline'; exit 3"]), onLines: lines.append)
+        #expect(status == 3)
+        #expect(lines.lines == ["one", "two", "three", "no newline"])
+    }
+
+    @Test func aMissingProgramCannotBeStarted() async throws {
+        await #expect(throws: WorkerError.self) {
+            try await CommandRunner.run(Command("kfarm-no-such-compiler", []), onLines: { _ in })
+        }
+    }
+
+    @Test func environmentIsAddedToTheWorkers() async throws {
+        let lines = LineCollector()
+        _ = try await CommandRunner.run(Command("sh", ["-c", "echo $KFARM_PROBE"], environment: ["KFARM_PROBE": "seen"]),
+                                        onLines: lines.append)
+        #expect(lines.lines == ["seen"])
+    }
+
+    @Test func cancellingTheTaskStopsTheCommandAndWhatItStarted() async throws {
+        let started = ContinuousClock.now
+        // The shell's child must die too, or it would hold the pipe open for 30 s.
+        let run = Task { try await CommandRunner.run(Command("sh", ["-c", "sleep 30; echo late"]), onLines: { _ in }) }
+        try await Task.sleep(for: .milliseconds(200))
+        run.cancel()
+        let status = try await run.value
+        #expect(status == 128 + SIGTERM)
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The farm's benchmark: brings up a private farm (PostgreSQL, RabbitMQ, the
+# release API, a no-op worker for x86_64 with 64 build slots and a
+# log-flood worker for riscv64), runs `kfarm bench` against it (submit→claim
+# latency on the idle farm, no-op builds/s end to end, log lines/s to a
+# following client), then measures the baseline in the same run: the same
+# no-op job as a Celery task on the same RabbitMQ and PostgreSQL. Prints
+# figures and ratios; stops everything it started.
+#   KFARM_BENCH_BUILDS (default 2000), KFARM_BENCH_LINES (default 100000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILDS="${KFARM_BENCH_BUILDS:-2000}"
+LINES="${KFARM_BENCH_LINES:-100000}"
+PORT=18090
+TOOLS=/tmp/kfarm-tools
+
+scripts/install-deps.sh
+export KFARM_PG_PORT=54349 KFARM_PG_DIR=/tmp/kfarm-bench-pg-54349
+export KFARM_MQ_PORT=56749 KFARM_MQ_DIR=/tmp/kfarm-bench-mq-56749
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/postgres.sh stop; scripts/rabbitmq.sh stop
+}
+trap cleanup EXIT
+scripts/postgres.sh reset
+scripts/rabbitmq.sh reset
+KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
+KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
+export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
+
+echo "== building kfarm (release)"
+swift build -c release --product kfarm
+KFARM="$(swift build -c release --show-bin-path)/kfarm"
+"$KFARM" migrate >/dev/null
+"$KFARM" admin create-user bench --role admin >/dev/null
+TOKEN="$("$KFARM" admin create-token bench --name bench)"
+WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-workers --kind worker)"
+
+"$KFARM" serve --port "$PORT" & pids+=($!)
+until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-noop \
+  --recipe noop --architecture x86_64 --builds 64 --work-dir /tmp/kfarm-bench-noop & pids+=($!)
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-flood \
+  --recipe log-flood --flood-lines "$LINES" --architecture riscv64 --work-dir /tmp/kfarm-bench-flood & pids+=($!)
+until [ "$(curl -fsS -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/workers" \
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["pagination"]["total"])')" = 2 ]; do
+  sleep 0.2
+done
+sleep 1
+
+echo "== kfarm bench ($BUILDS no-op builds, a $LINES-line log)"
+KFARM_TOKEN="$TOKEN" "$KFARM" bench --api-url "http://127.0.0.1:$PORT" --builds "$BUILDS" \
+  --log-architecture riscv64 --log-lines "$LINES" | tee /tmp/kfarm-bench.out
+
+for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+wait 2>/dev/null || true
+pids=()
+
+echo "== baseline: the same no-op job as a Celery task on the same RabbitMQ and PostgreSQL"
+[ -x "$TOOLS/venv/bin/python" ] || python3 -m venv "$TOOLS/venv"
+"$TOOLS/venv/bin/pip" install -q "celery==5.4.0" "SQLAlchemy==2.0.36" "psycopg2-binary==2.9.10"
+BENCH_AMQP_URL="$KFARM_AMQP_URL" BENCH_DATABASE_URL="$KFARM_DATABASE_URL" \
+  "$TOOLS/venv/bin/python" scripts/bench/celery_noop.py "$BUILDS" | tee -a /tmp/kfarm-bench.out
+
+kfarm=$(sed -n 's/^BENCH builds_per_second=\([0-9]*\).*/\1/p' /tmp/kfarm-bench.out)
+celery=$(sed -n 's/^BENCH celery_tasks_per_second=\([0-9]*\).*/\1/p' /tmp/kfarm-bench.out)
+python3 -c "print(f'== kfarm {$kfarm} builds/s vs Celery {$celery} tasks/s: {$kfarm / $celery:.2f}x')"
