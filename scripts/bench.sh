@@ -39,7 +39,7 @@ KFARM="$(swift build -c release --show-bin-path)/kfarm"
 TOKEN="$("$KFARM" admin create-token bench --name bench)"
 WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-workers --kind worker)"
 
-"$KFARM" serve --port "$PORT" & pids+=($!)
+"$KFARM" serve --port "$PORT" --rate-limit-user 100000000 --rate-limit-ip 100000000 & pids+=($!)
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done
 KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-noop \
   --recipe noop --architecture x86_64 --builds 64 --work-dir /tmp/kfarm-bench-noop & pids+=($!)

@@ -14,6 +14,8 @@ public struct BuildRepository: Sendable {
 
     /// How long a build is expected to take when there is no history to go by.
     public static let defaultDuration: TimeInterval = 30 * 60
+    /// How many of the latest comparable builds an estimate averages.
+    static let estimateHistory = 20
 
     public struct Filter: Sendable {
         public var status: BuildStatus?
@@ -79,14 +81,19 @@ public struct BuildRepository: Sendable {
             let number = try await connection.query("""
                 INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
                 ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + 1
-                RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, 3, '0')
+                RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, GREATEST(3, length(last::text)), '0')
                 """, logger: logger).first { try $0.decode(String.self) }!
+            // The recent history only, so an estimate costs the same after a million builds.
             let expected = try await connection.query("""
-                SELECT extract(epoch FROM avg(completed_at - started_at))::float8 FROM builds
-                WHERE status = 'completed' AND completed_at IS NOT NULL
-                  AND (configuration_id = \(configurationID)
-                       OR NOT EXISTS (SELECT 1 FROM builds WHERE configuration_id = \(configurationID) AND status = 'completed'))
-                  AND architecture = \(architectureText)
+                SELECT COALESCE(
+                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                        SELECT completed_at - started_at AS d FROM builds
+                        WHERE configuration_id = \(configurationID) AND status = 'completed'
+                        ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent),
+                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                        SELECT completed_at - started_at AS d FROM builds
+                        WHERE architecture = \(architectureText) AND status = 'completed'
+                        ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent))
                 """, logger: logger).first { try $0.decode(Double?.self) } ?? nil
             let estimate = Date().addingTimeInterval(expected ?? Self.defaultDuration)
             try await connection.query("""
