@@ -50,20 +50,27 @@ public struct BuildRepository: Sendable {
         try await submit(request, by: initiator, retrying: nil)
     }
 
+    /// Every submit takes the day's counter row, so submits take turns there:
+    /// the counter comes last, with the build and its stages in one
+    /// statement, and the answer is put together from what the transaction
+    /// already knows rather than read back.
     private func submit(_ request: NewBuild, by initiator: UUID, retrying original: UUID?) async throws -> BuildRecord {
         try request.validate()
         let id = UUID()
         let priority = request.validPriority
         let options = request.options ?? BuildOptions()
+        let environment = request.environment ?? "default"
         let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
         return try await client.transaction(logger: logger, ringing: doorbell) { connection in
-            let version = try await connection.query("""
-                SELECT c.id, c.architecture, v.version, v.is_locked, c.project_id
-                FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
-                WHERE v.id = \(request.configVersionId)
-                FOR UPDATE OF c
-                """, logger: logger).first { try $0.decode((UUID, String, String, Bool, UUID).self) }
-            guard let (configurationID, architectureText, versionText, isLocked, projectID) = version,
+            // A share lock: submits of one configuration run side by side; its
+            // writers (new versions, module edits) wait for them.
+            let found = try await connection.query("""
+                SELECT c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username
+                FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id, users u
+                WHERE v.id = \(request.configVersionId) AND u.id = \(initiator)
+                FOR SHARE OF c
+                """, logger: logger).first { try $0.decode((UUID, String, String, String, Bool, UUID, String).self) }
+            guard let (configurationID, configurationName, architectureText, versionText, isLocked, projectID, username) = found,
                   let architecture = Architecture(rawValue: architectureText) else {
                 throw StoreError.notFound(resource: "configurationVersion", id: request.configVersionId.lowercased)
             }
@@ -71,18 +78,16 @@ public struct BuildRepository: Sendable {
                 try await Self.requireOffered(compiler, for: architectureText, on: connection, logger: logger)
             }
             if !isLocked {
-                try await connection.query("""
-                    UPDATE configuration_versions SET is_locked = true, locked_at = now() WHERE id = \(request.configVersionId)
-                    """, logger: logger)
-                try await Audit.record("configuration.version.lock", "configuration", configurationID, project: projectID,
-                                       by: initiator, details: ["version": versionText, "reason": "build submitted"],
-                                       on: connection, logger: logger)
+                let locked = try await connection.query("""
+                    UPDATE configuration_versions SET is_locked = true, locked_at = now()
+                    WHERE id = \(request.configVersionId) AND NOT is_locked RETURNING id
+                    """, logger: logger).collect()
+                if !locked.isEmpty {
+                    try await Audit.record("configuration.version.lock", "configuration", configurationID, project: projectID,
+                                           by: initiator, details: ["version": versionText, "reason": "build submitted"],
+                                           on: connection, logger: logger)
+                }
             }
-            let number = try await connection.query("""
-                INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
-                ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + 1
-                RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, GREATEST(3, length(last::text)), '0')
-                """, logger: logger).first { try $0.decode(String.self) }!
             // The recent history only, so an estimate costs the same after a million builds.
             let expected = try await connection.query("""
                 SELECT COALESCE(
@@ -96,27 +101,44 @@ public struct BuildRepository: Sendable {
                         ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent))
                 """, logger: logger).first { try $0.decode(Double?.self) } ?? nil
             let estimate = Date().addingTimeInterval(expected ?? Self.defaultDuration)
-            try await connection.query("""
-                INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
-                                    options, status, initiator_id, estimated_completion, retry_of)
-                VALUES (\(id), \(number), \(configurationID), \(request.configVersionId), \(architectureText),
-                        \(request.environment ?? "default"), \(priority.rawValue), \(optionsJSON)::jsonb, 'queued',
-                        \(initiator), \(estimate), \(original))
-                """, logger: logger)
-            let names = BuildStage.allCases.map(\.rawValue)
-            try await connection.query("""
-                INSERT INTO build_stages (build_id, position, name, status)
-                SELECT \(id), position - 1, name, 'pending' FROM unnest(\(names)::text[]) WITH ORDINALITY AS s(name, position)
-                """, logger: logger)
             let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: architecture, priority: priority)
             try await Outbox.enqueue(
                 exchange: BusNames.buildsExchange, routingKey: architecture.rawValue, priority: priority.amqpPriority,
                 message: dispatch, on: connection, logger: logger)
+            let stageNames = BuildStage.allCases.map(\.rawValue)
+            let (number, startedAt) = try await connection.query("""
+                WITH counter AS (
+                    INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
+                    ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + 1
+                    RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, GREATEST(3, length(last::text)), '0')
+                        AS number
+                ), build AS (
+                    INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
+                                        options, status, initiator_id, estimated_completion, retry_of)
+                    SELECT \(id), counter.number, \(configurationID), \(request.configVersionId), \(architectureText),
+                           \(environment), \(priority.rawValue), \(optionsJSON)::jsonb, 'queued', \(initiator), \(estimate),
+                           \(original)
+                    FROM counter
+                    RETURNING id, build_number, started_at
+                ), stages AS (
+                    INSERT INTO build_stages (build_id, position, name, status)
+                    SELECT build.id, s.position - 1, s.name, 'pending'
+                    FROM build, unnest(\(stageNames)::text[]) WITH ORDINALITY AS s(name, position)
+                )
+                SELECT build_number, started_at FROM build
+                """, logger: logger).first { try $0.decode((String, Date).self) }!
             var details = ["buildNumber": number, "version": versionText, "priority": priority.rawValue]
             if let original { details["retryOf"] = original.lowercased }
             try await Audit.record("build.submit", "build", id, project: projectID, by: initiator,
                                    details: details, on: connection, logger: logger)
-            return try await Self.record(id, on: connection, logger: logger)!
+            return BuildRecord(
+                id: id, buildNumber: number, status: .queued, progress: 0, startedAt: startedAt, estimatedCompletion: estimate,
+                completedAt: nil, configVersion: VersionRef(id: request.configVersionId, version: versionText),
+                config: ConfigurationRef(id: configurationID, name: configurationName),
+                initiator: UserRef(id: initiator, username: username), architecture: architecture, environment: environment,
+                priority: priority, options: options, attempt: 1, currentStage: nil,
+                stages: BuildStage.allCases.map { StageRecord(name: $0, status: .pending, startedAt: nil, completedAt: nil) },
+                retryOf: original?.lowercased, failure: nil, claimedAt: nil)
         }
     }
 

@@ -92,10 +92,17 @@ public struct WorkerRepository: Sendable {
         }
     }
 
-    /// Records that the worker was heard from; a worker of another token is not found.
+    /// Records that the worker was heard from; a worker of another token is
+    /// not found. The row is written at most once a second: a worker with
+    /// many builds would otherwise queue every claim behind its own row lock.
     private static func markAlive(_ workerID: UUID, token tokenID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         let owned = try await connection.query("""
-            UPDATE workers SET last_heartbeat_at = now() WHERE id = \(workerID) AND token_id = \(tokenID) RETURNING id
+            WITH owned AS (SELECT id, last_heartbeat_at FROM workers WHERE id = \(workerID) AND token_id = \(tokenID)),
+            touched AS (
+                UPDATE workers w SET last_heartbeat_at = now() FROM owned
+                WHERE w.id = owned.id AND owned.last_heartbeat_at < now() - interval '1 second'
+            )
+            SELECT id FROM owned
             """, logger: logger).collect()
         guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: workerID.lowercased) }
     }
