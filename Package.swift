@@ -15,6 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
@@ -53,7 +55,13 @@ let package = Package(
         // The build worker: toolchains, stage runner, event spool, worker loop.
         .target(
             name: "FarmWorker",
-            dependencies: ["AMQP", "FarmBus", "FarmModel", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "AMQP", "FarmBus", "FarmModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "kfarm",
@@ -63,6 +71,9 @@ let package = Package(
                 "FarmStore",
                 "FarmServer",
                 "FarmWorker",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -211,7 +211,7 @@ public struct BuildRepository: Sendable {
     }
 
     public func find(id: UUID) async throws -> BuildRecord? {
-        try await client.withConnection { connection in
+        try await client.snapshot(logger: logger) { connection in
             try await Self.record(id, on: connection, logger: logger)
         }
     }
@@ -221,7 +221,7 @@ public struct BuildRepository: Sendable {
         let everything = viewer.role == .admin
         let status = filter.status?.rawValue
         let arch = filter.architecture?.rawValue
-        return try await client.withConnection { connection in
+        return try await client.snapshot(logger: logger) { connection in
             let (total, ids) = try await connection.query("""
                 WITH matching AS (
                     SELECT b.id, b.started_at FROM build_view b

@@ -28,3 +28,22 @@ extension PostgresClient {
         return result
     }
 }
+
+extension PostgresClient {
+    /// Runs reads that must agree with each other (a build and its stages)
+    /// in one read-only snapshot, so a change committed between them is
+    /// seen by all of them or by none.
+    func snapshot<T>(logger: Logger, _ body: (PostgresConnection) async throws -> sending T) async throws -> sending T {
+        try await withConnection { connection in
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+}

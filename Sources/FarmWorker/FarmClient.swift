@@ -1,33 +1,32 @@
+import AsyncHTTPClient
 import FarmModel
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 
-/// The worker's side of the HTTP API, with its worker token.
+/// The worker's side of the HTTP API, with its worker token, over
+/// AsyncHTTPClient (non-blocking, pooled keep-alive connections).
 public struct FarmClient: Sendable {
     public let baseURL: URL
     let token: String
-    let session: URLSession
+    let http: HTTPClient
 
-    public init(baseURL: URL, token: String) {
+    public init(baseURL: URL, token: String, http: HTTPClient = .shared) {
         self.baseURL = baseURL
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpMaximumConnectionsPerHost = 64
-        session = URLSession(configuration: configuration)
+        self.http = http
     }
 
     public func register(_ registration: WorkerRegistration) async throws -> Worker {
-        try await send("POST", "/workers", registration)
+        try await send(.POST, "/workers", registration)
     }
 
     /// The build, or nil when another worker won it or it is no longer
     /// queued as this attempt (a 409 or 404 from the API).
     public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> BuildRecord? {
         do {
-            return try await send("POST", "/builds/\(buildID.lowercased)/claim", claim)
+            return try await send(.POST, "/builds/\(buildID.lowercased)/claim", claim)
         } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
             return nil
         }
@@ -37,7 +36,7 @@ public struct FarmClient: Sendable {
     public func heartbeat(_ buildID: UUID, _ claim: BuildClaim) async throws -> Bool {
         struct Lease: Decodable { var leaseExpiresAt: Date }
         do {
-            let _: Lease = try await send("POST", "/builds/\(buildID.lowercased)/heartbeat", claim)
+            let _: Lease = try await send(.POST, "/builds/\(buildID.lowercased)/heartbeat", claim)
             return true
         } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
             return false
@@ -54,17 +53,19 @@ public struct FarmClient: Sendable {
         var message: String
     }
 
-    private func send<Body: Encodable, Answer: Decodable>(_ method: String, _ path: String, _ body: Body) async throws -> Answer {
-        var request = URLRequest(url: baseURL.appendingPathComponent(path))
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try JSONEncoder().encode(body)
-        let (data, response) = try await session.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+    private func send<Body: Encodable, Answer: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body) async throws
+        -> Answer {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         let envelope = try? decoder.decode(Envelope<Answer>.self, from: data)
+        let status = Int(response.status.code)
         if (200..<300).contains(status), let answer = envelope?.data { return answer }
         let problem = envelope?.error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
         throw WorkerError.api(status: status, "\(method) \(path): \(problem)")

@@ -41,9 +41,9 @@ struct Bench: AsyncParsableCommand {
             throw ValidationError("set KFARM_TOKEN to an admin's token")
         }
         guard let api = URL(string: apiURL) else { throw ValidationError("--api-url must be a URL") }
-        let client = BenchClient(baseURL: api, token: token, connections: clients)
+        let client = BenchClient(baseURL: api, token: token)
         let run = "bench-\(UUID().uuidString.prefix(8).lowercased())"
-        guard let project = try await client.send("POST", "/projects", ["name": run])["id"] as? String else {
+        guard let project = try await client.send(.POST, "/projects", ["name": run])["id"] as? String else {
             throw BenchError("no project id")
         }
         let phases = BenchPhases(client: client)
@@ -65,7 +65,7 @@ struct Bench: AsyncParsableCommand {
             let flood = try await client.configuration(in: project, architecture: logArchitecture, name: "\(run)-log")
             let log = try await phases.logStream(version: flood.version, lines: logLines, apiURL: api, token: token)
             print("log streaming: \(log.lines) lines to a following client in \(seconds(log.elapsed)) s = \(Int(log.linesPerSecond)) lines/s; "
-                  + (log.complete ? "none lost (lines 1…\(logLines), each once)" : "INCOMPLETE: \(log.problem)"))
+                  + (log.complete ? "none lost (lines 1…\(log.lines), each once)" : "INCOMPLETE: \(log.problem)"))
             print("BENCH log_lines_per_second=\(Int(log.linesPerSecond)) log_complete=\(log.complete)")
         }
     }

@@ -1,35 +1,28 @@
+import AsyncHTTPClient
 import FarmModel
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
 
 /// The benchmark's side of the HTTP API, as a user with a token.
 struct BenchClient: Sendable {
     let baseURL: URL
     let token: String
-    let session: URLSession
-
-    init(baseURL: URL, token: String, connections: Int) {
-        self.baseURL = baseURL
-        self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpMaximumConnectionsPerHost = connections
-        configuration.timeoutIntervalForRequest = 60
-        session = URLSession(configuration: configuration)
-    }
+    let http: HTTPClient = .shared
 
     /// Sends a request and returns the envelope's `data`.
-    func send(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
-        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+    func send(_ method: HTTPMethod, _ path: String, _ body: [String: Any]? = nil) async throws -> [String: Any] {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        let (data, response) = try await session.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let data = Data(buffer: try await response.body.collect(upTo: 64 << 20))
+        let status = Int(response.status.code)
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         guard (200..<300).contains(status), let answer = object?["data"] as? [String: Any] else {
             throw BenchError("\(method) \(path) answered \(status): \(String(decoding: data.prefix(300), as: UTF8.self))")
@@ -39,7 +32,7 @@ struct BenchClient: Sendable {
 
     /// A configuration of `architecture` in `project`; returns its first version's id.
     func configuration(in project: String, architecture: Architecture, name: String) async throws -> (id: String, version: String) {
-        let created = try await send("POST", "/configurations", [
+        let created = try await send(.POST, "/configurations", [
             "name": name, "baseVersion": "6.1.0", "architecture": architecture.rawValue, "projectId": project,
             "modules": [["name": "ext4", "path": "fs/ext4", "isBuiltin": true]],
         ])
@@ -49,7 +42,7 @@ struct BenchClient: Sendable {
     }
 
     func submit(version: String) async throws -> String {
-        guard let id = try await send("POST", "/builds", ["configVersionId": version, "priority": "normal"])["id"] as? String
+        guard let id = try await send(.POST, "/builds", ["configVersionId": version, "priority": "normal"])["id"] as? String
         else { throw BenchError("a build without an id") }
         return id
     }

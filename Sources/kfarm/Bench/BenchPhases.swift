@@ -24,7 +24,7 @@ struct BenchPhases: Sendable {
         for _ in 0..<samples {
             let start = ContinuousClock.now
             let id = try await client.submit(version: version)
-            while try await client.send("GET", "/builds/\(id)")["status"] as? String == "queued" {}
+            while try await client.send(.GET, "/builds/\(id)")["status"] as? String == "queued" {}
             latencies.append(ContinuousClock.now - start)
         }
         return Percentiles(latencies)
@@ -35,7 +35,7 @@ struct BenchPhases: Sendable {
         var times: [Duration] = []
         for _ in 0..<samples {
             let start = ContinuousClock.now
-            _ = try await client.send("GET", "/health")
+            _ = try await client.send(.GET, "/health")
             times.append(ContinuousClock.now - start)
         }
         return Percentiles(times)
@@ -73,14 +73,14 @@ struct BenchPhases: Sendable {
     }
 
     private func completed(_ configuration: String) async throws -> Int {
-        let page = try await client.send("GET", "/builds?config=\(configuration)&status=completed&limit=1")
+        let page = try await client.send(.GET, "/builds?config=\(configuration)&status=completed&limit=1")
         return (page["pagination"] as? [String: Any])?["total"] as? Int ?? 0
     }
 
     private func withFiveCompletedStages(_ configuration: String, builds: Int) async throws -> Int {
         var count = 0
         for page in 1...max(1, (builds + 99) / 100) {
-            let listing = try await client.send("GET", "/builds?config=\(configuration)&status=completed&limit=100&page=\(page)")
+            let listing = try await client.send(.GET, "/builds?config=\(configuration)&status=completed&limit=100&page=\(page)")
             for build in listing["builds"] as? [[String: Any]] ?? [] {
                 let stages = build["stages"] as? [[String: Any]] ?? []
                 if stages.count == 5 && stages.allSatisfy({ $0["status"] as? String == "completed" }) { count += 1 }
@@ -109,7 +109,8 @@ struct BenchPhases: Sendable {
         let (numbers, first, last) = reader.result
         let elapsed = (last ?? .now) - (first ?? .now)
         var problem = status == 0 ? "" : "curl exited with status \(status)"
-        let complete = numbers == Array(1...expected)
+        // The worker logs the command line before the flood's own lines.
+        let complete = numbers == Array(1...(expected + 1))
         if !complete && problem.isEmpty { problem = "\(numbers.count) lines arrived, \(Set(numbers).count) distinct" }
         return LogStream(lines: numbers.count, elapsed: elapsed, linesPerSecond: Double(numbers.count) / max(seconds(elapsed), 1e-9),
                          complete: complete, problem: problem)
