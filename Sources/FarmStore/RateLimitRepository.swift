@@ -16,7 +16,17 @@ public struct RateLimitRepository: Sendable {
 
     /// Counts one hit on each key in the current window of `seconds`.
     public func hit(_ keys: [String], windowSeconds seconds: Int) async throws -> [Count] {
-        try await client.query("""
+        try await client.transaction(logger: logger) { connection in
+            // Every request of a user counts on one row: committing without
+            // waiting for the disk keeps that row's lock short. A crash may
+            // forget the last moment's hits, which only errs toward allowing.
+            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
+            return try await count(keys, windowSeconds: seconds, on: connection)
+        }
+    }
+
+    private func count(_ keys: [String], windowSeconds seconds: Int, on connection: PostgresConnection) async throws -> [Count] {
+        try await connection.query("""
             INSERT INTO rate_limit_windows (key, window_start, hits)
             SELECT k, to_timestamp(floor(extract(epoch FROM now()) / \(seconds)) * \(seconds)), 1
             FROM unnest(\(keys)::text[]) AS k

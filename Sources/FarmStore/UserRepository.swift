@@ -103,11 +103,20 @@ public struct UserRepository: Sendable {
     public func authenticate(_ secret: TokenSecret) async throws -> Authentication {
         guard secret.isWellFormed else { return .unknown }
         let digest = secret.digest
+        // lastUsedAt is kept to the minute: a token used for every request
+        // would otherwise make every request a write (and a wait on its row).
         let found = try await client.query("""
-            UPDATE api_tokens t SET last_used_at = now()
-            FROM users u
-            WHERE t.token_hash = \(digest) AND u.id = t.user_id
-            RETURNING u.id, u.username, u.role, u.created_at, t.id, t.kind, t.token_hash, t.expires_at, t.revoked_at
+            WITH found AS (
+                SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
+                       t.revoked_at, t.last_used_at
+                FROM api_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = \(digest)
+            ), touched AS (
+                UPDATE api_tokens SET last_used_at = now() FROM found
+                WHERE api_tokens.id = found.token_id
+                  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
+            )
+            SELECT id, username, role, created_at, token_id, kind, token_hash, expires_at, revoked_at FROM found
             """, logger: logger).first { row -> Authentication in
             let (id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
                 try row.decode((UUID, String, String, Date, UUID, String, Data, Date?, Date?).self)
