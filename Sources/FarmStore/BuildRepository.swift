@@ -63,14 +63,26 @@ public struct BuildRepository: Sendable {
         let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
         return try await client.transaction(logger: logger, ringing: doorbell) { connection in
             // A share lock: submits of one configuration run side by side; its
-            // writers (new versions, module edits) wait for them.
+            // writers (new versions, module edits) wait for them. The estimate
+            // averages the recent history only: it costs the same after a
+            // million builds.
             let found = try await connection.query("""
-                SELECT c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username
+                SELECT c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username,
+                    COALESCE(
+                        (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                            SELECT completed_at - started_at AS d FROM builds
+                            WHERE configuration_id = c.id AND status = 'completed'
+                            ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent),
+                        (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                            SELECT completed_at - started_at AS d FROM builds
+                            WHERE architecture = c.architecture AND status = 'completed'
+                            ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent))
                 FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id, users u
                 WHERE v.id = \(request.configVersionId) AND u.id = \(initiator)
                 FOR SHARE OF c
-                """, logger: logger).first { try $0.decode((UUID, String, String, String, Bool, UUID, String).self) }
-            guard let (configurationID, configurationName, architectureText, versionText, isLocked, projectID, username) = found,
+                """, logger: logger).first { try $0.decode((UUID, String, String, String, Bool, UUID, String, Double?).self) }
+            guard let (configurationID, configurationName, architectureText, versionText, isLocked, projectID, username,
+                       expected) = found,
                   let architecture = Architecture(rawValue: architectureText) else {
                 throw StoreError.notFound(resource: "configurationVersion", id: request.configVersionId.lowercased)
             }
@@ -88,18 +100,6 @@ public struct BuildRepository: Sendable {
                                            on: connection, logger: logger)
                 }
             }
-            // The recent history only, so an estimate costs the same after a million builds.
-            let expected = try await connection.query("""
-                SELECT COALESCE(
-                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
-                        SELECT completed_at - started_at AS d FROM builds
-                        WHERE configuration_id = \(configurationID) AND status = 'completed'
-                        ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent),
-                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
-                        SELECT completed_at - started_at AS d FROM builds
-                        WHERE architecture = \(architectureText) AND status = 'completed'
-                        ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent))
-                """, logger: logger).first { try $0.decode(Double?.self) } ?? nil
             let estimate = Date().addingTimeInterval(expected ?? Self.defaultDuration)
             let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: architecture, priority: priority)
             try await Outbox.enqueue(

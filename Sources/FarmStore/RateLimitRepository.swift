@@ -14,22 +14,18 @@ public struct RateLimitRepository: Sendable {
         public var windowEnd: Date
     }
 
-    /// Counts one hit on each key in the current window of `seconds`.
+    /// Counts one hit on each key in the current window of `seconds`, in one
+    /// statement. Every request of a user counts on one row, so the
+    /// statement's own transaction commits without waiting for the disk
+    /// (`set_config(…, true)` lasts until that commit): the row's lock stays
+    /// short. A crash may forget the last moment's hits, which only errs
+    /// toward allowing.
     public func hit(_ keys: [String], windowSeconds seconds: Int) async throws -> [Count] {
-        try await client.transaction(logger: logger) { connection in
-            // Every request of a user counts on one row: committing without
-            // waiting for the disk keeps that row's lock short. A crash may
-            // forget the last moment's hits, which only errs toward allowing.
-            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
-            return try await count(keys, windowSeconds: seconds, on: connection)
-        }
-    }
-
-    private func count(_ keys: [String], windowSeconds seconds: Int, on connection: PostgresConnection) async throws -> [Count] {
-        try await connection.query("""
+        try await client.query("""
+            WITH quick_commit AS (SELECT set_config('synchronous_commit', 'off', true))
             INSERT INTO rate_limit_windows (key, window_start, hits)
             SELECT k, to_timestamp(floor(extract(epoch FROM now()) / \(seconds)) * \(seconds)), 1
-            FROM unnest(\(keys)::text[]) AS k
+            FROM unnest(\(keys)::text[]) AS k, quick_commit
             ORDER BY k  -- one lock order for every caller: concurrent upserts never deadlock
             ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
             RETURNING key, hits, window_start + make_interval(secs => \(seconds))
