@@ -2,8 +2,9 @@
 # The farm's benchmark: brings up a private farm (PostgreSQL, RabbitMQ, the
 # release API, a no-op worker for x86_64 with 64 build slots and a
 # log-flood worker for riscv64), runs `kfarm bench` against it (submit→claim
-# latency on the idle farm, no-op builds/s end to end, log lines/s to a
-# following client), then measures the baseline in the same run: the same
+# latency on the idle farm, as the client sees it and in the database's
+# clock; no-op builds/s end to end; log lines/s to a following client),
+# then measures the baseline in the same run: the same
 # no-op job as a Celery task on the same RabbitMQ and PostgreSQL. Prints
 # figures and ratios; stops everything it started.
 #   KFARM_BENCH_BUILDS (default 2000), KFARM_BENCH_LINES (default 100000)
@@ -54,6 +55,15 @@ sleep 1
 echo "== kfarm bench ($BUILDS no-op builds, a $LINES-line log)"
 KFARM_TOKEN="$TOKEN" "$KFARM" bench --api-url "http://127.0.0.1:$PORT" --builds "$BUILDS" \
   --log-architecture riscv64 --log-lines "$LINES" | tee /tmp/kfarm-bench.out
+
+# The same latency in PostgreSQL's clock (microseconds): from the start of
+# the submit transaction to the start of the claim, without the client's
+# HTTP round trips and polling.
+psql -qAt "$KFARM_DATABASE_URL" -c "
+  SELECT format('submit → claim in the database, same builds: p50 %s ms, p99 %s ms',
+         round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM b.claimed_at - b.started_at)) * 1000)::numeric, 1),
+         round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM b.claimed_at - b.started_at)) * 1000)::numeric, 1))
+  FROM builds b JOIN configurations c ON c.id = b.configuration_id WHERE c.name LIKE '%-latency'" | tee -a /tmp/kfarm-bench.out
 
 for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 wait 2>/dev/null || true
