@@ -93,7 +93,7 @@ public struct WorkerRepository: Sendable {
     }
 
     /// Records that the worker was heard from; a worker of another token is
-    /// not found. The row is written at most once a second: a worker with
+    /// a validation error on `workerId`. The row is written at most once a second: a worker with
     /// many builds would otherwise queue every claim behind its own row lock.
     private static func markAlive(_ workerID: UUID, token tokenID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         let owned = try await connection.query("""
@@ -104,7 +104,11 @@ public struct WorkerRepository: Sendable {
             )
             SELECT id FROM owned
             """, logger: logger).collect()
-        guard !owned.isEmpty else { throw StoreError.notFound(resource: "worker", id: workerID.lowercased) }
+        // The build in the path exists or not on its own account: a bad
+        // worker id is the body's fault, not a missing resource.
+        guard !owned.isEmpty else {
+            throw ValidationError(field: "workerId", "no worker \(workerID.lowercased) is registered with this token (POST /workers)")
+        }
     }
 
     private static func decode(_ row: PostgresRow) throws -> Worker {
