@@ -43,15 +43,18 @@ public struct WorkerAgent: Sendable {
             "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
         ])
         let session = WorkerSession(agent: self, workerID: worker.id, toolchains: toolchains, logger: workerLogger)
+        // The publisher outlives the stop request (an unstructured task does
+        // not inherit cancellation): the stopped builds' results must still go out.
+        let publishing = Task { await publisher.run() }
         await withDiscardingTaskGroup { group in
-            group.addTask { await publisher.run() }
             group.addTask { await session.followControl() }
             await session.consumeBuilds()
-            // Stopping: give the spools a moment to publish the last results.
-            if !(await publisher.drain(timeout: .seconds(5))) {
-                workerLogger.warning("stopped with unpublished events; the lease reaper will retry those builds")
-            }
             group.cancelAll()
         }
+        if !(await publisher.drain(timeout: .seconds(10))) {
+            workerLogger.warning("stopped with unpublished events; the lease reaper will retry those builds")
+        }
+        publishing.cancel()
+        await publishing.value
     }
 }

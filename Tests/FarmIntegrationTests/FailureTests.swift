@@ -170,3 +170,20 @@ func processes(mentioning text: String, signal: Int32? = nil) async throws -> In
     if let signal { for pid in pids { kill(pid, signal) } }
     return pids.count
 }
+
+extension FarmTests {
+    @Test func aWorkerStoppedWithSIGTERMHandsItsBuildBackAtOnce() async throws {
+        try await TestFarm.run { farm in
+            let settings = try await farm.workerSettings([.x86_64])
+            let id = try await farm.submit(.x86_64)
+            let worker = try farm.startWorkerProcess(settings, environment: ["KFARM_FIXTURE_DELAY": "30"])
+            defer { worker.terminate() }
+            _ = try await farm.waitFor(id) { $0.currentStage == .compiling_core }
+            kill(worker.processIdentifier, SIGTERM)
+            // Long before the 60 s lease could run out: the worker reported it.
+            let handedBack = try await farm.waitFor(id, within: 15) { $0.attempt == 2 }
+            #expect(handedBack.status == .queued && handedBack.attempt == 2)
+            _ = try? await processes(mentioning: settings.workDirectory.path, signal: SIGKILL)
+        }
+    }
+}
