@@ -71,10 +71,10 @@ struct Bench: AsyncParsableCommand {
     }
 
     private func ms(_ duration: Duration) -> String {
-        String(format: "%.1f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+        String(format: "%.1f", duration.inSeconds * 1000)
     }
 
     private func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(duration.components.attoseconds) / 1e18 + Double(duration.components.seconds))
+        String(format: "%.2f", duration.inSeconds)
     }
 }

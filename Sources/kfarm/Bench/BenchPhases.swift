@@ -67,8 +67,8 @@ struct BenchPhases: Sendable {
             try await Task.sleep(for: .milliseconds(20))
         }
         let elapsed = ContinuousClock.now - start
-        return Throughput(elapsed: elapsed, buildsPerSecond: Double(builds) / seconds(elapsed),
-                          submitsPerSecond: Double(builds) / seconds(submitted),
+        return Throughput(elapsed: elapsed, buildsPerSecond: Double(builds) / elapsed.inSeconds,
+                          submitsPerSecond: Double(builds) / submitted.inSeconds,
                           withFiveStages: try await withFiveCompletedStages(configuration.id, builds: builds))
     }
 
@@ -112,12 +112,8 @@ struct BenchPhases: Sendable {
         // The worker logs the command line before the flood's own lines.
         let complete = numbers == Array(1...(expected + 1))
         if !complete && problem.isEmpty { problem = "\(numbers.count) lines arrived, \(Set(numbers).count) distinct" }
-        return LogStream(lines: numbers.count, elapsed: elapsed, linesPerSecond: Double(numbers.count) / max(seconds(elapsed), 1e-9),
+        return LogStream(lines: numbers.count, elapsed: elapsed, linesPerSecond: Double(numbers.count) / max(elapsed.inSeconds, 1e-9),
                          complete: complete, problem: problem)
-    }
-
-    private func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
