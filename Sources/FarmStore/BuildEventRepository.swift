@@ -13,17 +13,24 @@ public struct BuildEventRepository: Sendable {
     let logger: Logger
     let doorbell: OutboxDoorbell
 
-    /// Applies the batches in one transaction, in order.
+    /// Applies the batches in one transaction, in order. The relay is rung
+    /// only when an attempt went back to the queue (a new dispatch message):
+    /// most batches write none, and this is the farm's busiest transaction.
     public func record(_ batches: [BuildEventBatch], maxAttempts: Int) async throws {
         guard !batches.isEmpty else { return }
-        try await client.transaction(logger: logger, ringing: doorbell) { connection in
+        let requeued = try await client.transaction(logger: logger) { connection in
+            var requeued = false
             for batch in batches {
-                try await apply(batch, maxAttempts: maxAttempts, on: connection)
+                requeued = try await apply(batch, maxAttempts: maxAttempts, on: connection) == .requeued || requeued
             }
+            return requeued
         }
+        if requeued { doorbell.ring() }
     }
 
-    private func apply(_ batch: BuildEventBatch, maxAttempts: Int, on connection: PostgresConnection) async throws {
+    /// How the batch's attempt ended, if it did.
+    private func apply(_ batch: BuildEventBatch, maxAttempts: Int, on connection: PostgresConnection) async throws
+        -> AttemptEnding.Result? {
         let id = batch.buildId
         let summary = BuildEventSummary(batch.events)
         for run in summary.logs {
@@ -32,7 +39,7 @@ public struct BuildEventRepository: Sendable {
         }
         guard summary.changesTheBuild,
               let running = try await RunningAttempt.lock(id, attempt: batch.attempt, worker: batch.workerId,
-                                                          on: connection, logger: logger) else { return }
+                                                          on: connection, logger: logger) else { return nil }
         if !summary.stages.isEmpty || summary.highestProgress != nil {
             let names = summary.stages.map(\.stage.rawValue)
             let statuses = summary.stages.map(\.status.rawValue)
@@ -54,11 +61,11 @@ public struct BuildEventRepository: Sendable {
                 WHERE id = \(id)
                 """, logger: logger)
         }
-        if let outcome = summary.outcome {
-            let ending = try await AttemptEnding.end(running, outcome, maxAttempts: maxAttempts, on: connection, logger: logger)
-            logger.info("build attempt ended", metadata: [
-                "build": "\(id.lowercased)", "attempt": "\(batch.attempt)", "ending": "\(ending)",
-            ])
-        }
+        guard let outcome = summary.outcome else { return nil }
+        let ending = try await AttemptEnding.end(running, outcome, maxAttempts: maxAttempts, on: connection, logger: logger)
+        logger.info("build attempt ended", metadata: [
+            "build": "\(id.lowercased)", "attempt": "\(batch.attempt)", "ending": "\(ending)",
+        ])
+        return ending
     }
 }

@@ -41,9 +41,6 @@ public struct OutboxRepository: Sendable {
     @discardableResult
     public func relay(limit: Int, publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
         try await client.transaction(logger: logger) { connection in
-            // Marking sent need not wait for the disk: if a crash loses the
-            // mark, the messages go out again, and duplicates are harmless.
-            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
             let batch = try await connection.query("""
                 SELECT id, exchange, routing_key, priority, body FROM outbox
                 WHERE sent_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
@@ -53,6 +50,9 @@ public struct OutboxRepository: Sendable {
                                      body: Array(body.utf8))
             }
             guard !batch.isEmpty else { return 0 }
+            // Marking sent need not wait for the disk: if a crash loses the
+            // mark, the messages go out again, and duplicates are harmless.
+            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
             try await publish(batch)
             let ids = batch.map(\.id)
             try await connection.query("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(ids))", logger: logger)
