@@ -60,8 +60,8 @@ public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPol
 }
 
 /// The API server with the database client, the rate-limit janitor, the
-/// lease reaper, the outbox relay and the event recorder as services beside it, so all start together and shut down gracefully on
-/// SIGTERM or SIGINT.
+/// lease reaper, the outbox relay and the event recorder as services beside
+/// it, so all start together and shut down gracefully on SIGTERM or SIGINT.
 public func buildApplication(settings: ServerSettings, store: Store, logger: Logger) -> some ApplicationProtocol {
     var app = Application(
         router: buildRouter(store: store, rateLimits: settings.rateLimits, lease: settings.lease),

@@ -93,8 +93,9 @@ public struct WorkerRepository: Sendable {
     }
 
     /// Records that the worker was heard from; a worker of another token is
-    /// a validation error on `workerId`. The row is written at most once a second: a worker with
-    /// many builds would otherwise queue every claim behind its own row lock.
+    /// a validation error on `workerId`. The row is written at most once a
+    /// second: a worker with many builds would otherwise queue every claim
+    /// behind its own row lock.
     private static func markAlive(_ workerID: UUID, token tokenID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         let owned = try await connection.query("""
             WITH owned AS (SELECT id, last_heartbeat_at FROM workers WHERE id = \(workerID) AND token_id = \(tokenID)),
