@@ -6,11 +6,25 @@ import PostgresNIO
 /// Builds and their stages. Submitting is one transaction: it locks the
 /// configuration version, takes the day's next build number, writes the
 /// build, its five pending stages, the dispatch message (outbox) and the
-/// audit event together.
+/// audit event together (with the other submits that arrive meanwhile; see
+/// BuildSubmission.swift).
 public struct BuildRepository: Sendable {
     let client: PostgresClient
     let logger: Logger
     let doorbell: OutboxDoorbell
+    private let submissions: GroupCommit<BuildSubmission, BuildRecord>
+
+    /// At most this many submits commit in one transaction.
+    static let submitBatchLimit = 100
+
+    init(client: PostgresClient, logger: Logger, doorbell: OutboxDoorbell) {
+        self.client = client
+        self.logger = logger
+        self.doorbell = doorbell
+        submissions = GroupCommit(limit: Self.submitBatchLimit) { batch in
+            await Self.commit(batch, client: client, doorbell: doorbell, logger: logger)
+        }
+    }
 
     /// How long a build is expected to take when there is no history to go by.
     public static let defaultDuration: TimeInterval = 30 * 60
@@ -47,99 +61,8 @@ public struct BuildRepository: Sendable {
     }
 
     public func submit(_ request: NewBuild, by initiator: UUID) async throws -> BuildRecord {
-        try await submit(request, by: initiator, retrying: nil)
-    }
-
-    /// Every submit takes the day's counter row, so submits take turns there:
-    /// the counter comes last, with the build and its stages in one
-    /// statement, and the answer is put together from what the transaction
-    /// already knows rather than read back.
-    private func submit(_ request: NewBuild, by initiator: UUID, retrying original: UUID?) async throws -> BuildRecord {
         try request.validate()
-        let id = UUID()
-        let priority = request.validPriority
-        let options = request.options ?? BuildOptions()
-        let environment = request.environment ?? "default"
-        let optionsJSON = String(decoding: try JSONEncoder().encode(options), as: UTF8.self)
-        return try await client.transaction(logger: logger, ringing: doorbell) { connection in
-            // A share lock: submits of one configuration run side by side; its
-            // writers (new versions, module edits) wait for them. The estimate
-            // averages the recent history only: it costs the same after a
-            // million builds.
-            let found = try await connection.query("""
-                SELECT c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username,
-                    COALESCE(
-                        (SELECT extract(epoch FROM avg(d))::float8 FROM (
-                            SELECT completed_at - started_at AS d FROM builds
-                            WHERE configuration_id = c.id AND status = 'completed'
-                            ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent),
-                        (SELECT extract(epoch FROM avg(d))::float8 FROM (
-                            SELECT completed_at - started_at AS d FROM builds
-                            WHERE architecture = c.architecture AND status = 'completed'
-                            ORDER BY completed_at DESC LIMIT \(Self.estimateHistory)) AS recent))
-                FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id, users u
-                WHERE v.id = \(request.configVersionId) AND u.id = \(initiator)
-                FOR SHARE OF c
-                """, logger: logger).first { try $0.decode((UUID, String, String, String, Bool, UUID, String, Double?).self) }
-            guard let (configurationID, configurationName, architectureText, versionText, isLocked, projectID, username,
-                       expected) = found,
-                  let architecture = Architecture(rawValue: architectureText) else {
-                throw StoreError.notFound(resource: "configurationVersion", id: request.configVersionId.lowercased)
-            }
-            if let compiler = options.compilerVersion {
-                try await Self.requireOffered(compiler, for: architectureText, on: connection, logger: logger)
-            }
-            if !isLocked {
-                let locked = try await connection.query("""
-                    UPDATE configuration_versions SET is_locked = true, locked_at = now()
-                    WHERE id = \(request.configVersionId) AND NOT is_locked RETURNING id
-                    """, logger: logger).collect()
-                if !locked.isEmpty {
-                    try await Audit.record("configuration.version.lock", "configuration", configurationID, project: projectID,
-                                           by: initiator, details: ["version": versionText, "reason": "build submitted"],
-                                           on: connection, logger: logger)
-                }
-            }
-            let estimate = Date().addingTimeInterval(expected ?? Self.defaultDuration)
-            let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: architecture, priority: priority)
-            try await Outbox.enqueue(
-                exchange: BusNames.buildsExchange, routingKey: architecture.rawValue, priority: priority.amqpPriority,
-                message: dispatch, on: connection, logger: logger)
-            let stageNames = BuildStage.allCases.map(\.rawValue)
-            let (number, startedAt) = try await connection.query("""
-                WITH counter AS (
-                    INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, 1)
-                    ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + 1
-                    RETURNING 'BUILD-' || to_char(day, 'YYYY-MM-DD') || '-' || lpad(last::text, GREATEST(3, length(last::text)), '0')
-                        AS number
-                ), build AS (
-                    INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
-                                        options, status, initiator_id, estimated_completion, retry_of)
-                    SELECT \(id), counter.number, \(configurationID), \(request.configVersionId), \(architectureText),
-                           \(environment), \(priority.rawValue), \(optionsJSON)::jsonb, 'queued', \(initiator), \(estimate),
-                           \(original)
-                    FROM counter
-                    RETURNING id, build_number, started_at
-                ), stages AS (
-                    INSERT INTO build_stages (build_id, position, name, status)
-                    SELECT build.id, s.position - 1, s.name, 'pending'
-                    FROM build, unnest(\(stageNames)::text[]) WITH ORDINALITY AS s(name, position)
-                )
-                SELECT build_number, started_at FROM build
-                """, logger: logger).first { try $0.decode((String, Date).self) }!
-            var details = ["buildNumber": number, "version": versionText, "priority": priority.rawValue]
-            if let original { details["retryOf"] = original.lowercased }
-            try await Audit.record("build.submit", "build", id, project: projectID, by: initiator,
-                                   details: details, on: connection, logger: logger)
-            return BuildRecord(
-                id: id, buildNumber: number, status: .queued, progress: 0, startedAt: startedAt, estimatedCompletion: estimate,
-                completedAt: nil, configVersion: VersionRef(id: request.configVersionId, version: versionText),
-                config: ConfigurationRef(id: configurationID, name: configurationName),
-                initiator: UserRef(id: initiator, username: username), architecture: architecture, environment: environment,
-                priority: priority, options: options, attempt: 1, currentStage: nil,
-                stages: BuildStage.allCases.map { StageRecord(name: $0, status: .pending, startedAt: nil, completedAt: nil) },
-                retryOf: original?.lowercased, failure: nil, claimedAt: nil)
-        }
+        return try await submissions.submit(BuildSubmission(request: request, initiator: initiator, retryOf: nil))
     }
 
     /// Cancels a queued or running build. A running one also gets a cancel
@@ -181,7 +104,7 @@ public struct BuildRepository: Sendable {
         }
         let request = NewBuild(configVersionId: original.configVersion.id, environment: original.environment,
                                priority: original.priority, options: original.options)
-        return try await submit(request, by: initiator, retrying: id)
+        return try await submissions.submit(BuildSubmission(request: request, initiator: initiator, retryOf: id))
     }
 
     /// Builds whose worker stopped renewing its lease (killed, machine gone):
@@ -244,21 +167,6 @@ public struct BuildRepository: Sendable {
                 if let record = try await Self.record(id, on: connection, logger: logger) { items.append(record) }
             }
             return Page(items: items, pagination: Pagination(total: total, request: page))
-        }
-    }
-
-    /// A compiler asked for must be one a registered worker offers for the
-    /// architecture; otherwise the build could never start.
-    private static func requireOffered(_ compiler: String, for architecture: String, on connection: PostgresConnection,
-                                       logger: Logger) async throws {
-        let offered = try await connection.query("""
-            SELECT DISTINCT t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
-            WHERE t->>'architecture' = \(architecture) ORDER BY 1
-            """, logger: logger).all { try $0.decode(String.self) }
-        guard offered.contains(compiler) else {
-            let available = offered.isEmpty ? "none (no worker for \(architecture) has joined)" : offered.joined(separator: ", ")
-            throw ValidationError(field: "options.compilerVersion",
-                                  "no worker offers \(compiler) for \(architecture); available: \(available)")
         }
     }
 

@@ -1,0 +1,265 @@
+import FarmModel
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One build asked for: by POST /builds, or by a retry of `retryOf`.
+struct BuildSubmission: Sendable {
+    let request: NewBuild
+    let initiator: UUID
+    let retryOf: UUID?
+}
+
+/// Submitting builds, in batches (see `GroupCommit`). One transaction locks
+/// the configurations (share locks: submits of one configuration run side by
+/// side, its writers wait), checks every submission, locks versions built
+/// for the first time, and writes the accepted builds, their five stages,
+/// dispatch messages and audit events in one statement that takes the day's
+/// build-number counter once. A submission that cannot be accepted (unknown
+/// version, compiler nobody offers) gets its own error; the others go on.
+extension BuildRepository {
+    /// The submissions' answers in order; a failure of the transaction itself
+    /// is every submission's answer.
+    @Sendable static func commit(
+        _ submissions: [BuildSubmission], client: PostgresClient, doorbell: OutboxDoorbell, logger: Logger
+    ) async -> [Result<BuildRecord, any Error>] {
+        do {
+            return try await client.transaction(logger: logger, ringing: doorbell) { connection in
+                try await insert(submissions, on: connection, logger: logger)
+            }
+        } catch {
+            return submissions.map { _ in .failure(error) }
+        }
+    }
+
+    /// What a submission's version and initiator resolve to.
+    private struct Resolved {
+        let configurationID: UUID
+        let configurationName: String
+        let architecture: Architecture
+        let version: String
+        let isLocked: Bool
+        let projectID: UUID
+        let username: String
+        let expectedDuration: Double?
+    }
+
+    private static func insert(
+        _ submissions: [BuildSubmission], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Result<BuildRecord, any Error>] {
+        let resolved = try await resolve(submissions, on: connection, logger: logger)
+        let offers = try await compilersOffered(for: submissions, resolved, on: connection, logger: logger)
+        var accepted: [(index: Int, submission: BuildSubmission, resolved: Resolved)] = []
+        var results: [Result<BuildRecord, any Error>?] = Array(repeating: nil, count: submissions.count)
+        for (index, submission) in submissions.enumerated() {
+            do {
+                guard let found = resolved[index] else {
+                    throw StoreError.notFound(resource: "configurationVersion", id: submission.request.configVersionId.lowercased)
+                }
+                if let compiler = submission.request.options?.compilerVersion {
+                    try requireOffered(compiler, for: found.architecture, offers: offers[found.architecture] ?? [])
+                }
+                accepted.append((index, submission, found))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        guard !accepted.isEmpty else { return results.map { $0! } }
+        try await lockVersions(accepted.map { ($0.submission, $0.resolved) }, on: connection, logger: logger)
+        let records = try await write(accepted.map { ($0.submission, $0.resolved) }, on: connection, logger: logger)
+        for (entry, record) in zip(accepted, records) { results[entry.index] = .success(record) }
+        return results.map { $0! }
+    }
+
+    /// Each submission's configuration (share-locked), version and initiator;
+    /// nil where the version or user does not exist. The estimate averages
+    /// the recent history only: it costs the same after a million builds.
+    private static func resolve(
+        _ submissions: [BuildSubmission], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Resolved?] {
+        let versionIDs = submissions.map(\.request.configVersionId)
+        let initiators = submissions.map(\.initiator)
+        var resolved: [Resolved?] = Array(repeating: nil, count: submissions.count)
+        let rows = try await connection.query("""
+            WITH estimates AS MATERIALIZED (
+                SELECT c.id, COALESCE(
+                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                        SELECT completed_at - started_at AS d FROM builds
+                        WHERE configuration_id = c.id AND status = 'completed'
+                        ORDER BY completed_at DESC LIMIT \(estimateHistory)) AS recent),
+                    (SELECT extract(epoch FROM avg(d))::float8 FROM (
+                        SELECT completed_at - started_at AS d FROM builds
+                        WHERE architecture = c.architecture AND status = 'completed'
+                        ORDER BY completed_at DESC LIMIT \(estimateHistory)) AS recent)) AS expected
+                FROM configurations c
+                WHERE c.id IN (SELECT configuration_id FROM configuration_versions WHERE id = ANY(\(versionIDs)))
+            )
+            SELECT r.n, c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username, e.expected
+            FROM unnest(\(versionIDs)::uuid[], \(initiators)::uuid[]) WITH ORDINALITY AS r(version_id, user_id, n)
+            JOIN configuration_versions v ON v.id = r.version_id
+            JOIN configurations c ON c.id = v.configuration_id
+            JOIN users u ON u.id = r.user_id
+            JOIN estimates e ON e.id = c.id
+            FOR SHARE OF c
+            """, logger: logger)
+        for try await row in rows {
+            let (n, configurationID, name, architecture, version, isLocked, projectID, username, expected) =
+                try row.decode((Int, UUID, String, String, String, Bool, UUID, String, Double?).self)
+            guard let architecture = Architecture(rawValue: architecture) else { continue }
+            resolved[n - 1] = Resolved(
+                configurationID: configurationID, configurationName: name, architecture: architecture, version: version,
+                isLocked: isLocked, projectID: projectID, username: username, expectedDuration: expected)
+        }
+        return resolved
+    }
+
+    /// The compilers registered workers offer, for the architectures of the
+    /// submissions that ask for a particular compiler.
+    private static func compilersOffered(
+        for submissions: [BuildSubmission], _ resolved: [Resolved?], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Architecture: [String]] {
+        let asking = zip(submissions, resolved).compactMap { submission, resolved in
+            submission.request.options?.compilerVersion == nil ? nil : resolved?.architecture.rawValue
+        }
+        guard !asking.isEmpty else { return [:] }
+        var offers: [Architecture: [String]] = [:]
+        let rows = try await connection.query("""
+            SELECT DISTINCT t->>'architecture', t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
+            WHERE t->>'architecture' = ANY(\(Array(Set(asking)))) ORDER BY 1, 2
+            """, logger: logger)
+        for try await (architecture, compiler) in rows.decode((String, String).self) {
+            if let architecture = Architecture(rawValue: architecture) { offers[architecture, default: []].append(compiler) }
+        }
+        return offers
+    }
+
+    /// A compiler asked for must be one a registered worker offers for the
+    /// architecture; otherwise the build could never start.
+    private static func requireOffered(_ compiler: String, for architecture: Architecture, offers: [String]) throws {
+        guard offers.contains(compiler) else {
+            let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) has joined)" : offers.joined(separator: ", ")
+            throw ValidationError(field: "options.compilerVersion",
+                                  "no worker offers \(compiler) for \(architecture.rawValue); available: \(available)")
+        }
+    }
+
+    /// Versions built for the first time become immutable, each with an
+    /// audit event. Rows are locked in id order so concurrent batches of
+    /// several replicas cannot deadlock on them.
+    private static func lockVersions(
+        _ accepted: [(BuildSubmission, Resolved)], on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        var firstSubmission: [UUID: (BuildSubmission, Resolved)] = [:]
+        for (submission, resolved) in accepted where !resolved.isLocked {
+            firstSubmission[submission.request.configVersionId] = firstSubmission[submission.request.configVersionId]
+                ?? (submission, resolved)
+        }
+        guard !firstSubmission.isEmpty else { return }
+        let locked = try await connection.query("""
+            UPDATE configuration_versions SET is_locked = true, locked_at = now()
+            WHERE id IN (SELECT id FROM configuration_versions WHERE id = ANY(\(Array(firstSubmission.keys))) AND NOT is_locked
+                         ORDER BY id FOR UPDATE)
+            RETURNING id
+            """, logger: logger).all { try $0.decode(UUID.self) }
+        for versionID in locked {
+            guard let (submission, resolved) = firstSubmission[versionID] else { continue }
+            try await Audit.record("configuration.version.lock", "configuration", resolved.configurationID,
+                                   project: resolved.projectID, by: submission.initiator,
+                                   details: ["version": resolved.version, "reason": "build submitted"],
+                                   on: connection, logger: logger)
+        }
+    }
+
+    /// The builds, numbered in order from the day's counter, with their
+    /// stages, dispatch messages and audit events, in one statement: the
+    /// counter row is held from here to the commit only.
+    private static func write(
+        _ accepted: [(BuildSubmission, Resolved)], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [BuildRecord] {
+        let encoder = JSONEncoder()
+        var ids: [UUID] = [], configurations: [UUID] = [], versions: [UUID] = [], architectures: [String] = []
+        var environments: [String] = [], priorities: [String] = [], options: [String] = [], initiators: [UUID] = []
+        var estimates: [Date] = [], retries: [String] = [], projects: [UUID] = [], versionTexts: [String] = []
+        var dispatches: [String] = [], amqpPriorities: [Int16] = []
+        for (submission, resolved) in accepted {
+            let id = UUID()
+            let priority = submission.request.validPriority
+            ids.append(id)
+            configurations.append(resolved.configurationID)
+            versions.append(submission.request.configVersionId)
+            architectures.append(resolved.architecture.rawValue)
+            environments.append(submission.request.environment ?? "default")
+            priorities.append(priority.rawValue)
+            options.append(String(decoding: try encoder.encode(submission.request.options ?? BuildOptions()), as: UTF8.self))
+            initiators.append(submission.initiator)
+            estimates.append(Date().addingTimeInterval(resolved.expectedDuration ?? defaultDuration))
+            retries.append(submission.retryOf?.lowercased ?? "")
+            projects.append(resolved.projectID)
+            versionTexts.append(resolved.version)
+            let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: resolved.architecture, priority: priority)
+            dispatches.append(String(decoding: try encoder.encode(dispatch), as: UTF8.self))
+            amqpPriorities.append(Int16(priority.amqpPriority))
+        }
+        let stageNames = BuildStage.allCases.map(\.rawValue)
+        let count = accepted.count
+        var written: [UUID: (number: String, startedAt: Date)] = [:]
+        let rows = try await connection.query("""
+            WITH input AS MATERIALIZED (
+                SELECT * FROM unnest(\(ids)::uuid[], \(configurations)::uuid[], \(versions)::uuid[], \(architectures)::text[],
+                                     \(environments)::text[], \(priorities)::text[], \(options)::text[], \(initiators)::uuid[],
+                                     \(estimates)::timestamptz[], \(retries)::text[], \(projects)::uuid[], \(versionTexts)::text[],
+                                     \(dispatches)::text[], \(amqpPriorities)::int2[])
+                    WITH ORDINALITY AS i(id, configuration_id, version_id, architecture, environment, priority, options,
+                                         initiator_id, estimated_completion, retry_of, project_id, version, dispatch,
+                                         amqp_priority, n)
+            ), dispatched AS (
+                INSERT INTO outbox (exchange, routing_key, priority, body)
+                SELECT \(BusNames.buildsExchange), architecture, amqp_priority, dispatch FROM input ORDER BY n
+            ), counter AS (
+                INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, \(count))
+                ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + \(count)
+                RETURNING day, last - \(count) AS before
+            ), numbered AS MATERIALIZED (
+                SELECT i.*, 'BUILD-' || to_char(counter.day, 'YYYY-MM-DD') || '-'
+                    || lpad((counter.before + i.n)::text, GREATEST(3, length((counter.before + i.n)::text)), '0') AS number
+                FROM input i, counter
+            ), build AS (
+                INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
+                                    options, status, initiator_id, estimated_completion, retry_of)
+                SELECT id, number, configuration_id, version_id, architecture, environment, priority, options::jsonb, 'queued',
+                       initiator_id, estimated_completion, NULLIF(retry_of, '')::uuid
+                FROM numbered ORDER BY n
+                RETURNING id, build_number, started_at
+            ), stages AS (
+                INSERT INTO build_stages (build_id, position, name, status)
+                SELECT build.id, s.position - 1, s.name, 'pending'
+                FROM build, unnest(\(stageNames)::text[]) WITH ORDINALITY AS s(name, position)
+            ), audited AS (
+                INSERT INTO audit_events (actor_id, action, resource_type, resource_id, project_id, details)
+                SELECT initiator_id, 'build.submit', 'build', id::text, project_id,
+                       jsonb_strip_nulls(jsonb_build_object('buildNumber', number, 'version', version, 'priority', priority,
+                                                            'retryOf', NULLIF(retry_of, '')))
+                FROM numbered ORDER BY n
+            )
+            SELECT id, build_number, started_at FROM build
+            """, logger: logger)
+        for try await (id, number, startedAt) in rows.decode((UUID, String, Date).self) {
+            written[id] = (number, startedAt)
+        }
+        return try zip(accepted, zip(ids, estimates)).map { entry, idAndEstimate in
+            let (submission, resolved) = entry
+            let (id, estimate) = idAndEstimate
+            guard let (number, startedAt) = written[id] else { throw StoreError.notFound(resource: "build", id: id.lowercased) }
+            return BuildRecord(
+                id: id, buildNumber: number, status: .queued, progress: 0, startedAt: startedAt, estimatedCompletion: estimate,
+                completedAt: nil, configVersion: VersionRef(id: submission.request.configVersionId, version: resolved.version),
+                config: ConfigurationRef(id: resolved.configurationID, name: resolved.configurationName),
+                initiator: UserRef(id: submission.initiator, username: resolved.username),
+                architecture: resolved.architecture, environment: submission.request.environment ?? "default",
+                priority: submission.request.validPriority, options: submission.request.options ?? BuildOptions(), attempt: 1,
+                currentStage: nil,
+                stages: BuildStage.allCases.map { StageRecord(name: $0, status: .pending, startedAt: nil, completedAt: nil) },
+                retryOf: submission.retryOf?.lowercased, failure: nil, claimedAt: nil)
+        }
+    }
+}
