@@ -171,14 +171,12 @@ public struct BuildRepository: Sendable {
     }
 
     static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> BuildRecord? {
-        let stages = try await connection.query("""
-            SELECT name, status, started_at, completed_at FROM build_stages WHERE build_id = \(id) ORDER BY position
-            """, logger: logger).all { row -> StageRecord in
+        let stages = try await connection.execute(StageRows(id: id), logger: logger).all { row -> StageRecord in
             let (name, status, startedAt, completedAt) = try row.decode((String, String, Date?, Date?).self)
             return StageRecord(name: BuildStage(rawValue: name) ?? .initialization, status: StageStatus(rawValue: status) ?? .pending,
                                startedAt: startedAt, completedAt: completedAt)
         }
-        let row = try await connection.query("SELECT * FROM build_view WHERE id = \(id)", logger: logger).first { $0 }
+        let row = try await connection.execute(BuildViewRow(id: id), logger: logger).first { $0 }
         guard let row else { return nil }
         let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
              configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
@@ -201,5 +199,15 @@ public struct BuildRepository: Sendable {
             options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
             currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure,
             claimedAt: claimedAt)
+    }
+
+    struct StageRows: PreparedByID {
+        static let sql = "SELECT name, status, started_at, completed_at FROM build_stages WHERE build_id = $1 ORDER BY position"
+        let id: UUID
+    }
+
+    struct BuildViewRow: PreparedByID {
+        static let sql = "SELECT * FROM build_view WHERE id = $1"
+        let id: UUID
     }
 }

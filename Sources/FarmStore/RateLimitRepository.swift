@@ -21,17 +21,30 @@ public struct RateLimitRepository: Sendable {
     /// short. A crash may forget the last moment's hits, which only errs
     /// toward allowing.
     public func hit(_ keys: [String], windowSeconds seconds: Int) async throws -> [Count] {
-        try await client.query("""
-            WITH quick_commit AS (SELECT set_config('synchronous_commit', 'off', true))
-            INSERT INTO rate_limit_windows (key, window_start, hits)
-            SELECT k, to_timestamp(floor(extract(epoch FROM now()) / \(seconds)) * \(seconds)), 1
-            FROM unnest(\(keys)::text[]) AS k, quick_commit
-            ORDER BY k  -- one lock order for every caller: concurrent upserts never deadlock
-            ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
-            RETURNING key, hits, window_start + make_interval(secs => \(seconds))
-            """, logger: logger).all { row in
+        try await client.execute(Hit(keys: keys, seconds: seconds), logger: logger).all { row in
             let (key, hits, windowEnd) = try row.decode((String, Int, Date).self)
             return Count(key: key, hits: hits, windowEnd: windowEnd)
+        }
+    }
+
+    struct Hit: PreparedQuery {
+        static let sql = """
+            WITH quick_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+            INSERT INTO rate_limit_windows (key, window_start, hits)
+            SELECT k, to_timestamp(floor(extract(epoch FROM now()) / $2) * $2), 1
+            FROM unnest($1::text[]) AS k, quick_commit
+            ORDER BY k  -- one lock order for every caller: concurrent upserts never deadlock
+            ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
+            RETURNING key, hits, window_start + make_interval(secs => $2)
+            """
+        let keys: [String]
+        let seconds: Int
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(keys)
+            bindings.append(seconds)
+            return bindings
         }
     }
 

@@ -45,7 +45,7 @@ extension PostgresRow {
     }
 }
 
-extension PostgresRowSequence {
+extension AsyncSequence where Element == PostgresRow {
     func first<T>(_ transform: (PostgresRow) throws -> T) async throws -> T? {
         for try await row in self { return try transform(row) }
         return nil

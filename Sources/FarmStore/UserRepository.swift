@@ -105,19 +105,7 @@ public struct UserRepository: Sendable {
         let digest = secret.digest
         // lastUsedAt is kept to the minute: a token used for every request
         // would otherwise make every request a write (and a wait on its row).
-        let found = try await client.query("""
-            WITH found AS (
-                SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
-                       t.revoked_at, t.last_used_at
-                FROM api_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = \(digest)
-            ), touched AS (
-                UPDATE api_tokens SET last_used_at = now() FROM found
-                WHERE api_tokens.id = found.token_id
-                  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
-            )
-            SELECT id, username, role, created_at, token_id, kind, token_hash, expires_at, revoked_at FROM found
-            """, logger: logger).first { row -> Authentication in
+        let found = try await client.execute(TokenLookup(digest: digest), logger: logger).first { row -> Authentication in
             let (id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
                 try row.decode((UUID, String, String, Date, UUID, String, Data, Date?, Date?).self)
             guard TokenSecret.constantTimeEqual(storedDigest, digest) else { return .unknown }
@@ -127,5 +115,28 @@ public struct UserRepository: Sendable {
             return .valid(User(id: id, username: username, role: role, createdAt: createdAt), kind, tokenID: tokenID)
         }
         return found ?? .unknown
+    }
+
+    struct TokenLookup: PreparedQuery {
+        static let sql = """
+            WITH found AS (
+                SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
+                       t.revoked_at, t.last_used_at
+                FROM api_tokens t JOIN users u ON u.id = t.user_id
+                WHERE t.token_hash = $1
+            ), touched AS (
+                UPDATE api_tokens SET last_used_at = now() FROM found
+                WHERE api_tokens.id = found.token_id
+                  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
+            )
+            SELECT id, username, role, created_at, token_id, kind, token_hash, expires_at, revoked_at FROM found
+            """
+        let digest: Data
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 1)
+            try bindings.append(digest, context: .default)
+            return bindings
+        }
     }
 }

@@ -49,14 +49,9 @@ public struct WorkerRepository: Sendable {
     public func claim(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> BuildRecord {
         try await client.transaction(logger: logger) { connection in
             try await Self.markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
-            let claimed = try await connection.query("""
-                UPDATE builds b SET status = 'in_progress', worker_id = \(claim.workerId), claimed_at = now(),
-                       lease_expires_at = now() + make_interval(secs => \(lease))
-                FROM workers w
-                WHERE b.id = \(buildID) AND w.id = \(claim.workerId) AND b.status = 'queued' AND b.attempt = \(claim.attempt)
-                  AND b.architecture = ANY(w.architectures)
-                RETURNING b.id
-                """, logger: logger).collect()
+            let claimed = try await connection.execute(
+                Claim(buildID: buildID, workerID: claim.workerId, attempt: claim.attempt, lease: lease), logger: logger
+            ).all { $0 }
             if claimed.isEmpty {
                 let current = try await connection.query(
                     "SELECT status, attempt, architecture FROM builds WHERE id = \(buildID)", logger: logger
@@ -97,14 +92,7 @@ public struct WorkerRepository: Sendable {
     /// second: a worker with many builds would otherwise queue every claim
     /// behind its own row lock.
     private static func markAlive(_ workerID: UUID, token tokenID: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        let owned = try await connection.query("""
-            WITH owned AS (SELECT id, last_heartbeat_at FROM workers WHERE id = \(workerID) AND token_id = \(tokenID)),
-            touched AS (
-                UPDATE workers w SET last_heartbeat_at = now() FROM owned
-                WHERE w.id = owned.id AND owned.last_heartbeat_at < now() - interval '1 second'
-            )
-            SELECT id FROM owned
-            """, logger: logger).collect()
+        let owned = try await connection.execute(MarkAlive(workerID: workerID, tokenID: tokenID), logger: logger).all { $0 }
         // The build in the path exists or not on its own account: a bad
         // worker id is the body's fault, not a missing resource.
         guard !owned.isEmpty else {
@@ -120,5 +108,49 @@ public struct WorkerRepository: Sendable {
             toolchains: try JSONDecoder().decode([Toolchain].self, from: Data(toolchains.utf8)), cores: cores,
             memoryMb: memory, state: offline ? .offline : (busy ? .busy : .idle), registeredAt: registeredAt,
             lastHeartbeatAt: heartbeat)
+    }
+
+    struct Claim: PreparedQuery {
+        static let sql = """
+            UPDATE builds b SET status = 'in_progress', worker_id = $2, claimed_at = now(),
+                   lease_expires_at = now() + make_interval(secs => $4)
+            FROM workers w
+            WHERE b.id = $1 AND w.id = $2 AND b.status = 'queued' AND b.attempt = $3
+              AND b.architecture = ANY(w.architectures)
+            RETURNING b.id
+            """
+        let buildID: UUID
+        let workerID: UUID
+        let attempt: Int
+        let lease: TimeInterval
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 4)
+            bindings.append(buildID)
+            bindings.append(workerID)
+            bindings.append(attempt)
+            bindings.append(lease)
+            return bindings
+        }
+    }
+
+    struct MarkAlive: PreparedQuery {
+        static let sql = """
+            WITH owned AS (SELECT id, last_heartbeat_at FROM workers WHERE id = $1 AND token_id = $2),
+            touched AS (
+                UPDATE workers w SET last_heartbeat_at = now() FROM owned
+                WHERE w.id = owned.id AND owned.last_heartbeat_at < now() - interval '1 second'
+            )
+            SELECT id FROM owned
+            """
+        let workerID: UUID
+        let tokenID: UUID
+
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = PostgresBindings(capacity: 2)
+            bindings.append(workerID)
+            bindings.append(tokenID)
+            return bindings
+        }
     }
 }
