@@ -13,59 +13,125 @@ public struct BuildEventRepository: Sendable {
     let logger: Logger
     let doorbell: OutboxDoorbell
 
-    /// Applies the batches in one transaction, in order. The relay is rung
-    /// only when an attempt went back to the queue (a new dispatch message):
-    /// most batches write none, and this is the farm's busiest transaction.
+    /// The events of one worker's attempt in the batches recorded together,
+    /// in the order they arrived.
+    private struct AttemptEvents {
+        var buildID: UUID
+        var attempt: Int
+        var workerID: UUID
+        var summary: BuildEventSummary
+    }
+
+    /// Applies the batches in one transaction, with a few statements for all
+    /// of them: the log lines, the attempts' locks, the stage moves and the
+    /// completions (an attempt that failed ends on its own). The relay is
+    /// rung only when an attempt went back to the queue (a new dispatch
+    /// message): this is the farm's busiest transaction.
     public func record(_ batches: [BuildEventBatch], maxAttempts: Int) async throws {
         guard !batches.isEmpty else { return }
+        let attempts = Self.group(batches)
         let requeued = try await client.transaction(logger: logger) { connection in
+            try await appendLogs(of: attempts, on: connection)
+            let changing = attempts.filter(\.summary.changesTheBuild)
+            guard !changing.isEmpty else { return false }
+            let running = try await RunningAttempt.lock(
+                changing.map { ($0.buildID, $0.attempt, $0.workerID) }, on: connection, logger: logger)
+            let held = running.keys.sorted().map { (changing[$0], running[$0]!) }
+            try await moveStages(of: held.map(\.0).filter { !$0.summary.stages.isEmpty || $0.summary.highestProgress != nil },
+                                 on: connection)
+            var completed: [RunningAttempt] = []
             var requeued = false
-            for batch in batches {
-                requeued = try await apply(batch, maxAttempts: maxAttempts, on: connection) == .requeued || requeued
+            for (events, attempt) in held {
+                guard let outcome = events.summary.outcome else { continue }
+                if outcome.status == .completed {
+                    completed.append(attempt)
+                    continue
+                }
+                let ending = try await AttemptEnding.end(attempt, outcome, maxAttempts: maxAttempts, on: connection,
+                                                        logger: logger)
+                logger.info("build attempt ended", metadata: [
+                    "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "\(ending)",
+                ])
+                requeued = requeued || ending == .requeued
+            }
+            try await AttemptEnding.complete(completed, on: connection, logger: logger)
+            for attempt in completed {
+                logger.info("build attempt ended", metadata: [
+                    "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "completed",
+                ])
             }
             return requeued
         }
         if requeued { doorbell.ring() }
     }
 
-    /// How the batch's attempt ended, if it did.
-    private func apply(_ batch: BuildEventBatch, maxAttempts: Int, on connection: PostgresConnection) async throws
-        -> AttemptEnding.Result? {
-        let id = batch.buildId
-        let summary = BuildEventSummary(batch.events)
-        for run in summary.logs {
-            try await BuildLogRepository.append(id, attempt: batch.attempt, first: run.first, lines: run.lines,
-                                                on: connection, logger: logger)
+    /// One entry per (build, attempt, worker), its events in arrival order.
+    private static func group(_ batches: [BuildEventBatch]) -> [AttemptEvents] {
+        var order: [String] = []
+        var events: [String: (batch: BuildEventBatch, events: [BuildEventPayload])] = [:]
+        for batch in batches {
+            let key = "\(batch.buildId)/\(batch.attempt)/\(batch.workerId)"
+            if events[key] == nil { order.append(key) }
+            events[key, default: (batch, [])].events += batch.events
         }
-        guard summary.changesTheBuild,
-              let running = try await RunningAttempt.lock(id, attempt: batch.attempt, worker: batch.workerId,
-                                                          on: connection, logger: logger) else { return nil }
-        if !summary.stages.isEmpty || summary.highestProgress != nil {
-            let names = summary.stages.map(\.stage.rawValue)
-            let statuses = summary.stages.map(\.status.rawValue)
-            let predecessors = summary.stages.map { $0.status.predecessors.map(\.rawValue).joined(separator: ",") }
-            // Stages move only forward; the build's current stage follows a stage that really started.
-            try await connection.query("""
-                WITH moved AS (
-                    UPDATE build_stages s SET status = u.status,
-                        started_at = CASE WHEN u.status = 'skipped' THEN s.started_at ELSE COALESCE(s.started_at, now()) END,
-                        completed_at = CASE WHEN u.status IN ('completed', 'failed', 'skipped') THEN now() ELSE s.completed_at END
-                    FROM unnest(\(names)::text[], \(statuses)::text[], \(predecessors)::text[]) AS u(name, status, predecessors)
-                    WHERE s.build_id = \(id) AND s.name = u.name AND s.status = ANY(string_to_array(u.predecessors, ','))
-                    RETURNING s.name, s.status, s.position
-                )
-                UPDATE builds SET
-                    progress = GREATEST(progress, \(min(max(summary.highestProgress ?? 0, 0), 99))),
-                    current_stage = COALESCE(
-                        (SELECT name FROM moved WHERE status = 'in_progress' ORDER BY position DESC LIMIT 1), current_stage)
-                WHERE id = \(id)
-                """, logger: logger)
+        return order.compactMap { events[$0] }.map {
+            AttemptEvents(buildID: $0.batch.buildId, attempt: $0.batch.attempt, workerID: $0.batch.workerId,
+                          summary: BuildEventSummary($0.events))
         }
-        guard let outcome = summary.outcome else { return nil }
-        let ending = try await AttemptEnding.end(running, outcome, maxAttempts: maxAttempts, on: connection, logger: logger)
-        logger.info("build attempt ended", metadata: [
-            "build": "\(id.lowercased)", "attempt": "\(batch.attempt)", "ending": "\(ending)",
-        ])
-        return ending
+    }
+
+    private func appendLogs(of attempts: [AttemptEvents], on connection: PostgresConnection) async throws {
+        var builds: [UUID] = [], attemptNumbers: [Int] = [], lineNumbers: [Int] = [], texts: [String] = []
+        for events in attempts {
+            for run in events.summary.logs {
+                for (offset, line) in run.lines.enumerated() {
+                    builds.append(events.buildID)
+                    attemptNumbers.append(events.attempt)
+                    lineNumbers.append(run.first + offset)
+                    texts.append(line)
+                }
+            }
+        }
+        guard !texts.isEmpty else { return }
+        try await connection.query("""
+            INSERT INTO build_log_lines (build_id, attempt, number, text)
+            SELECT * FROM unnest(\(builds)::uuid[], \(attemptNumbers)::int8[], \(lineNumbers)::int8[], \(texts)::text[])
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    /// Stages move only forward; a build's current stage follows a stage
+    /// that really started, and its progress only grows.
+    private func moveStages(of attempts: [AttemptEvents], on connection: PostgresConnection) async throws {
+        guard !attempts.isEmpty else { return }
+        var builds: [UUID] = [], names: [String] = [], statuses: [String] = [], predecessors: [String] = []
+        for events in attempts {
+            for (stage, status) in events.summary.stages {
+                builds.append(events.buildID)
+                names.append(stage.rawValue)
+                statuses.append(status.rawValue)
+                predecessors.append(status.predecessors.map(\.rawValue).joined(separator: ","))
+            }
+        }
+        let progressBuilds = attempts.map(\.buildID)
+        let progress = attempts.map { min(max($0.summary.highestProgress ?? 0, 0), 99) }
+        try await connection.query("""
+            WITH moved AS (
+                UPDATE build_stages s SET status = u.status,
+                    started_at = CASE WHEN u.status = 'skipped' THEN s.started_at ELSE COALESCE(s.started_at, now()) END,
+                    completed_at = CASE WHEN u.status IN ('completed', 'failed', 'skipped') THEN now() ELSE s.completed_at END
+                FROM unnest(\(builds)::uuid[], \(names)::text[], \(statuses)::text[], \(predecessors)::text[])
+                    AS u(build_id, name, status, predecessors)
+                WHERE s.build_id = u.build_id AND s.name = u.name AND s.status = ANY(string_to_array(u.predecessors, ','))
+                RETURNING s.build_id, s.name, s.status, s.position
+            )
+            UPDATE builds b SET
+                progress = GREATEST(b.progress, p.progress),
+                current_stage = COALESCE(
+                    (SELECT name FROM moved WHERE moved.build_id = b.id AND status = 'in_progress' ORDER BY position DESC LIMIT 1),
+                    b.current_stage)
+            FROM unnest(\(progressBuilds)::uuid[], \(progress)::int8[]) AS p(id, progress)
+            WHERE b.id = p.id
+            """, logger: logger)
     }
 }
