@@ -64,7 +64,7 @@ struct BenchPhases: Sendable {
         let deadline = ContinuousClock.now + .seconds(600)
         while ContinuousClock.now < deadline {
             if try await completed(configuration.id) == builds { break }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(250))
         }
         let elapsed = ContinuousClock.now - start
         return Throughput(elapsed: elapsed, buildsPerSecond: Double(builds) / elapsed.inSeconds,
