@@ -112,6 +112,39 @@ import Testing
         }
     }
 
+    /// The recorder writes what arrived together with a few statements for
+    /// all builds: interleaved batches of several builds still end each one
+    /// as its own events say.
+    @Test func batchesOfSeveralBuildsRecordedTogetherEndEachBuildOnItsOwn() async throws {
+        try await withAPI { _, fixtures in
+            let completing = try await runningBuild(fixtures)
+            let failing = try await runningBuild(fixtures)
+            let lost = try await runningBuild(fixtures)
+            let stillRunning = try await runningBuild(fixtures)
+            try await fixtures.store.events.record([
+                batch(completing, [.stage(name: .initialization, status: .in_progress), .log(first: 1, lines: ["a1"])]),
+                batch(failing, [.stage(name: .initialization, status: .in_progress), .log(first: 1, lines: ["b1", "b2"])]),
+                batch(stillRunning, [.stage(name: .initialization, status: .completed), .progress(percent: 30),
+                                     .stage(name: .compiling_core, status: .in_progress)]),
+                batch(completing, [.stage(name: .initialization, status: .completed), .log(first: 2, lines: ["a2"]),
+                                   .result(.completed)]),
+                batch(failing, [.stage(name: .initialization, status: .failed), .result(.failed(.build, "broken Kconfig"))]),
+                batch(lost, [.result(.failed(.infrastructure, "worker lost"))]),
+                batch(stillRunning, worker: UUID(), [.result(.completed)]),
+            ], maxAttempts: 3)
+            let a = try #require(try await fixtures.store.builds.find(id: completing.build.id))
+            #expect(a.status == .completed && a.stages.map(\.status) == [.completed, .skipped, .skipped, .skipped, .skipped])
+            let b = try #require(try await fixtures.store.builds.find(id: failing.build.id))
+            #expect(b.status == .failed && b.failure?.kind == .build && b.failure?.logTail == ["b1", "b2"])
+            let c = try #require(try await fixtures.store.builds.find(id: lost.build.id))
+            #expect(c.status == .queued && c.attempt == 2)
+            let d = try #require(try await fixtures.store.builds.find(id: stillRunning.build.id))
+            #expect(d.status == .in_progress && d.progress == 30 && d.currentStage == .compiling_core)
+            let logs = try await fixtures.store.logs.page(of: completing.build.id, attempt: nil, after: 0, limit: 10)
+            #expect(logs?.lines.map(\.text) == ["a1", "a2"])
+        }
+    }
+
     @Test func logQueriesAreValidated() async throws {
         try await withAPI { api, fixtures in
             let r = try await runningBuild(fixtures)
