@@ -2,7 +2,7 @@
 # Build worker (with the x86_64, arm64 and riscv64 toolchains): docker build --target worker -t kfarm-worker .
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends librabbitmq-dev \
+ && apt-get install -y --no-install-recommends librabbitmq-dev libzstd-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -15,7 +15,7 @@ RUN swift build -c release --product kfarm \
 
 FROM swift:6.1-bookworm-slim AS api
 RUN apt-get update \
- && apt-get install -y --no-install-recommends curl ca-certificates librabbitmq4 \
+ && apt-get install -y --no-install-recommends curl ca-certificates librabbitmq4 libzstd1 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home /srv/kfarm kfarm
 COPY --from=build /out/ /srv/kfarm/

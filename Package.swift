@@ -21,6 +21,10 @@ let package = Package(
     targets: [
         // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
+        // libzstd from Debian's libzstd-dev.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Streaming zstd compression over libzstd; knows nothing of kfarm.
+        .target(name: "Zstd", dependencies: ["CZstd"]),
         // An AMQP 0-9-1 client over rabbitmq-c; knows nothing of kfarm.
         .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
         // The farm's AMQP topology over the AMQP client.
@@ -91,6 +95,7 @@ let package = Package(
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd", "FarmWorker"]),
         .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmModel"]),
         // The whole farm: API, relay, recorder, reaper, RabbitMQ, PostgreSQL, workers and real compilers.
         .testTarget(
