@@ -51,7 +51,8 @@ until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do
   sleep 0.5
 done
 # One worker for all three architectures (Debian's cross compilers), building
-# the fixture tree; see `kfarm worker --help` for more workers and options.
+# real kernels from linux-source-6.1; see `kfarm worker --help` for more
+# workers and options.
 KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
 WORKER=$!
 wait $SERVE

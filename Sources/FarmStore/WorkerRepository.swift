@@ -46,7 +46,7 @@ public struct WorkerRepository: Sendable {
     /// Claims a queued build attempt for the worker: exactly one claim wins.
     /// The loser, a stale attempt, a cancelled build or a build of an
     /// architecture the worker does not serve gets a conflict naming why.
-    public func claim(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> BuildRecord {
+    public func claim(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, lease: TimeInterval) async throws -> ClaimedBuild {
         try await client.transaction(logger: logger) { connection in
             try await Self.markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
             let claimed = try await connection.execute(
@@ -62,8 +62,21 @@ public struct WorkerRepository: Sendable {
                 throw StoreError.conflict("the build cannot be claimed: it is \(status), attempt \(attempt), for \(architecture)",
                                           details: ["status": status, "attempt": String(attempt), "architecture": architecture])
             }
-            return try await BuildRepository.record(buildID, on: connection, logger: logger)!
+            let build = try await BuildRepository.record(buildID, on: connection, logger: logger)!
+            let plan = try await Self.plan(of: build, on: connection, logger: logger)
+            return ClaimedBuild(build: build, plan: plan)
         }
+    }
+
+    /// The kernel version and modules the claimed build's configuration version asks for.
+    private static func plan(of build: BuildRecord, on connection: PostgresConnection, logger: Logger) async throws -> BuildPlan {
+        let versionID = build.configVersion.id
+        let baseVersion = try await connection.query("""
+            SELECT c.base_version FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
+            WHERE v.id = \(versionID)
+            """, logger: logger).first { try $0.decode(String.self) } ?? ""
+        let modules = try await ConfigurationRepository.modules(of: versionID, on: connection, logger: logger)
+        return BuildPlan(baseVersion: baseVersion, modules: modules)
     }
 
     /// Renews the lease on a build the worker holds; returns the new expiry.

@@ -39,8 +39,17 @@ public struct Workspace: Sendable {
 }
 
 /// What a build runs in each of the five stages. The fixture recipe
-/// compiles the small fixture tree; real kernels get their own recipe on
-/// the same interface.
+/// compiles the small fixture tree; the kernel recipe real Linux kernels.
+/// A stage's steps are asked for when the stage starts, so they may depend
+/// on what earlier stages produced.
 public protocol BuildRecipe: Sendable {
-    func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep]
+    /// The tree the build compiles out of, when the recipe picks it (a
+    /// kernel version from the source cache); nil builds the worker's
+    /// `--source-tree`.
+    func source(for plan: BuildPlan) -> URL?
+    func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep]
+}
+
+extension BuildRecipe {
+    public func source(for plan: BuildPlan) -> URL? { nil }
 }

@@ -24,7 +24,7 @@ public struct FarmClient: Sendable {
 
     /// The build, or nil when another worker won it or it is no longer
     /// queued as this attempt (a 409 or 404 from the API).
-    public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> BuildRecord? {
+    public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> ClaimedBuild? {
         do {
             return try await send(.POST, "/builds/\(buildID.lowercased)/claim", claim)
         } catch WorkerError.api(let status, _) where status == 409 || status == 404 {

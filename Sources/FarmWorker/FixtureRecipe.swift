@@ -8,7 +8,7 @@ import Foundation
 public struct FixtureRecipe: BuildRecipe {
     public init() {}
 
-    public func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep] {
+    public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
         switch stage {
         case .initialization:
             [.run(workspace.make(["defconfig"])), .run(workspace.make(["olddefconfig"]))]

@@ -9,7 +9,7 @@ public struct LogFloodRecipe: BuildRecipe {
         self.lines = lines
     }
 
-    public func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep] {
+    public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
         stage == .compiling_core ? [.run(Command("seq", ["1", String(lines)]))] : []
     }
 }

@@ -5,7 +5,7 @@ import FarmModel
 public struct NoopRecipe: BuildRecipe {
     public init() {}
 
-    public func steps(for stage: BuildStage, build: BuildRecord, in workspace: Workspace) -> [BuildStep] {
+    public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
         []
     }
 }

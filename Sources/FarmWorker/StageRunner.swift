@@ -14,11 +14,11 @@ public struct StageRunner: Sendable {
     }
 
     /// The outcome, or nil when the task was cancelled (nothing to report).
-    public func run(_ build: BuildRecord, in workspace: Workspace, spool: EventSpool) async -> BuildOutcome? {
+    public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> BuildOutcome? {
         let stages = BuildStage.allCases
         for (index, stage) in stages.enumerated() {
             spool.stage(stage, .in_progress)
-            for step in recipe.steps(for: stage, build: build, in: workspace) {
+            for step in recipe.steps(for: stage, build: build, plan: plan, in: workspace) {
                 if Task.isCancelled { return nil }
                 if let failure = await run(step, spool: spool) {
                     if Task.isCancelled { return nil }

@@ -17,6 +17,9 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     public var imagePath: String
     /// `e_machine` in the ELF header of what this toolchain produces.
     public var elfMachine: UInt16
+    /// Kconfig lines a kernel for this architecture needs to boot to a
+    /// console under QEMU (added to `workers/kernel/boot.config`).
+    public var bootConfig: [String]
 
     /// The compiler's executable, e.g. `aarch64-linux-gnu-gcc`.
     public var compilerExecutable: String { crossCompile + compiler }

@@ -47,7 +47,7 @@ struct WorkerSession: Sendable {
             consumer.nack(delivery, requeue: false)
             return
         }
-        let claimed: BuildRecord?
+        let claimed: ClaimedBuild?
         do {
             claimed = try await agent.client.claim(dispatch.buildId, BuildClaim(workerId: workerID, attempt: dispatch.attempt))
         } catch {
@@ -57,14 +57,14 @@ struct WorkerSession: Sendable {
             return
         }
         consumer.ack(delivery)
-        guard let build = claimed else {
+        guard let claimed else {
             logger.debug("build taken elsewhere or no longer queued", metadata: ["build": "\(dispatch.buildId.lowercased)"])
             return
         }
-        await run(build, with: toolchain)
+        await run(claimed.build, plan: claimed.plan, with: toolchain)
     }
 
-    private func run(_ build: BuildRecord, with toolchain: InstalledToolchain) async {
+    private func run(_ build: BuildRecord, plan: BuildPlan, with toolchain: InstalledToolchain) async {
         var logger = logger
         logger[metadataKey: "build"] = "\(build.id.lowercased)"
         logger[metadataKey: "attempt"] = "\(build.attempt)"
@@ -77,7 +77,8 @@ struct WorkerSession: Sendable {
         }
         let workspace: Workspace
         do {
-            workspace = try prepareWorkspace(for: build, toolchain: toolchain)
+            workspace = try prepareWorkspace(for: build, source: settings.recipe.source(for: plan) ?? settings.sourceTree,
+                                             toolchain: toolchain)
         } catch {
             spool.result(.failed(.infrastructure, "cannot prepare the workspace: \(error)"))
             return
@@ -85,7 +86,7 @@ struct WorkerSession: Sendable {
         agent.running.add(build.id, attempt: build.attempt)
         defer { agent.running.remove(build.id) }
         let runner = StageRunner(recipe: settings.recipe)
-        let attempt = Task { await runner.run(build, in: workspace, spool: spool) }
+        let attempt = Task { await runner.run(build, plan: plan, in: workspace, spool: spool) }
         agent.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
         let outcome = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
@@ -119,7 +120,7 @@ struct WorkerSession: Sendable {
         }
     }
 
-    private func prepareWorkspace(for build: BuildRecord, toolchain: InstalledToolchain) throws -> Workspace {
+    private func prepareWorkspace(for build: BuildRecord, source: URL, toolchain: InstalledToolchain) throws -> Workspace {
         let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
             .appendingPathComponent("attempt-\(build.attempt)")
         try? FileManager.default.removeItem(at: root)
@@ -127,7 +128,7 @@ struct WorkerSession: Sendable {
         let staging = root.appendingPathComponent("staging")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-        return Workspace(source: settings.sourceTree, output: output, staging: staging, toolchain: toolchain,
+        return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
                          jobs: settings.makeJobs, environment: settings.buildEnvironment)
     }
 

@@ -14,10 +14,15 @@ struct Worker: AsyncParsableCommand {
             x86_64, arm64 and riscv64), joins the farm with a worker token
             (`kfarm admin create-token NAME --kind worker`, passed in
             KFARM_WORKER_TOKEN), consumes those architectures' build queues,
-            and builds --source-tree with the chosen recipe.
+            and builds with the chosen recipe: real Linux kernels from the
+            kernel sources in --kernel-sources (Debian's linux-source-6.1,
+            unpacked once into --source-cache), or the fixture tree in
+            --source-tree.
             """)
 
     enum Recipe: String, ExpressibleByArgument, CaseIterable {
+        /// Linux kernels from the kernel source cache.
+        case kernel
         /// The kernel-shaped fixture tree, compiled for real.
         case fixture
         /// Every stage passes at once: for measuring the farm itself.
@@ -41,8 +46,17 @@ struct Worker: AsyncParsableCommand {
             help: "Serve only this architecture (repeatable; default: every installed toolchain's).")
     var architectures: [Architecture] = []
 
-    @Option(help: "The source tree builds compile.")
+    @Option(help: "The source tree --recipe fixture compiles.")
     var sourceTree = "fixtures/kernel-tree"
+
+    @Option(help: "Where the linux-source-<series>.tar.xz tarballs are (Debian's linux-source-6.1 puts one there).")
+    var kernelSources = "/usr/src"
+
+    @Option(help: "Where kernel sources are unpacked once and shared read-only by builds.")
+    var sourceCache = "/tmp/kfarm-kernel-sources"
+
+    @Option(help: "The Kconfig fragment every kernel gets so that it boots to a console.")
+    var bootConfig = "workers/kernel/boot.config"
 
     @Option(help: "Where builds run (default: /tmp/kfarm-worker-NAME).")
     var workDir: String?
@@ -54,7 +68,7 @@ struct Worker: AsyncParsableCommand {
     var makeJobs = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "What builds run: \(Recipe.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var recipe = Recipe.fixture
+    var recipe = Recipe.kernel
 
     @Option(help: "Lines each build prints with --recipe log-flood.")
     var floodLines = 100_000
@@ -73,6 +87,10 @@ struct Worker: AsyncParsableCommand {
 
     private var buildRecipe: any BuildRecipe {
         switch recipe {
+        case .kernel:
+            KernelRecipe(sources: DebianKernelSource(tarballs: URL(fileURLWithPath: kernelSources),
+                                                     cache: URL(fileURLWithPath: sourceCache)),
+                         bootConfig: URL(fileURLWithPath: bootConfig))
         case .fixture: FixtureRecipe()
         case .noop: NoopRecipe()
         case .logFlood: LogFloodRecipe(lines: floodLines)

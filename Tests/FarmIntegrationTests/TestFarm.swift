@@ -178,7 +178,7 @@ extension TestFarm {
         process.arguments = [
             "worker", "--api-url", apiURL.absoluteString, "--name", settings.name,
             "--toolchains", settings.toolchains.path, "--source-tree", settings.sourceTree.path,
-            "--work-dir", settings.workDirectory.path, "--heartbeat-seconds", "1", "--make-jobs", "2",
+            "--work-dir", settings.workDirectory.path, "--recipe", "fixture", "--heartbeat-seconds", "1", "--make-jobs", "2",
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging([
             "KFARM_WORKER_TOKEN": settings.token,

@@ -24,7 +24,7 @@ import Testing
             WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .arm64, compiler: "gcc-12.2.0")],
                                cores: 2, memoryMb: 4096), token: tokenID)
         let build = try await fixtures.store.workers.claim(submitted.id, BuildClaim(workerId: worker.id, attempt: 1),
-                                                           token: tokenID, lease: 60)
+                                                           token: tokenID, lease: 60).build
         return Running(developer: developer, build: build, worker: worker)
     }
 

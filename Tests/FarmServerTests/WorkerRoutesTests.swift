@@ -42,7 +42,9 @@ import Testing
         try await withAPI { api, fixtures in
             let developer = try await fixtures.account()
             let project = try await fixtures.project(members: [(developer, .developer)])
-            let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .riscv64)
+            let configuration = try await fixtures.configuration(
+                in: project, by: developer, architecture: .riscv64,
+                modules: [ModuleSpec(name: "ext4", path: "fs/ext4", isBuiltin: true, isRequired: true)])
             let build = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
                                                                by: developer.user.id)
             var workers: [(secret: String, id: String)] = []
@@ -53,17 +55,21 @@ import Testing
                                        cores: 2, memoryMb: 4096), token: tokenID)
                 workers.append((secret, worker.id.lowercased))
             }
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+            let replies = try await withThrowingTaskGroup(of: Reply.self) { group in
                 for worker in workers {
                     group.addTask {
                         try await api.send(.post, "/builds/\(build.id.lowercased)/claim",
                                            headers: [.authorization: "Bearer \(worker.secret)", .contentType: "application/json"],
-                                           body: json(["workerId": worker.id, "attempt": 1])).status
+                                           body: json(["workerId": worker.id, "attempt": 1]))
                     }
                 }
-                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                return try await group.reduce(into: [Reply]()) { $0.append($1) }
             }
-            #expect(statuses.sorted { $0.code < $1.code } == [.ok, .conflict])
+            #expect(replies.map(\.status).sorted { $0.code < $1.code } == [.ok, .conflict])
+            // The winner learns what to build: the kernel version and the modules.
+            let plan = try #require(replies.first { $0.status == .ok }?.data["plan"] as? [String: Any])
+            #expect(plan["baseVersion"] as? String == "6.1.0")
+            #expect((plan["modules"] as? [[String: Any]])?.map { $0["path"] as? String } == ["fs/ext4"])
             let after = try #require(try await fixtures.store.builds.find(id: build.id))
             #expect(after.status == .in_progress)
             var states: [Worker.State] = []

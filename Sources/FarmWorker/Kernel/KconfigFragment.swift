@@ -1,0 +1,156 @@
+import FarmModel
+
+/// The Kconfig lines a build asks for on top of its base configuration: the
+/// boot symbols, each module's symbol (`=y` built in, `=m` loadable), its
+/// parameters that name Kconfig options, and the build options. Rendered as
+/// a fragment for `merge_config.sh`, and checked against the final .config
+/// after `olddefconfig` (Kconfig drops what has unmet dependencies). Every
+/// symbol and value is validated, so nothing can add lines of its own.
+public struct KconfigFragment: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        /// Without the `CONFIG_` prefix.
+        public var symbol: String
+        /// As .config writes it: `y`, `m`, `n`, a number or a quoted string.
+        public var value: String
+        /// Whether the build fails when Kconfig does not keep it.
+        public var required: Bool
+        /// Who asked for it, for error messages: `module ext4`, `options.debugSymbols`.
+        public var origin: String
+    }
+
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    /// `CONFIG_X=value` lines of a data file (`#` comments and blank lines skipped); all required.
+    public mutating func add(lines: [String], origin: String) throws {
+        for line in lines.map({ $0.trimmingCharacters(in: .whitespaces) }) where !line.isEmpty && !line.hasPrefix("#") {
+            guard line.hasPrefix("CONFIG_"), let equals = line.firstIndex(of: "=") else {
+                throw CheckFailed("\(origin): \(line) is not a CONFIG_SYMBOL=value line")
+            }
+            try set(String(line[line.index(line.startIndex, offsetBy: 7)..<equals]), String(line[line.index(after: equals)...]),
+                    required: true, origin: origin)
+        }
+    }
+
+    /// Each module's symbol, and its parameters that name Kconfig options.
+    public mutating func add(_ modules: [ConfigModule], symbols: KbuildSymbols) throws {
+        for module in modules {
+            let origin = "module \(module.name)"
+            guard let path = module.path else {
+                throw CheckFailed("\(origin) has no path: give its directory in the kernel tree (e.g. fs/ext4)")
+            }
+            try set(try symbols.symbol(forModuleAt: path), module.isBuiltin ? "y" : "m", required: module.isRequired,
+                    origin: origin)
+            for (key, parameter) in module.parameters.sorted(by: { $0.key < $1.key }) {
+                guard key.hasPrefix("CONFIG_") else {
+                    throw CheckFailed("\(origin): parameter \(key) maps to no Kconfig option; name a Kconfig option "
+                                      + "(CONFIG_…) whose value the module takes")
+                }
+                try set(String(key.dropFirst(7)), try Self.value(of: parameter, for: key, origin: origin),
+                        required: module.isRequired, origin: origin)
+            }
+        }
+        if modules.contains(where: { !$0.isBuiltin }) {
+            try set("MODULES", "y", required: true, origin: "loadable modules")
+            try set("MODULE_UNLOAD", "y", required: true, origin: "loadable modules")
+        }
+    }
+
+    /// `debugSymbols` and `optimizationLevel` as the kernel's own choices.
+    public mutating func add(_ options: BuildOptions) throws {
+        if options.debugSymbols {
+            try set("DEBUG_KERNEL", "y", required: true, origin: "options.debugSymbols")
+            try set("DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "y", required: true, origin: "options.debugSymbols")
+            try set("DEBUG_INFO", "y", required: true, origin: "options.debugSymbols")
+        }
+        switch options.optimizationLevel {
+        case nil:
+            break  // the base configuration's choice (tinyconfig optimises for size)
+        case 2?:
+            try set("CC_OPTIMIZE_FOR_PERFORMANCE", "y", required: true, origin: "options.optimizationLevel")
+        case 3?:
+            // Only where the architecture's Kconfig offers it; verification says so otherwise.
+            try set("CC_OPTIMIZE_FOR_PERFORMANCE_O3", "y", required: true, origin: "options.optimizationLevel")
+        case let level?:
+            throw CheckFailed("options.optimizationLevel \(level): the kernel builds at -O2 (2), or -O3 (3) where its "
+                              + "Kconfig offers CC_OPTIMIZE_FOR_PERFORMANCE_O3")
+        }
+    }
+
+    /// The fragment file's text.
+    public var text: String {
+        entries.map { "CONFIG_\($0.symbol)=\($0.value)\n" }.joined()
+    }
+
+    /// The entries whose value the final configuration does not have.
+    public func dropped(from configuration: DotConfig) -> [Entry] {
+        entries.filter { configuration.value(of: $0.symbol) != $0.value }
+    }
+
+    private mutating func set(_ symbol: String, _ value: String, required: Bool, origin: String) throws {
+        guard Self.isSymbol(symbol) else { throw CheckFailed("\(origin): \(symbol) is not a Kconfig symbol name") }
+        guard Self.isValue(value) else { throw CheckFailed("\(origin): \(value) is not a Kconfig value for \(symbol)") }
+        if let index = entries.firstIndex(where: { $0.symbol == symbol }) {
+            guard entries[index].value == value else {
+                throw CheckFailed("CONFIG_\(symbol) is asked to be \(entries[index].value) (\(entries[index].origin)) "
+                                  + "and \(value) (\(origin))")
+            }
+            entries[index].required = entries[index].required || required
+            return
+        }
+        entries.append(Entry(symbol: symbol, value: value, required: required, origin: origin))
+    }
+
+    static func isSymbol(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 100 && text.unicodeScalars.allSatisfy {
+            ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
+    }
+
+    /// `y`, `m`, `n`, a decimal or hex number, or a quoted string of safe characters.
+    static func isValue(_ text: String) -> Bool {
+        if ["y", "m", "n"].contains(text) { return true }
+        if let _ = Int(text) { return true }
+        if text.hasPrefix("0x"), text.count > 2, Int(text.dropFirst(2), radix: 16) != nil { return true }
+        guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return false }
+        return text.dropFirst().dropLast().unicodeScalars.allSatisfy(isSafeInString)
+    }
+
+    private static func isSafeInString(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || " ._,:/=+-@".unicodeScalars.contains(scalar))
+    }
+
+    private static func value(of parameter: ModuleParameter, for key: String, origin: String) throws -> String {
+        switch parameter {
+        case .bool(let flag): return flag ? "y" : "n"
+        case .integer(let number): return String(number)
+        case .string(let text) where text.unicodeScalars.allSatisfy(isSafeInString): return "\"\(text)\""
+        default:
+            throw CheckFailed("\(origin): parameter \(key) must be a boolean, an integer or a string of letters, digits "
+                              + "and \" ._,:/=+-@\" to become a Kconfig value")
+        }
+    }
+}
+
+/// A kernel `.config` as Kconfig wrote it.
+public struct DotConfig: Sendable {
+    private let values: [String: String]
+
+    public init(text: String) {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("CONFIG_"), let equals = line.firstIndex(of: "=") {
+                values[String(line[line.index(line.startIndex, offsetBy: 7)..<equals])] = String(line[line.index(after: equals)...])
+            } else if line.hasPrefix("# CONFIG_"), line.hasSuffix(" is not set") {
+                values[String(line.dropFirst(9).dropLast(11))] = "n"
+            }
+        }
+        self.values = values
+    }
+
+    /// `n` for a symbol that is not set or not there at all.
+    public func value(of symbol: String) -> String {
+        values[symbol] ?? "n"
+    }
+}

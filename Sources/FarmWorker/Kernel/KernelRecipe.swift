@@ -1,0 +1,100 @@
+import FarmModel
+import Foundation
+
+/// Builds a real Linux kernel out of tree (`make O=`) from the source cache:
+/// tinyconfig plus the boot fragment (`workers/kernel/boot.config` and the
+/// architecture's `bootConfig`), the configuration's modules and the build
+/// options, merged and completed by `olddefconfig`, then verified: a
+/// required symbol Kconfig dropped fails the build in `initialization`,
+/// naming the symbol and its unmet dependencies.
+public struct KernelRecipe: BuildRecipe {
+    public let sources: any KernelSourceProvider
+    /// `workers/kernel/boot.config`.
+    public let bootConfig: URL
+
+    public init(sources: any KernelSourceProvider, bootConfig: URL) {
+        self.sources = sources
+        self.bootConfig = bootConfig
+    }
+
+    public func source(for plan: BuildPlan) -> URL? {
+        sources.tree(for: plan.baseVersion)
+    }
+
+    public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
+        let spec = workspace.toolchain.spec
+        let output = workspace.output
+        let loadable = plan.modules.contains { !$0.isBuiltin }
+        switch stage {
+        case .initialization:
+            guard let prepare = sources.prepare(for: plan.baseVersion) else {
+                return [.check("kernel source for \(plan.baseVersion)") {
+                    throw CheckFailed("this worker has no kernel source for \(plan.baseVersion); it builds "
+                                      + sources.series.map { "\($0).x" }.joined(separator: ", "))
+                }]
+            }
+            let fragmentFile = output.appendingPathComponent("kfarm.config")
+            return [
+                prepare,
+                .run(workspace.make(["tinyconfig"])),
+                .check("configuration fragment from the boot symbols, modules and options") {
+                    try fragment(plan, build, workspace).text.write(to: fragmentFile, atomically: true, encoding: .utf8)
+                },
+                .run(Command(workspace.source.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
+                             ["-m", "-O", output.path, output.appendingPathComponent(".config").path, fragmentFile.path],
+                             environment: workspace.environment)),
+                .run(workspace.make(["olddefconfig"])),
+                .check("every required symbol kept its value through olddefconfig") {
+                    try verify(fragment(plan, build, workspace), workspace)
+                },
+            ]
+        case .compiling_core:
+            return [.run(workspace.make([spec.imageTarget]))]
+        case .compiling_modules:
+            return loadable ? [.run(workspace.make(["modules"]))] : []
+        case .packaging:
+            let boot = workspace.staging.appendingPathComponent("boot")
+            var steps: [BuildStep] = []
+            if loadable {
+                steps.append(.run(workspace.make(["modules_install"], variables: ["INSTALL_MOD_PATH": workspace.staging.path])))
+            }
+            for (file, name) in [(spec.imagePath, URL(fileURLWithPath: spec.imagePath).lastPathComponent),
+                                 ("System.map", "System.map"), (".config", "config")] {
+                steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
+                                                      boot.appendingPathComponent(name).path])))
+            }
+            return steps
+        case .testing:
+            return [.check("vmlinux is a \(spec.architecture.rawValue) ELF file") {
+                let vmlinux = output.appendingPathComponent("vmlinux")
+                guard let header = try ELFHeader.read(vmlinux), header.is64Bit, header.machine == spec.elfMachine else {
+                    throw CheckFailed("vmlinux is not a 64-bit ELF file for machine \(spec.elfMachine)")
+                }
+            }]
+        }
+    }
+
+    /// What the build asks of Kconfig, resolved against the unpacked tree.
+    func fragment(_ plan: BuildPlan, _ build: BuildRecord, _ workspace: Workspace) throws -> KconfigFragment {
+        var fragment = KconfigFragment()
+        let boot = try String(contentsOf: bootConfig, encoding: .utf8)
+        try fragment.add(lines: boot.components(separatedBy: "\n"), origin: bootConfig.lastPathComponent)
+        try fragment.add(lines: workspace.toolchain.spec.bootConfig, origin: "\(workspace.toolchain.spec.architecture.rawValue) bootConfig")
+        try fragment.add(plan.modules, symbols: KbuildSymbols(tree: workspace.source))
+        try fragment.add(build.options)
+        return fragment
+    }
+
+    private func verify(_ fragment: KconfigFragment, _ workspace: Workspace) throws {
+        let text = try String(contentsOf: workspace.output.appendingPathComponent(".config"), encoding: .utf8)
+        let dropped = fragment.dropped(from: DotConfig(text: text)).filter(\.required)
+        guard !dropped.isEmpty else { return }
+        let reasons = KconfigDependencies(tree: workspace.source, kernelArch: workspace.toolchain.spec.kernelArch)
+            .explain(dropped.map(\.symbol))
+        throw CheckFailed(dropped.map { entry in
+            let because = reasons[entry.symbol].map { $0.isEmpty ? "no unmet `depends on`" : $0.joined(separator: "; ") }
+                ?? "no such Kconfig symbol in this kernel"
+            return "CONFIG_\(entry.symbol)=\(entry.value) (\(entry.origin)) was dropped by Kconfig: \(because)"
+        }.joined(separator: "; "))
+    }
+}

@@ -1,0 +1,65 @@
+import FarmModel
+import FarmStore
+import FarmWorker
+import Foundation
+import Testing
+
+/// Real Linux 6.1 kernels through the farm (Debian's linux-source-6.1 and
+/// cross compilers): the slow end of the suite, a few minutes.
+extension FarmTests {
+    func kernelRecipe() -> KernelRecipe {
+        KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
+                     bootConfig: TestFarm.root.appendingPathComponent("workers/kernel/boot.config"))
+    }
+
+    /// tinyconfig + the boot symbols + a loadable module, for riscv64: the
+    /// image, System.map, .config and the module's .ko land in staging, and
+    /// the final .config has what was asked for.
+    @Test func aRealRiscv64KernelWithALoadableModuleBuilds() async throws {
+        try await TestFarm.run { farm in
+            let developer = try await farm.fixtures.account()
+            let project = try await farm.fixtures.project(members: [(developer, .developer)])
+            let configuration = try await farm.fixtures.configuration(
+                in: project, by: developer, architecture: .riscv64,
+                modules: [ModuleSpec(name: "crc-ccitt", path: "lib/crc-ccitt", isBuiltin: false, isRequired: true)])
+            let id = try await farm.submit(configuration, by: developer)
+            let settings = try await farm.workerSettings([.riscv64], recipe: kernelRecipe())
+            try await farm.withWorker(settings) {
+                let build = try await farm.finished(id, within: 900)
+                #expect(build.status == .completed, "\(String(describing: build.failure))")
+                #expect(build.stages.map(\.status) == Array(repeating: .completed, count: 5))
+            }
+            let staging = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/staging")
+            for file in ["boot/Image", "boot/System.map", "boot/config", "lib/modules/6.1.192/kernel/lib/crc-ccitt.ko"] {
+                #expect(FileManager.default.fileExists(atPath: staging.appendingPathComponent(file).path), "\(file)")
+            }
+            let config = DotConfig(text: try String(contentsOf: staging.appendingPathComponent("boot/config"), encoding: .utf8))
+            #expect(["CRC_CCITT", "MODULES", "PRINTK", "SERIAL_8250_CONSOLE", "BLK_DEV_INITRD"].map(config.value(of:))
+                    == ["m", "y", "y", "y", "y"])
+            let ko = try #require(try ELFHeader.read(staging.appendingPathComponent("lib/modules/6.1.192/kernel/lib/crc-ccitt.ko")))
+            #expect(ko.machine == 243)
+        }
+    }
+
+    /// ext4 needs the block layer, which tinyconfig leaves out: Kconfig drops
+    /// it, and the build fails in initialization saying which symbol and why,
+    /// as a build failure (not retried).
+    @Test func aRequiredModuleKconfigDropsFailsInitializationNamingWhy() async throws {
+        try await TestFarm.run { farm in
+            let developer = try await farm.fixtures.account()
+            let project = try await farm.fixtures.project(members: [(developer, .developer)])
+            let configuration = try await farm.fixtures.configuration(
+                in: project, by: developer, architecture: .x86_64,
+                modules: [ModuleSpec(name: "ext4", path: "fs/ext4", isBuiltin: true, isRequired: true)])
+            let id = try await farm.submit(configuration, by: developer)
+            try await farm.withWorker(try await farm.workerSettings([.x86_64], recipe: kernelRecipe())) {
+                let build = try await farm.finished(id, within: 300)
+                #expect(build.status == .failed && build.attempt == 1)
+                #expect(build.failure?.kind == .build)
+                #expect(build.failure?.reason.contains("CONFIG_EXT4_FS=y (module ext4) was dropped by Kconfig") == true)
+                #expect(build.failure?.reason.contains("if BLOCK") == true, "\(String(describing: build.failure?.reason))")
+                #expect(build.stages.map(\.status) == [.failed, .skipped, .skipped, .skipped, .skipped])
+            }
+        }
+    }
+}

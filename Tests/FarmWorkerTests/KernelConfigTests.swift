@@ -1,0 +1,95 @@
+import FarmModel
+import FarmWorker
+import Foundation
+import Testing
+
+/// Kconfig symbols from the real linux-source-6.1 tree, fragments and their
+/// verification against a .config.
+@Suite struct KernelConfigTests {
+    /// Debian's 6.1 tree, unpacked into the worker's default cache by the provider's own step.
+    static func tree() async throws -> URL {
+        let sources = DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources"))
+        #expect(sources.series.contains("6.1"), "install-deps.sh installs linux-source-6.1")
+        guard case .run(let unpack)? = sources.prepare(for: "6.1.0"), let tree = sources.tree(for: "6.1.0") else {
+            throw CheckFailed("no 6.1 source")
+        }
+        #expect(try await CommandRunner.run(unpack, onLines: { _ in }) == 0)
+        return tree
+    }
+
+    static func module(_ name: String, _ path: String?, builtin: Bool = false, required: Bool = true,
+                       parameters: [String: ModuleParameter] = [:]) -> ConfigModule {
+        ConfigModule(id: UUID(), name: name, path: path, isBuiltin: builtin, isRequired: required, parameters: parameters)
+    }
+
+    @Test func symbolsComeFromTheTreesKbuildMakefiles() async throws {
+        let symbols = KbuildSymbols(tree: try await Self.tree())
+        #expect(try symbols.symbol(forModuleAt: "fs/ext4") == "EXT4_FS")
+        #expect(try symbols.symbol(forModuleAt: "drivers/net/dummy") == "DUMMY")
+        #expect(try symbols.symbol(forModuleAt: "lib/crc-ccitt") == "CRC_CCITT")
+        #expect(throws: CheckFailed.self) { try symbols.symbol(forModuleAt: "fs/no-such-filesystem") }
+        #expect(throws: CheckFailed.self) { try symbols.symbol(forModuleAt: "../etc/passwd") }
+    }
+
+    @Test func aFragmentSetsModulesOptionsAndBootSymbols() async throws {
+        var fragment = KconfigFragment()
+        try fragment.add(lines: ["# boot", "CONFIG_PRINTK=y", ""], origin: "boot.config")
+        try fragment.add([Self.module("ext4", "fs/ext4", builtin: true), Self.module("dummy", "drivers/net/dummy",
+                          parameters: ["CONFIG_LOG_BUF_SHIFT": .integer(16)])],
+                         symbols: KbuildSymbols(tree: try await Self.tree()))
+        try fragment.add(BuildOptions(debugSymbols: true))
+        #expect(fragment.text == """
+            CONFIG_PRINTK=y
+            CONFIG_EXT4_FS=y
+            CONFIG_DUMMY=m
+            CONFIG_LOG_BUF_SHIFT=16
+            CONFIG_MODULES=y
+            CONFIG_MODULE_UNLOAD=y
+            CONFIG_DEBUG_KERNEL=y
+            CONFIG_DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT=y
+            CONFIG_DEBUG_INFO=y
+
+            """)
+    }
+
+    /// Values that would end the line and start another are refused, as are
+    /// parameters that are no Kconfig option and levels the kernel has no choice for.
+    @Test(arguments: [
+        ["CONFIG_X": ModuleParameter.string("a\nCONFIG_EVIL=y")], ["CONFIG_X": .string("a\" # b")],
+        ["CONFIG_X\nCONFIG_EVIL": .bool(true)], ["CONFIG_x": .bool(true)], ["debug": .integer(1)],
+        ["CONFIG_X": .list([.integer(1)])], ["CONFIG_X": .string("$(reboot)")],
+    ])
+    func injectionAndUnmappedParametersAreRefused(_ parameters: [String: ModuleParameter]) async throws {
+        var fragment = KconfigFragment()
+        let symbols = KbuildSymbols(tree: try await Self.tree())
+        #expect(throws: CheckFailed.self) { try fragment.add([Self.module("dummy", "drivers/net/dummy", parameters: parameters)],
+                                                             symbols: symbols) }
+        #expect(fragment.text.isEmpty || !fragment.text.contains("EVIL"))
+    }
+
+    @Test func conflictingValuesAndUnsupportedLevelsAreRefused() async throws {
+        var fragment = KconfigFragment()
+        let symbols = KbuildSymbols(tree: try await Self.tree())
+        #expect(throws: CheckFailed.self) {
+            try fragment.add([Self.module("a", "fs/ext4", builtin: true), Self.module("b", "fs/ext4", builtin: false)], symbols: symbols)
+        }
+        #expect(throws: CheckFailed.self) { try fragment.add(BuildOptions(optimizationLevel: 1)) }
+        #expect(throws: CheckFailed.self) { try fragment.add(lines: ["CONFIG_A=y\" CONFIG_B=y"], origin: "data") }
+    }
+
+    @Test func droppedSymbolsAreFoundAndExplained() async throws {
+        var fragment = KconfigFragment()
+        try fragment.add(lines: ["CONFIG_PRINTK=y", "CONFIG_DUMMY=m", "CONFIG_LOG_BUF_SHIFT=16"], origin: "test")
+        let config = DotConfig(text: """
+            CONFIG_PRINTK=y
+            # CONFIG_DUMMY is not set
+            CONFIG_LOG_BUF_SHIFT=17
+            """)
+        #expect(fragment.dropped(from: config).map(\.symbol) == ["DUMMY", "LOG_BUF_SHIFT"])
+        let reasons = KconfigDependencies(tree: try await Self.tree(), kernelArch: "riscv")
+            .explain(["DUMMY", "EXT4_FS", "NO_SUCH_SYMBOL"])
+        #expect(reasons["DUMMY"] == ["if NETDEVICES", "if NET_CORE"])
+        #expect(reasons["EXT4_FS"]?.contains("if BLOCK") == true, "from the `if BLOCK` around `source \"fs/ext4/Kconfig\"`")
+        #expect(reasons["NO_SUCH_SYMBOL"] == nil)
+    }
+}
