@@ -20,6 +20,17 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// Kconfig lines a kernel for this architecture needs to boot to a
     /// console under QEMU (added to `workers/kernel/boot.config`).
     public var bootConfig: [String]
+    /// How the testing stage boots this architecture's kernels.
+    public var qemu: QemuSpec
+
+    public struct QemuSpec: Codable, Sendable, Equatable {
+        /// e.g. `qemu-system-riscv64`.
+        public var binary: String
+        /// Machine, CPU, firmware and memory, e.g. `-M virt -bios default -m 256M`.
+        public var arguments: [String]
+        /// The kernel's console device on that machine, e.g. `ttyS0`.
+        public var console: String
+    }
 
     /// The compiler's executable, e.g. `aarch64-linux-gnu-gcc`.
     public var compilerExecutable: String { crossCompile + compiler }

@@ -55,8 +55,8 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Where kernel sources are unpacked once and shared read-only by builds.")
     var sourceCache = "/tmp/kfarm-kernel-sources"
 
-    @Option(help: "The Kconfig fragment every kernel gets so that it boots to a console.")
-    var bootConfig = "workers/kernel/boot.config"
+    @Option(help: "The kernel recipe's data: boot.config (Kconfig every kernel gets to boot to a console), the boot test's init.c and hello module.")
+    var kernelData = "workers/kernel"
 
     @Option(help: "Where builds run (default: /tmp/kfarm-worker-NAME).")
     var workDir: String?
@@ -90,7 +90,7 @@ struct Worker: AsyncParsableCommand {
         case .kernel:
             KernelRecipe(sources: DebianKernelSource(tarballs: URL(fileURLWithPath: kernelSources),
                                                      cache: URL(fileURLWithPath: sourceCache)),
-                         bootConfig: URL(fileURLWithPath: bootConfig))
+                         data: URL(fileURLWithPath: kernelData))
         case .fixture: FixtureRecipe()
         case .noop: NoopRecipe()
         case .logFlood: LogFloodRecipe(lines: floodLines)

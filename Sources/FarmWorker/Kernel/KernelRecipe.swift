@@ -6,16 +6,19 @@ import Foundation
 /// architecture's `bootConfig`), the configuration's modules and the build
 /// options, merged and completed by `olddefconfig`, then verified: a
 /// required symbol Kconfig dropped fails the build in `initialization`,
-/// naming the symbol and its unmet dependencies.
+/// naming the symbol and its unmet dependencies. The testing stage boots
+/// the image under QEMU (`BootTest`).
 public struct KernelRecipe: BuildRecipe {
     public let sources: any KernelSourceProvider
-    /// `workers/kernel/boot.config`.
-    public let bootConfig: URL
+    /// `workers/kernel`: boot.config, the boot test's init.c and hello module.
+    public let data: URL
 
-    public init(sources: any KernelSourceProvider, bootConfig: URL) {
+    public init(sources: any KernelSourceProvider, data: URL) {
         self.sources = sources
-        self.bootConfig = bootConfig
+        self.data = data
     }
+
+    var bootConfig: URL { data.appendingPathComponent("boot.config") }
 
     public func source(for plan: BuildPlan) -> URL? {
         sources.tree(for: plan.baseVersion)
@@ -65,12 +68,12 @@ public struct KernelRecipe: BuildRecipe {
             }
             return steps
         case .testing:
+            let vmlinux = output.appendingPathComponent("vmlinux")
             return [.check("vmlinux is a \(spec.architecture.rawValue) ELF file") {
-                let vmlinux = output.appendingPathComponent("vmlinux")
                 guard let header = try ELFHeader.read(vmlinux), header.is64Bit, header.machine == spec.elfMachine else {
                     throw CheckFailed("vmlinux is not a 64-bit ELF file for machine \(spec.elfMachine)")
                 }
-            }]
+            }] + BootTest(data: data, workspace: workspace).steps
         }
     }
 
