@@ -29,6 +29,8 @@ FROM api AS worker
 USER root
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc binutils gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu \
+      linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod ccache \
+      qemu-system-x86 qemu-system-arm qemu-system-misc \
  && rm -rf /var/lib/apt/lists/*
 COPY workers /srv/kfarm/workers
 COPY fixtures /srv/kfarm/fixtures

@@ -11,6 +11,7 @@ packages=(
   gcc make binutils                    # the x86_64 toolchain workers build with
   gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # the arm64 and riscv64 cross toolchains
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod   # real kernels: the 6.1 source and what its build needs
+  qemu-system-x86 qemu-system-arm qemu-system-misc ccache   # boot tests of built kernels; compiler cache
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against
 )
 

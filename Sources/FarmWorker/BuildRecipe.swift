@@ -28,11 +28,14 @@ public struct Workspace: Sendable {
     public var jobs: Int
     /// Variables for every command of the build.
     public var environment: [String: String]
+    /// Runs the compiler, e.g. `ccache`; nil runs it directly.
+    public var compilerLauncher: String?
 
-    /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… -jN <targets>`.
+    /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… [CC="ccache …gcc"] -jN <targets>`.
     public func make(_ targets: [String], variables: [String: String] = [:]) -> Command {
-        let fixed = ["-C", source.path, "O=\(output.path)", "ARCH=\(toolchain.spec.kernelArch)",
+        var fixed = ["-C", source.path, "O=\(output.path)", "ARCH=\(toolchain.spec.kernelArch)",
                      "CROSS_COMPILE=\(toolchain.spec.crossCompile)", "-j\(jobs)"]
+        if let compilerLauncher { fixed.append("CC=\(compilerLauncher) \(toolchain.spec.compilerExecutable)") }
         let extra = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return Command("make", fixed + extra + targets, environment: environment)
     }

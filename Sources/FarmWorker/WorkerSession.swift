@@ -129,7 +129,8 @@ struct WorkerSession: Sendable {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
         return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
-                         jobs: settings.makeJobs, environment: settings.buildEnvironment)
+                         jobs: settings.makeJobs, environment: settings.buildEnvironment,
+                         compilerLauncher: settings.compilerLauncher)
     }
 
     /// Stops running builds that are cancelled, until cancelled itself.

@@ -28,12 +28,15 @@ public struct WorkerSettings: Sendable {
     public var heartbeatInterval: Duration
     /// Variables set for every build command (e.g. `CCACHE_DIR`).
     public var buildEnvironment: [String: String]
+    /// Runs every build's compiler, e.g. `ccache`; nil runs it directly.
+    public var compilerLauncher: String?
 
     public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, toolchains: URL,
                 architectures: Set<Architecture>? = nil, sourceTree: URL,
                 workDirectory: URL, concurrentBuilds: Int = 1, makeJobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 recipe: any BuildRecipe = FixtureRecipe(), keepWorkspaces: Bool = false,
-                heartbeatInterval: Duration = .seconds(20), buildEnvironment: [String: String] = [:]) {
+                heartbeatInterval: Duration = .seconds(20), buildEnvironment: [String: String] = [:],
+                compilerLauncher: String? = nil) {
         self.name = name
         self.apiURL = apiURL
         self.token = token
@@ -48,5 +51,6 @@ public struct WorkerSettings: Sendable {
         self.keepWorkspaces = keepWorkspaces
         self.heartbeatInterval = heartbeatInterval
         self.buildEnvironment = buildEnvironment
+        self.compilerLauncher = compilerLauncher
     }
 }

@@ -73,6 +73,10 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Lines each build prints with --recipe log-flood.")
     var floodLines = 100_000
 
+    @Flag(inversion: .prefixedNo,
+          help: "Compile through ccache when it is installed (CCACHE_BASEDIR=/ makes builds in different workspaces share hits).")
+    var ccache = true
+
     @Flag(help: "Keep each attempt's workspace after the build.")
     var keepWorkspaces = false
 
@@ -97,6 +101,13 @@ struct Worker: AsyncParsableCommand {
         }
     }
 
+    /// `--ccache` and a ccache on the PATH.
+    private var ccacheInstalled: Bool {
+        ccache && (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/ccache")
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         guard let token = environment["KFARM_WORKER_TOKEN"], !token.isEmpty else {
@@ -115,7 +126,9 @@ struct Worker: AsyncParsableCommand {
             sourceTree: URL(fileURLWithPath: sourceTree),
             workDirectory: URL(fileURLWithPath: workDir ?? "/tmp/kfarm-worker-\(name)"), concurrentBuilds: builds,
             makeJobs: makeJobs, recipe: buildRecipe, keepWorkspaces: keepWorkspaces,
-            heartbeatInterval: .seconds(heartbeatSeconds))
+            heartbeatInterval: .seconds(heartbeatSeconds),
+            buildEnvironment: ccacheInstalled ? ["CCACHE_BASEDIR": environment["CCACHE_BASEDIR"] ?? "/"] : [:],
+            compilerLauncher: ccacheInstalled ? "ccache" : nil)
         let logger = Logger.kfarm("kfarm.worker")
         let group = ServiceGroup(
             services: [WorkerService(agent: WorkerAgent(settings: settings, logger: logger))],
