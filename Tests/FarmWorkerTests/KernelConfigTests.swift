@@ -6,14 +6,19 @@ import Testing
 /// Kconfig symbols from the real linux-source-6.1 tree, fragments and their
 /// verification against a .config.
 @Suite struct KernelConfigTests {
-    /// Debian's 6.1 tree, unpacked into the worker's default cache by the provider's own step.
+    /// Debian's 6.1 tree, unpacked into the worker's default cache by the
+    /// provider's own step, once for all of the suite's tests (they run in parallel).
     static func tree() async throws -> URL {
+        try await unpacked.value
+    }
+
+    private static let unpacked = Task<URL, any Error> {
         let sources = DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources"))
-        #expect(sources.series.contains("6.1"), "install-deps.sh installs linux-source-6.1")
-        guard case .run(let unpack)? = sources.prepare(for: "6.1.0"), let tree = sources.tree(for: "6.1.0") else {
-            throw CheckFailed("no 6.1 source")
+        guard sources.series.contains("6.1"), case .run(let unpack)? = sources.prepare(for: "6.1.0"),
+              let tree = sources.tree(for: "6.1.0") else {
+            throw CheckFailed("no linux-source-6.1 in /usr/src (scripts/install-deps.sh installs it)")
         }
-        #expect(try await CommandRunner.run(unpack, onLines: { _ in }) == 0)
+        guard try await CommandRunner.run(unpack, onLines: { _ in }) == 0 else { throw CheckFailed("unpacking failed") }
         return tree
     }
 
