@@ -17,12 +17,22 @@ public struct WorkerRegistration: Codable, Sendable, Equatable {
     public var toolchains: [Toolchain]
     public var cores: Int
     public var memoryMb: Int
+    /// The kernel series the worker builds, e.g. `["6.1"]`; absent: any
+    /// version (a worker whose builds do not depend on it).
+    public var kernelSeries: [String]?
 
-    public init(name: String, toolchains: [Toolchain], cores: Int, memoryMb: Int) {
+    public init(name: String, toolchains: [Toolchain], cores: Int, memoryMb: Int, kernelSeries: [String]? = nil) {
         self.name = name
         self.toolchains = toolchains
         self.cores = cores
         self.memoryMb = memoryMb
+        self.kernelSeries = kernelSeries
+    }
+
+    /// `6.1`: major and minor, nothing else.
+    static func isSeries(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 2 && parts.allSatisfy { (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }
     }
 
     /// The architectures the toolchains serve.
@@ -40,6 +50,12 @@ public struct WorkerRegistration: Codable, Sendable, Equatable {
         }
         if !(1...4096).contains(cores) { validator.fail("cores", "must be between 1 and 4096") }
         if !(64...16_777_216).contains(memoryMb) { validator.fail("memoryMb", "must be between 64 and 16777216") }
+        if let kernelSeries {
+            if kernelSeries.count > 32 { validator.fail("kernelSeries", "must list at most 32 series") }
+            for (index, series) in kernelSeries.enumerated() where !Self.isSeries(series) {
+                validator.fail("kernelSeries[\(index)]", "must be a kernel series such as 6.1")
+            }
+        }
         try validator.finish()
     }
 }
@@ -61,10 +77,12 @@ public struct Worker: Codable, Sendable, Equatable {
     public var state: State
     public var registeredAt: Date
     public var lastHeartbeatAt: Date
+    /// The kernel series it builds; null: any version.
+    @ExplicitNull public var kernelSeries: [String]?
 
     public init(
         id: UUID, name: String, architectures: [Architecture], toolchains: [Toolchain], cores: Int, memoryMb: Int,
-        state: State, registeredAt: Date, lastHeartbeatAt: Date
+        state: State, registeredAt: Date, lastHeartbeatAt: Date, kernelSeries: [String]? = nil
     ) {
         self.id = id
         self.name = name
@@ -75,6 +93,7 @@ public struct Worker: Codable, Sendable, Equatable {
         self.state = state
         self.registeredAt = registeredAt
         self.lastHeartbeatAt = lastHeartbeatAt
+        self.kernelSeries = kernelSeries
     }
 }
 

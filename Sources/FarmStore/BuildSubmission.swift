@@ -42,13 +42,24 @@ extension BuildRepository {
         let projectID: UUID
         let username: String
         let expectedDuration: Double?
+        let baseVersion: String
+    }
+
+    /// What the registered workers of an architecture can build.
+    private struct Offers {
+        var compilers: [String]
+        /// Some worker takes any kernel version (its recipe does not depend on it).
+        var anyVersion: Bool
+        var kernelSeries: [String]
+        /// Whether any worker of the architecture has registered at all.
+        var registered: Bool
     }
 
     private static func insert(
         _ submissions: [BuildSubmission], on connection: PostgresConnection, logger: Logger
     ) async throws -> [Result<BuildRecord, any Error>] {
         let resolved = try await resolve(submissions, on: connection, logger: logger)
-        let offers = try await compilersOffered(for: submissions, resolved, on: connection, logger: logger)
+        let offers = try await offered(for: resolved, on: connection, logger: logger)
         var accepted: [(index: Int, submission: BuildSubmission, resolved: Resolved)] = []
         var results: [Result<BuildRecord, any Error>?] = Array(repeating: nil, count: submissions.count)
         for (index, submission) in submissions.enumerated() {
@@ -56,9 +67,11 @@ extension BuildRepository {
                 guard let found = resolved[index] else {
                     throw StoreError.notFound(resource: "configurationVersion", id: submission.request.configVersionId.lowercased)
                 }
+                let offer = offers[found.architecture] ?? Offers(compilers: [], anyVersion: false, kernelSeries: [], registered: false)
                 if let compiler = submission.request.options?.compilerVersion {
-                    try requireOffered(compiler, for: found.architecture, offers: offers[found.architecture] ?? [])
+                    try requireOffered(compiler, for: found.architecture, offers: offer.compilers)
                 }
+                try requireBuildable(found.baseVersion, for: found.architecture, offer)
                 accepted.append((index, submission, found))
             } catch {
                 results[index] = .failure(error)
@@ -94,7 +107,7 @@ extension BuildRepository {
                 FROM configurations c
                 WHERE c.id IN (SELECT configuration_id FROM configuration_versions WHERE id = ANY(\(versionIDs)))
             )
-            SELECT r.n, c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username, e.expected
+            SELECT r.n, c.id, c.name, c.architecture, v.version, v.is_locked, c.project_id, u.username, e.expected, c.base_version
             FROM unnest(\(versionIDs)::uuid[], \(initiators)::uuid[]) WITH ORDINALITY AS r(version_id, user_id, n)
             JOIN configuration_versions v ON v.id = r.version_id
             JOIN configurations c ON c.id = v.configuration_id
@@ -103,34 +116,54 @@ extension BuildRepository {
             FOR SHARE OF c
             """, logger: logger)
         for try await row in rows {
-            let (n, configurationID, name, architecture, version, isLocked, projectID, username, expected) =
-                try row.decode((Int, UUID, String, String, String, Bool, UUID, String, Double?).self)
+            let (n, configurationID, name, architecture, version, isLocked, projectID, username, expected, baseVersion) =
+                try row.decode((Int, UUID, String, String, String, Bool, UUID, String, Double?, String).self)
             guard let architecture = Architecture(rawValue: architecture) else { continue }
             resolved[n - 1] = Resolved(
                 configurationID: configurationID, configurationName: name, architecture: architecture, version: version,
-                isLocked: isLocked, projectID: projectID, username: username, expectedDuration: expected)
+                isLocked: isLocked, projectID: projectID, username: username, expectedDuration: expected,
+                baseVersion: baseVersion)
         }
         return resolved
     }
 
-    /// The compilers registered workers offer, for the architectures of the
-    /// submissions that ask for a particular compiler.
-    private static func compilersOffered(
-        for submissions: [BuildSubmission], _ resolved: [Resolved?], on connection: PostgresConnection, logger: Logger
-    ) async throws -> [Architecture: [String]] {
-        let asking = zip(submissions, resolved).compactMap { submission, resolved in
-            submission.request.options?.compilerVersion == nil ? nil : resolved?.architecture.rawValue
-        }
-        guard !asking.isEmpty else { return [:] }
-        var offers: [Architecture: [String]] = [:]
+    /// What the registered workers offer for the submissions' architectures.
+    private static func offered(
+        for resolved: [Resolved?], on connection: PostgresConnection, logger: Logger
+    ) async throws -> [Architecture: Offers] {
+        let architectures = Array(Set(resolved.compactMap { $0?.architecture.rawValue }))
+        guard !architectures.isEmpty else { return [:] }
+        var offers: [Architecture: Offers] = [:]
         let rows = try await connection.query("""
-            SELECT DISTINCT t->>'architecture', t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
-            WHERE t->>'architecture' = ANY(\(Array(Set(asking)))) ORDER BY 1, 2
+            SELECT a.arch,
+                ARRAY(SELECT DISTINCT t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
+                      WHERE t->>'architecture' = a.arch ORDER BY 1),
+                EXISTS (SELECT 1 FROM workers w WHERE a.arch = ANY(w.architectures) AND w.kernel_series IS NULL),
+                ARRAY(SELECT DISTINCT s FROM workers w, unnest(w.kernel_series) AS s WHERE a.arch = ANY(w.architectures)
+                      ORDER BY 1),
+                EXISTS (SELECT 1 FROM workers w WHERE a.arch = ANY(w.architectures))
+            FROM unnest(\(architectures)::text[]) AS a(arch)
             """, logger: logger)
-        for try await (architecture, compiler) in rows.decode((String, String).self) {
-            if let architecture = Architecture(rawValue: architecture) { offers[architecture, default: []].append(compiler) }
+        for try await (architecture, compilers, anyVersion, series, registered) in rows.decode(
+            (String, [String], Bool, [String], Bool).self) {
+            if let architecture = Architecture(rawValue: architecture) {
+                offers[architecture] = Offers(compilers: compilers, anyVersion: anyVersion, kernelSeries: series,
+                                              registered: registered)
+            }
         }
         return offers
+    }
+
+    /// A configuration's kernel version must be one the architecture's
+    /// workers build (once any has registered: before that the farm cannot
+    /// know, and the build waits for one).
+    private static func requireBuildable(_ baseVersion: String, for architecture: Architecture, _ offer: Offers) throws {
+        guard offer.registered, !offer.anyVersion else { return }
+        let series = baseVersion.split(separator: ".").prefix(2).joined(separator: ".")
+        guard !offer.kernelSeries.contains(series) else { return }
+        let available = offer.kernelSeries.map { "\($0).x" }.joined(separator: ", ")
+        throw ValidationError(field: "configVersionId", "the configuration's baseVersion \(baseVersion) cannot be built: the farm's "
+                              + "\(architecture.rawValue) workers build \(available.isEmpty ? "no kernel versions" : available)")
     }
 
     /// A compiler asked for must be one a registered worker offers for the

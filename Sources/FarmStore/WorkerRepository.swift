@@ -15,12 +15,12 @@ public struct WorkerRepository: Sendable {
         let toolchains = String(decoding: try JSONEncoder().encode(registration.toolchains), as: UTF8.self)
         let architectures = registration.architectures.map(\.rawValue)
         let id = try await client.query("""
-            INSERT INTO workers (id, name, token_id, architectures, toolchains, cores, memory_mb)
+            INSERT INTO workers (id, name, token_id, architectures, toolchains, cores, memory_mb, kernel_series)
             VALUES (\(UUID()), \(registration.name), \(tokenID), \(architectures), \(toolchains)::jsonb,
-                    \(registration.cores), \(registration.memoryMb))
+                    \(registration.cores), \(registration.memoryMb), \(registration.kernelSeries))
             ON CONFLICT (name) DO UPDATE SET
                 architectures = EXCLUDED.architectures, toolchains = EXCLUDED.toolchains, cores = EXCLUDED.cores,
-                memory_mb = EXCLUDED.memory_mb, last_heartbeat_at = now()
+                memory_mb = EXCLUDED.memory_mb, kernel_series = EXCLUDED.kernel_series, last_heartbeat_at = now()
             WHERE workers.token_id = EXCLUDED.token_id
             RETURNING id
             """, logger: logger).first { try $0.decode(UUID.self) }
@@ -114,13 +114,13 @@ public struct WorkerRepository: Sendable {
     }
 
     private static func decode(_ row: PostgresRow) throws -> Worker {
-        let (id, name, architectures, toolchains, cores, memory, registeredAt, heartbeat, busy, offline) =
-            try row.decode((UUID, String, [String], String, Int, Int, Date, Date, Bool, Bool).self)
+        let (id, name, architectures, toolchains, cores, memory, registeredAt, heartbeat, busy, offline, series) =
+            try row.decode((UUID, String, [String], String, Int, Int, Date, Date, Bool, Bool, [String]?).self)
         return Worker(
             id: id, name: name, architectures: architectures.compactMap(Architecture.init),
             toolchains: try JSONDecoder().decode([Toolchain].self, from: Data(toolchains.utf8)), cores: cores,
             memoryMb: memory, state: offline ? .offline : (busy ? .busy : .idle), registeredAt: registeredAt,
-            lastHeartbeatAt: heartbeat)
+            lastHeartbeatAt: heartbeat, kernelSeries: series)
     }
 
     struct Claim: PreparedQuery {

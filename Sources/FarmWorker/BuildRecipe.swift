@@ -50,9 +50,13 @@ public protocol BuildRecipe: Sendable {
     /// kernel version from the source cache); nil builds the worker's
     /// `--source-tree`.
     func source(for plan: BuildPlan) -> URL?
+    /// The kernel series the recipe builds (the worker registers them, and
+    /// submits of other versions are refused); nil: any version.
+    var kernelSeries: [String]? { get }
     func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep]
 }
 
 extension BuildRecipe {
     public func source(for plan: BuildPlan) -> URL? { nil }
+    public var kernelSeries: [String]? { nil }
 }

@@ -36,7 +36,7 @@ public struct WorkerAgent: Sendable {
         }
         let worker = try await client.register(WorkerRegistration(
             name: settings.name, toolchains: toolchains.map(\.offer), cores: ProcessInfo.processInfo.activeProcessorCount,
-            memoryMb: Int(ProcessInfo.processInfo.physicalMemory / 1_048_576)))
+            memoryMb: Int(ProcessInfo.processInfo.physicalMemory / 1_048_576), kernelSeries: settings.recipe.kernelSeries))
         var workerLogger = logger
         workerLogger[metadataKey: "worker"] = "\(worker.id.lowercased)"
         workerLogger.info("joined the farm", metadata: [

@@ -24,6 +24,8 @@ public struct KernelRecipe: BuildRecipe {
         sources.tree(for: plan.baseVersion)
     }
 
+    public var kernelSeries: [String]? { sources.series }
+
     public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
         let spec = workspace.toolchain.spec
         let output = workspace.output
