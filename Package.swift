@@ -60,7 +60,8 @@ let package = Package(
         .target(
             name: "FarmWorker",
             dependencies: [
-                "AMQP", "FarmBus", "FarmModel",
+                "AMQP", "FarmBus", "FarmModel", "Zstd",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -40,6 +40,15 @@ extension FarmTests {
             let config = DotConfig(text: try String(contentsOf: staging.appendingPathComponent("boot/config"), encoding: .utf8))
             #expect(["CRC_CCITT", "MODULES", "PRINTK", "BLK_DEV_INITRD"].map(config.value(of:)) == ["m", "y", "y", "y"])
             #expect(try ELFHeader.read(staging.appendingPathComponent(module))?.machine == machine)
+            // packaging: the image, System.map, .config, module and metadata.json in one .tar.zst.
+            let artifacts = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/artifact")
+            let names = try FileManager.default.contentsOfDirectory(atPath: artifacts.path)
+            let name = try #require(names.first { $0.hasSuffix(".tar.zst") }, "\(names)")
+            #expect(name.hasPrefix("linux-6.1.192-") && name.hasSuffix("-\(architecture.rawValue).tar.zst"))
+            let listing = LineCollector()
+            #expect(try await CommandRunner.run(Command("tar", ["--zstd", "-tf", artifacts.appendingPathComponent(name).path]),
+                                                onLines: listing.append) == 0)
+            #expect(Set(listing.lines).isSuperset(of: ["boot/\(image)", "boot/System.map", "boot/config", module, "metadata.json"]))
             let log = try await farm.log(id).map(\.text)
             #expect(log.contains { $0.hasPrefix("KFARM-BOOT-OK") }, "the test init ran")
             #expect(log.contains("Hello, Kernel World!"), "the hello module loaded")

@@ -63,11 +63,13 @@ public struct KernelRecipe: BuildRecipe {
             if loadable {
                 steps.append(.run(workspace.make(["modules_install"], variables: ["INSTALL_MOD_PATH": workspace.staging.path])))
             }
-            for (file, name) in [(spec.imagePath, URL(fileURLWithPath: spec.imagePath).lastPathComponent),
-                                 ("System.map", "System.map"), (".config", "config")] {
+            for (file, name) in [(spec.imagePath, imageName(spec)), ("System.map", "System.map"), (".config", "config")] {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
             }
+            steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json") {
+                try package(build, plan, workspace)
+            })
             return steps
         case .testing:
             let vmlinux = output.appendingPathComponent("vmlinux")
@@ -76,6 +78,29 @@ public struct KernelRecipe: BuildRecipe {
                     throw CheckFailed("vmlinux is not a 64-bit ELF file for machine \(spec.elfMachine)")
                 }
             }] + BootTest(data: data, workspace: workspace).steps
+        }
+    }
+
+    private func imageName(_ spec: ToolchainSpec) -> String {
+        URL(fileURLWithPath: spec.imagePath).lastPathComponent
+    }
+
+    /// Where a build's artifact is written: beside its output and staging directories.
+    public static func artifactDirectory(of workspace: Workspace) -> URL {
+        workspace.output.deletingLastPathComponent().appendingPathComponent("artifact")
+    }
+
+    private func package(_ build: BuildRecord, _ plan: BuildPlan, _ workspace: Workspace) throws {
+        let release = try String(contentsOf: workspace.output.appendingPathComponent("include/config/kernel.release"),
+                                 encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let image = "boot/" + imageName(workspace.toolchain.spec)
+        _ = try KernelPackage(staging: workspace.staging, destination: Self.artifactDirectory(of: workspace)).write { files in
+            ArtifactMetadata(
+                buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
+                architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion, options: build.options,
+                baseVersion: plan.baseVersion, kernelRelease: release,
+                configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
+                imageSize: files.first { $0.path == image }?.size ?? 0, files: files)
         }
     }
 
