@@ -41,6 +41,17 @@ public enum TestDatabase {
         }
     }
 
+    /// Runs `body` with a migrated store on a new database of its own: for
+    /// tests that count rows or must not see other tests' workers and builds.
+    public static func withFreshStore<T: Sendable>(_ body: @Sendable (Store) async throws -> T) async throws -> T {
+        try await withEmptyDatabase { settings in
+            try await withStoreUnmigrated(settings: settings) { store in
+                try await store.migrator.migrate(try Migrator.bundled())
+                return try await body(store)
+            }
+        }
+    }
+
     /// Runs `body` against a new, empty database that is dropped afterwards.
     public static func withEmptyDatabase<T: Sendable>(_ body: @Sendable (DatabaseSettings) async throws -> T) async throws -> T {
         let base = try settings()
