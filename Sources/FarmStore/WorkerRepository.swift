@@ -70,13 +70,28 @@ public struct WorkerRepository: Sendable {
 
     /// The kernel version and modules the claimed build's configuration version asks for.
     private static func plan(of build: BuildRecord, on connection: PostgresConnection, logger: Logger) async throws -> BuildPlan {
-        let versionID = build.configVersion.id
-        let baseVersion = try await connection.query("""
-            SELECT c.base_version FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
-            WHERE v.id = \(versionID)
-            """, logger: logger).first { try $0.decode(String.self) } ?? ""
-        let modules = try await ConfigurationRepository.modules(of: versionID, on: connection, logger: logger)
-        return BuildPlan(baseVersion: baseVersion, modules: modules)
+        var plan = BuildPlan(baseVersion: "", modules: [])
+        for try await row in try await connection.execute(PlanRows(id: build.configVersion.id), logger: logger) {
+            let (baseVersion, id, name, path, isBuiltin, isRequired, parameters) =
+                try row.decode((String, UUID?, String?, String?, Bool?, Bool?, String?).self)
+            plan.baseVersion = baseVersion
+            guard let id, let name, let isBuiltin, let isRequired, let parameters else { continue }
+            plan.modules.append(ConfigModule(
+                id: id, name: name, path: path, isBuiltin: isBuiltin, isRequired: isRequired,
+                parameters: try JSONDecoder().decode([String: ModuleParameter].self, from: Data(parameters.utf8))))
+        }
+        return plan
+    }
+
+    /// A version's kernel and modules in one statement: every claim reads them.
+    struct PlanRows: PreparedByID {
+        static let sql = """
+            SELECT c.base_version, m.id, m.name, m.path, m.is_builtin, m.is_required, m.parameters::text
+            FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
+            LEFT JOIN config_modules m ON m.version_id = v.id
+            WHERE v.id = $1 ORDER BY m.position
+            """
+        let id: UUID
     }
 
     /// Renews the lease on a build the worker holds; returns the new expiry.
