@@ -76,4 +76,30 @@ extension FarmTests {
             }
         }
     }
+
+    /// A kernel without a console driver (riscv64 without its 8250 UART
+    /// symbols) builds, then fails `testing` as a build failure: the test
+    /// init's marker never reaches the console, which is in the log (the
+    /// firmware's banner is all it holds).
+    @Test func aKernelThatDoesNotBootFailsTestingWithTheConsoleInItsLog() async throws {
+        try await TestFarm.run { farm in
+            let id = try await farm.submit(.riscv64)
+            var settings = try await farm.workerSettings([.riscv64], recipe: kernelRecipe())
+            let file = settings.toolchains.appendingPathComponent("riscv64.json")
+            var spec = try JSONDecoder().decode(ToolchainSpec.self, from: Data(contentsOf: file))
+            spec.bootConfig.removeAll { $0.hasPrefix("CONFIG_SERIAL_8250") || $0 == "CONFIG_SERIAL_OF_PLATFORM=y" }
+            try JSONEncoder().encode(spec).write(to: file)
+            settings.toolchains = file.deletingLastPathComponent()
+            try await farm.withWorker(settings) {
+                let build = try await farm.finished(id, within: 900)
+                #expect(build.status == .failed && build.failure?.kind == .build)
+                #expect(build.failure?.reason.contains("did not boot to the test init") == true,
+                        "\(String(describing: build.failure?.reason))")
+                #expect(build.stages.map(\.status) == [.completed, .completed, .completed, .completed, .failed])
+            }
+            let log = try await farm.log(id).map(\.text)
+            #expect(log.contains { $0.contains("OpenSBI") }, "the console is in the log")
+            #expect(!log.contains { $0.hasPrefix("KFARM-BOOT-OK") })
+        }
+    }
 }
