@@ -29,12 +29,6 @@ public struct WorkerRegistration: Codable, Sendable, Equatable {
         self.kernelSeries = kernelSeries
     }
 
-    /// `6.1`: major and minor, nothing else.
-    static func isSeries(_ text: String) -> Bool {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy { (1...4).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) }
-    }
-
     /// The architectures the toolchains serve.
     public var architectures: [Architecture] {
         Architecture.allCases.filter { arch in toolchains.contains { $0.architecture == arch } }
@@ -52,7 +46,7 @@ public struct WorkerRegistration: Codable, Sendable, Equatable {
         if !(64...16_777_216).contains(memoryMb) { validator.fail("memoryMb", "must be between 64 and 16777216") }
         if let kernelSeries {
             if kernelSeries.count > 32 { validator.fail("kernelSeries", "must list at most 32 series") }
-            for (index, series) in kernelSeries.enumerated() where !Self.isSeries(series) {
+            for (index, series) in kernelSeries.enumerated() where !KernelSeries.isValid(series) {
                 validator.fail("kernelSeries[\(index)]", "must be a kernel series such as 6.1")
             }
         }

@@ -40,27 +40,24 @@ public struct BuildEventRepository: Sendable {
             try await moveStages(of: held.map(\.0).filter { !$0.summary.stages.isEmpty || $0.summary.highestProgress != nil },
                                  on: connection)
             var completed: [RunningAttempt] = []
-            var requeued = false
+            var endings: [(RunningAttempt, AttemptEnding.Result)] = []
             for (events, attempt) in held {
                 guard let outcome = events.summary.outcome else { continue }
                 if outcome.status == .completed {
                     completed.append(attempt)
-                    continue
+                } else {
+                    endings.append((attempt, try await AttemptEnding.end(attempt, outcome, maxAttempts: maxAttempts,
+                                                                         on: connection, logger: logger)))
                 }
-                let ending = try await AttemptEnding.end(attempt, outcome, maxAttempts: maxAttempts, on: connection,
-                                                        logger: logger)
+            }
+            try await AttemptEnding.complete(completed, on: connection, logger: logger)
+            endings += completed.map { ($0, .completed) }
+            for (attempt, ending) in endings {
                 logger.info("build attempt ended", metadata: [
                     "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "\(ending)",
                 ])
-                requeued = requeued || ending == .requeued
             }
-            try await AttemptEnding.complete(completed, on: connection, logger: logger)
-            for attempt in completed {
-                logger.info("build attempt ended", metadata: [
-                    "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "completed",
-                ])
-            }
-            return requeued
+            return endings.contains { $0.1 == .requeued }
         }
         if requeued { doorbell.ring() }
     }

@@ -159,8 +159,7 @@ extension BuildRepository {
     /// know, and the build waits for one).
     private static func requireBuildable(_ baseVersion: String, for architecture: Architecture, _ offer: Offers) throws {
         guard offer.registered, !offer.anyVersion else { return }
-        let series = baseVersion.split(separator: ".").prefix(2).joined(separator: ".")
-        guard !offer.kernelSeries.contains(series) else { return }
+        guard !offer.kernelSeries.contains(KernelSeries.of(baseVersion)) else { return }
         let available = offer.kernelSeries.map { "\($0).x" }.joined(separator: ", ")
         throw ValidationError(field: "configVersionId", "the configuration's baseVersion \(baseVersion) cannot be built: the farm's "
                               + "\(architecture.rawValue) workers build \(available.isEmpty ? "no kernel versions" : available)")

@@ -21,4 +21,13 @@ public struct ELFHeader: Sendable, Equatable {
         guard bytes.count == 20, bytes[0...3] == [0x7F, 0x45, 0x4C, 0x46], bytes[5] == 1 else { return nil }
         return ELFHeader(is64Bit: bytes[4] == 2, machine: UInt16(bytes[18]) | UInt16(bytes[19]) << 8)
     }
+
+    /// Fails (a build check) unless `file` is a 64-bit ELF file for `machine`; `name` is how messages call it.
+    public static func require(_ file: URL, named name: String, machine: UInt16) throws {
+        guard let header = try read(file) else { throw CheckFailed("\(name) is not an ELF file") }
+        guard header.is64Bit && header.machine == machine else {
+            throw CheckFailed("\(name) is a \(header.is64Bit ? 64 : 32)-bit ELF file for machine \(header.machine), "
+                              + "not a 64-bit one for \(machine)")
+        }
+    }
 }

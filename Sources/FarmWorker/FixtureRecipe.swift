@@ -22,13 +22,9 @@ public struct FixtureRecipe: BuildRecipe {
                                       workspace.staging.appendingPathComponent("boot/vmlinux").path]))]
         case .testing:
             [.check("image and module are \(workspace.toolchain.spec.architecture.rawValue) ELF files") {
-                let expected = workspace.toolchain.spec.elfMachine
                 for file in ["boot/vmlinux", "lib/modules/fixture/hello.ko"] {
-                    let url = workspace.staging.appendingPathComponent(file)
-                    guard let header = try ELFHeader.read(url) else { throw CheckFailed("\(file) is not an ELF file") }
-                    guard header.is64Bit && header.machine == expected else {
-                        throw CheckFailed("\(file) is for ELF machine \(header.machine), not \(expected)")
-                    }
+                    try ELFHeader.require(workspace.staging.appendingPathComponent(file), named: file,
+                                          machine: workspace.toolchain.spec.elfMachine)
                 }
             }]
         }

@@ -72,11 +72,8 @@ public struct KernelRecipe: BuildRecipe {
             })
             return steps
         case .testing:
-            let vmlinux = output.appendingPathComponent("vmlinux")
             return [.check("vmlinux is a \(spec.architecture.rawValue) ELF file") {
-                guard let header = try ELFHeader.read(vmlinux), header.is64Bit, header.machine == spec.elfMachine else {
-                    throw CheckFailed("vmlinux is not a 64-bit ELF file for machine \(spec.elfMachine)")
-                }
+                try ELFHeader.require(output.appendingPathComponent("vmlinux"), named: "vmlinux", machine: spec.elfMachine)
             }] + BootTest(data: data, workspace: workspace).steps
         }
     }

@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 
 /// Where kernel source trees come from. The Debian provider is the first;
@@ -32,20 +33,15 @@ public struct DebianKernelSource: KernelSourceProvider {
         }.sorted()
     }
 
-    /// `6.1.0`, `6.1.192` and `6.1` are all served by the 6.1 tree.
-    static func series(of baseVersion: String) -> String {
-        baseVersion.split(separator: ".").prefix(2).joined(separator: ".")
-    }
-
     public func tree(for baseVersion: String) -> URL? {
-        let series = Self.series(of: baseVersion)
+        let series = KernelSeries.of(baseVersion)
         guard self.series.contains(series) else { return nil }
         return cache.appendingPathComponent("linux-\(series)").appendingPathComponent("linux-source-\(series)")
     }
 
     public func prepare(for baseVersion: String) -> BuildStep? {
         guard let tree = tree(for: baseVersion) else { return nil }
-        let series = Self.series(of: baseVersion)
+        let series = KernelSeries.of(baseVersion)
         let tarball = tarballs.appendingPathComponent("linux-source-\(series).tar.xz")
         let target = tree.deletingLastPathComponent()
         // Arguments, not interpolation: paths never become shell code.
