@@ -26,7 +26,7 @@ export KFARM_CONTRACT_WORKER_TOKEN
 
 log=$(mktemp)
 # Limits high enough for the generated load; the rate limiter itself is tested in the Swift suites.
-KFARM_LOG_LEVEL=warning "$KFARM_BIN" serve --port "$PORT" --rate-limit-user 1000000 --rate-limit-ip 1000000 >"$log" 2>&1 &
+KFARM_LOG_LEVEL=warning "$KFARM_BIN" serve --port "$PORT" --artifact-dir "$(mktemp -d)" --rate-limit-user 1000000 --rate-limit-ip 1000000 >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 50); do

@@ -43,7 +43,7 @@ Try:
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/workers
 
 INFO
-"$KFARM" serve --port "$PORT" &
+"$KFARM" serve --port "$PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
 SERVE=$!
 trap 'kill -TERM ${WORKER:-} $SERVE 2>/dev/null; wait' INT TERM
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do

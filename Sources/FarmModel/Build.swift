@@ -66,20 +66,25 @@ public struct BuildOptions: Codable, Sendable, Equatable {
     @ExplicitNull public var optimizationLevel: Int?
     /// e.g. `gcc-12.2.0`; absent means the worker's default toolchain.
     @ExplicitNull public var compilerVersion: String?
+    /// Build even when an artifact of the same inputs exists (the build cache is skipped).
+    public var noCache: Bool
 
-    public init(debugSymbols: Bool = false, optimizationLevel: Int? = nil, compilerVersion: String? = nil) {
+    public init(debugSymbols: Bool = false, optimizationLevel: Int? = nil, compilerVersion: String? = nil,
+                noCache: Bool = false) {
         self.debugSymbols = debugSymbols
         self.optimizationLevel = optimizationLevel
         self.compilerVersion = compilerVersion
+        self.noCache = noCache
     }
 
-    private enum CodingKeys: String, CodingKey { case debugSymbols, optimizationLevel, compilerVersion }
+    private enum CodingKeys: String, CodingKey { case debugSymbols, optimizationLevel, compilerVersion, noCache }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         debugSymbols = try container.decodeIfPresent(Bool.self, forKey: .debugSymbols) ?? false
         optimizationLevel = try container.decodeIfPresent(Int.self, forKey: .optimizationLevel)
         compilerVersion = try container.decodeIfPresent(String.self, forKey: .compilerVersion)
+        noCache = try container.decodeIfPresent(Bool.self, forKey: .noCache) ?? false
     }
 
     func validate(into validator: inout Validator) {

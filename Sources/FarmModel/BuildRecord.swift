@@ -52,12 +52,17 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     @ExplicitNull public var failure: BuildFailure?
     /// When a worker claimed the current attempt; null while it waits in the queue.
     @ExplicitNull public var claimedAt: Date?
+    /// The kernel artifact the build delivered (`GET /artifacts/{id}`); null until it has one.
+    @ExplicitNull public var artifactId: String?
+    /// When the build reused an earlier build's artifact (same inputs): that build's id.
+    @ExplicitNull public var cachedFrom: String?
 
     public init(
         id: UUID, buildNumber: String, status: BuildStatus, progress: Int, startedAt: Date, estimatedCompletion: Date,
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
-        stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?
+        stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?, artifactId: String? = nil,
+        cachedFrom: String? = nil
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -79,6 +84,8 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.retryOf = retryOf
         self.failure = failure
         self.claimedAt = claimedAt
+        self.artifactId = artifactId
+        self.cachedFrom = cachedFrom
     }
 }
 

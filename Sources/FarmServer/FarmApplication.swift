@@ -30,7 +30,7 @@ public struct ServerSettings: Sendable {
 }
 
 /// Every endpoint of the API, with who may call it: the authorization matrix.
-func endpoints(store: Store, lease: TimeInterval = ServerSettings.defaultLease) -> [Endpoint] {
+func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
     return HealthRoutes(store: store).endpoints
         + UserRoutes(store: store).endpoints
@@ -38,15 +38,16 @@ func endpoints(store: Store, lease: TimeInterval = ServerSettings.defaultLease) 
         + ConfigurationRoutes(store: store, access: access).endpoints
         + BuildRoutes(store: store, access: access).endpoints
         + WorkerRoutes(store: store, lease: lease).endpoints
+        + ArtifactRoutes(store: store, access: access, shelf: shelf).endpoints
         + AuditRoutes(store: store).endpoints
 }
 
 /// Builds the HTTP API: the gatekeeper (identity, rate limits) in front of
 /// the error envelope, in front of every endpoint behind its requirement.
-public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPolicy(),
+public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                         lease: TimeInterval = ServerSettings.defaultLease)
     -> Router<FarmRequestContext> {
-    let table = endpoints(store: store, lease: lease)
+    let table = endpoints(store: store, shelf: shelf, lease: lease)
     let routes = RouteTable(table)
     let router = Router(context: FarmRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -62,9 +63,10 @@ public func buildRouter(store: Store, rateLimits: RateLimitPolicy = RateLimitPol
 /// The API server with the database client, the rate-limit janitor, the
 /// lease reaper, the outbox relay and the event recorder as services beside
 /// it, so all start together and shut down gracefully on SIGTERM or SIGINT.
-public func buildApplication(settings: ServerSettings, store: Store, logger: Logger) -> some ApplicationProtocol {
+public func buildApplication(settings: ServerSettings, store: Store, shelf: ArtifactShelf, logger: Logger)
+    -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(store: store, rateLimits: settings.rateLimits, lease: settings.lease),
+        router: buildRouter(store: store, shelf: shelf, rateLimits: settings.rateLimits, lease: settings.lease),
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
     app.addServices(

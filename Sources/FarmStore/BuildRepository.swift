@@ -180,9 +180,9 @@ public struct BuildRepository: Sendable {
         guard let row else { return nil }
         let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
              configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
-             currentStage, retryOf, _, failureKind, failureReason, claimedAt) = try row.decode(
+             currentStage, retryOf, _, failureKind, failureReason, claimedAt, artifactID, cachedFrom) = try row.decode(
                 (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
-                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?).self)
+                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?, UUID?, UUID?).self)
         var failure: BuildFailure?
         if let kind = failureKind.flatMap(BuildFailure.Kind.init) {
             failure = BuildFailure(kind: kind, reason: failureReason ?? "", logTail: try await BuildLogRepository.tail(
@@ -198,7 +198,7 @@ public struct BuildRepository: Sendable {
             priority: BuildPriority(rawValue: priority) ?? .normal,
             options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
             currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure,
-            claimedAt: claimedAt)
+            claimedAt: claimedAt, artifactId: artifactID?.lowercased, cachedFrom: cachedFrom?.lowercased)
     }
 
     struct StageRows: PreparedByID {

@@ -16,6 +16,7 @@ public struct Store: Sendable {
     public let workers: WorkerRepository
     public let events: BuildEventRepository
     public let logs: BuildLogRepository
+    public let artifacts: ArtifactRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -32,6 +33,7 @@ public struct Store: Sendable {
         workers = WorkerRepository(client: client, logger: logger)
         events = BuildEventRepository(client: client, logger: logger, doorbell: doorbell)
         logs = BuildLogRepository(client: client, logger: logger)
+        artifacts = ArtifactRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

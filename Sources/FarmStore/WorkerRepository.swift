@@ -106,13 +106,33 @@ public struct WorkerRepository: Sendable {
                 RETURNING lease_expires_at
                 """, logger: logger).first { try $0.decode(Date.self) }
             if let renewed { return renewed }
-            let current = try await connection.query(
-                "SELECT status, attempt FROM builds WHERE id = \(buildID)", logger: logger
-            ).first { try $0.decode((String, Int).self) }
-            guard let (status, attempt) = current else { throw StoreError.notFound(resource: "build", id: buildID.lowercased) }
-            throw StoreError.conflict("this worker no longer holds the build: it is \(status), attempt \(attempt)",
-                                      details: ["status": status, "attempt": String(attempt)])
+            throw try await Self.whyNotHeld(buildID, on: connection, logger: logger)
         }
+    }
+
+    /// Locks a build the calling worker holds (in progress as its attempt)
+    /// for a change it reports; otherwise a conflict saying why, as for a
+    /// heartbeat. Returns the build's project.
+    static func lockHeld(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID, on connection: PostgresConnection,
+                         logger: Logger) async throws -> UUID {
+        try await markAlive(claim.workerId, token: tokenID, on: connection, logger: logger)
+        let project = try await connection.query("""
+            SELECT c.project_id FROM builds b JOIN configurations c ON c.id = b.configuration_id
+            WHERE b.id = \(buildID) AND b.worker_id = \(claim.workerId) AND b.attempt = \(claim.attempt)
+              AND b.status = 'in_progress'
+            FOR UPDATE OF b
+            """, logger: logger).first { try $0.decode(UUID.self) }
+        if let project { return project }
+        throw try await whyNotHeld(buildID, on: connection, logger: logger)
+    }
+
+    private static func whyNotHeld(_ buildID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> StoreError {
+        let current = try await connection.query(
+            "SELECT status, attempt FROM builds WHERE id = \(buildID)", logger: logger
+        ).first { try $0.decode((String, Int).self) }
+        guard let (status, attempt) = current else { return StoreError.notFound(resource: "build", id: buildID.lowercased) }
+        return StoreError.conflict("this worker no longer holds the build: it is \(status), attempt \(attempt)",
+                                   details: ["status": status, "attempt": String(attempt)])
     }
 
     /// Records that the worker was heard from; a worker of another token is

@@ -35,6 +35,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a claim or heartbeat holds a build for its worker; the reaper retries builds whose lease ran out.")
     var leaseSeconds = Int(ServerSettings.defaultLease)
 
+    @Option(help: "Directory of the artifact store (tarballs by sha256).")
+    var artifactDir = "artifacts"
+
+    @Option(help: "File of the Ed25519 key artifacts are signed with; created when missing. Default: <artifact-dir>/signing-key.")
+    var signingKey: String?
+
     @OptionGroup(title: "Broker (build dispatch and events; without it builds wait in the outbox)")
     var broker: BrokerOptions
 
@@ -53,7 +59,10 @@ struct Serve: AsyncParsableCommand {
                                      trustedProxies: Set(trustedProxy))
         let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
                                       maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds))
-        let app = buildApplication(settings: settings, store: store, logger: logger)
+        let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
+                                                keyFile: signingKey.map { URL(fileURLWithPath: $0) })
+        logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])
+        let app = buildApplication(settings: settings, store: store, shelf: shelf, logger: logger)
         try await app.runService()
     }
 }

@@ -55,7 +55,7 @@ struct TestFarm: Sendable {
                 settings: ServerSettings(host: "127.0.0.1", port: 0,
                                          rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
                                          broker: broker, maxAttempts: maxAttempts, lease: lease),
-                store: store, logger: logger)
+                store: store, shelf: try ArtifactShelf.forTests(), logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 try await body(TestFarm(store: store, fixtures: Fixtures(store: store), client: client, broker: broker,

@@ -51,12 +51,13 @@ let generousLimits = RateLimitPolicy(perUser: 10_000, perAddress: 1_000_000, win
 
 /// Runs `body` against the real router and a real, migrated PostgreSQL.
 func withAPI(
-    limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router,
+    limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router, shelf: ArtifactShelf? = nil,
     _ body: @Sendable (API, Fixtures) async throws -> Void
 ) async throws {
+    let shelf = try shelf ?? ArtifactShelf.forTests()
     try await TestDatabase.withStore { store in
         let app = Application(
-            router: buildRouter(store: store, rateLimits: limits),
+            router: buildRouter(store: store, shelf: shelf, rateLimits: limits),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: TestDatabase.logger)
         try await app.test(test) { client in

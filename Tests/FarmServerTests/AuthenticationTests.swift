@@ -118,7 +118,7 @@ import Testing
         let unreachable = DatabaseSettings(host: "127.0.0.1", port: 1, username: settings.username,
                                            password: nil, database: settings.database)
         try await TestDatabase.withStoreUnmigrated(settings: unreachable) { store in
-            let app = Application(router: buildRouter(store: store), logger: TestDatabase.logger)
+            let app = Application(router: buildRouter(store: store, shelf: try ArtifactShelf.forTests()), logger: TestDatabase.logger)
             try await app.test(.router) { client in
                 let api = API(client: client)
                 #expect(try await api.send(.get, "/health").status == .ok)

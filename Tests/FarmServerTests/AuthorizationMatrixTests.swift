@@ -1,3 +1,4 @@
+import Crypto
 import FarmModel
 @testable import FarmServer
 import FarmStore
@@ -26,8 +27,9 @@ import Testing
         let revokedToken: String
         let machineTokens: [TokenKind: String]
         let workerTokenID: UUID
+        let shelf: ArtifactShelf
 
-        static func make(_ fixtures: Fixtures) async throws -> Scenario {
+        static func make(_ fixtures: Fixtures, shelf: ArtifactShelf) async throws -> Scenario {
             var accounts: [Caller: Fixtures.Account] = [:]
             for caller in [Caller.viewer, .developer, .releaseManager, .projectAdmin, .otherProjectMember] {
                 accounts[caller] = try await fixtures.account()
@@ -59,7 +61,7 @@ import Testing
             }
             return Scenario(fixtures: fixtures, project: project, configuration: configuration, accounts: accounts,
                             expiredToken: expiredSecret.value, revokedToken: revokedSecret.value,
-                            machineTokens: machineTokens, workerTokenID: tokenIDs[.worker]!)
+                            machineTokens: machineTokens, workerTokenID: tokenIDs[.worker]!, shelf: shelf)
         }
 
         var projectID: String { project.id.lowercased }
@@ -89,6 +91,33 @@ import Testing
                 WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
                                    cores: 2, memoryMb: 4096),
                 token: workerTokenID)
+        }
+
+        /// A new build of the scenario's configuration, claimed by a new worker of the scenario's worker token.
+        func claimedBuild() async throws -> (build: BuildRecord, worker: Worker) {
+            let (build, worker) = (try await queuedBuild(), try await worker())
+            _ = try await fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1),
+                                                       token: workerTokenID, lease: 60)
+            return (build, worker)
+        }
+
+        /// A stored tarball (unique bytes) and what a worker reports about it for `build`.
+        func upload(for build: BuildRecord, worker: Worker) async throws -> ArtifactUpload {
+            let bytes = ByteBuffer(string: Fixtures.unique("kernel"))
+            let sha256 = SHA256.hash(data: Array(buffer: bytes)).map { String(format: "%02x", $0) }.joined()
+            let size = try await shelf.storage.store(RequestBody(buffer: bytes), sha256: sha256)
+            let metadata = ArtifactMetadata(
+                buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
+                architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
+                kernelRelease: "6.1.158", configSha256: sha256, imageSize: size, files: [])
+            return ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: size, inputKey: sha256, metadata: metadata)
+        }
+
+        /// A recorded artifact of a new build in the scenario's project.
+        func artifact() async throws -> ArtifactRecord {
+            let (build, worker) = try await claimedBuild()
+            return try await fixtures.store.artifacts.record(try await upload(for: build, worker: worker), build: build.id,
+                                                             token: workerTokenID, storageKey: "test", sign: shelf.signer.sign)
         }
 
         /// The user a call acts as (the token owner for the others).
@@ -183,11 +212,30 @@ import Testing
             return Call(path: "/builds/\(build.id.lowercased)/claim", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
         "POST /builds/:id/heartbeat": { s, _ in
-            let (build, worker) = (try await s.queuedBuild(), try await s.worker())
-            _ = try await s.fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1),
-                                                         token: s.workerTokenID, lease: 60)
+            let (build, worker) = try await s.claimedBuild()
             return Call(path: "/builds/\(build.id.lowercased)/heartbeat", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
+        "PUT /artifact-blobs/:sha256": { _, _ in
+            let bytes = Fixtures.unique("kernel")
+            let sha256 = SHA256.hash(data: Array(bytes.utf8)).map { String(format: "%02x", $0) }.joined()
+            return Call(path: "/artifact-blobs/\(sha256)", body: bytes)
+        },
+        "POST /builds/:id/artifact": { s, _ in
+            let (build, worker) = try await s.claimedBuild()
+            let body = String(decoding: try JSONEncoder().encode(try await s.upload(for: build, worker: worker)), as: UTF8.self)
+            return Call(path: "/builds/\(build.id.lowercased)/artifact", body: body)
+        },
+        "POST /builds/:id/cache-hit": { s, _ in
+            let producer = try await s.artifact()
+            let (build, worker) = try await s.claimedBuild()
+            return Call(path: "/builds/\(build.id.lowercased)/cache-hit", body: json([
+                "workerId": worker.id.lowercased, "attempt": 1, "inputKey": producer.sha256,
+            ]))
+        },
+        "GET /artifacts": { _, _ in Call(path: "/artifacts?arch=x86_64") },
+        "GET /artifacts/:id": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)") },
+        "GET /artifacts/:id/download": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)/download") },
+        "GET /signing-key": { _, _ in Call(path: "/signing-key") },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 
@@ -223,8 +271,9 @@ import Testing
     }
 
     @Test func everyRouteAnswersEveryCallerAsItsRequirementSays() async throws {
-        try await withAPI { api, fixtures in
-            let table = endpoints(store: fixtures.store)
+        let shelf = try ArtifactShelf.forTests()
+        try await withAPI(shelf: shelf) { api, fixtures in
+            let table = endpoints(store: fixtures.store, shelf: shelf)
             var mismatches: [String] = []
             var checked = 0
             for endpoint in table {
@@ -233,7 +282,7 @@ import Testing
                     Issue.record("no matrix row for \(key): add one to AuthorizationMatrixTests.calls")
                     continue
                 }
-                let scenario = try await Scenario.make(fixtures)
+                let scenario = try await Scenario.make(fixtures, shelf: shelf)
                 for caller in Caller.allCases {
                     let call = try await makeCall(scenario, caller)
                     var headers: HTTPFields = [:]
@@ -258,7 +307,7 @@ import Testing
                 .appendingPathComponent("../../README.md").standardized,
             encoding: .utf8)
         try await TestDatabase.withStore { store in
-            for endpoint in endpoints(store: store) {
+            for endpoint in endpoints(store: store, shelf: try ArtifactShelf.forTests()) {
                 let row = "| `\(endpoint.method) \(endpoint.path)` | \(endpoint.requirement.summary) |"
                 #expect(readme.contains(row), "README lacks the matrix row: \(row)")
             }

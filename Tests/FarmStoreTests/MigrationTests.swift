@@ -26,7 +26,7 @@ import Testing
                     WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name
                     """).collect().map { try $0.decode(String.self) }
                 #expect(tables == [
-                    "api_tokens", "audit_events", "build_day_counters", "build_log_lines", "build_stages", "builds", "config_modules",
+                    "api_tokens", "artifacts", "audit_events", "build_day_counters", "build_log_lines", "build_stages", "builds", "config_modules",
                     "configuration_versions", "configurations", "outbox", "project_members", "projects",
                     "rate_limit_windows", "schema_migrations", "users", "workers",
                 ])

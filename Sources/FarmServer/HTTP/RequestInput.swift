@@ -6,8 +6,8 @@ import Hummingbird
 /// reported as a `ValidationError` that names the field.
 extension Request {
     /// Decodes the JSON body; a wrong type or a missing field names its path.
-    func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext) async throws -> T {
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
+    func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext, limit: Int? = nil) async throws -> T {
+        let buffer = try await body.collect(upTo: limit ?? context.maxUploadSize)
         do {
             return try JSONBody.decoder().decode(T.self, from: Data(buffer: buffer))
         } catch let error as DecodingError {

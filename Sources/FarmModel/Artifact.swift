@@ -1,0 +1,135 @@
+import Foundation
+
+/// A stored kernel artifact as `GET /artifacts` and `GET /artifacts/{id}`
+/// show it: what it is, where it came from, its metadata.json, and the
+/// farm's signature over its provenance.
+public struct ArtifactRecord: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var name: String
+    public var architecture: Architecture
+    public var kernelRelease: String
+    public var size: Int
+    public var sha256: String
+    public var createdAt: Date
+    /// The build that produced it (builds that reused it point here with `cachedFrom`).
+    public var build: BuildRef
+    public var config: ConfigurationRef
+    public var configVersion: VersionRef
+    public var initiator: UserRef
+    public var metadata: ArtifactMetadata
+    public var signature: ProvenanceSignature
+
+    public init(id: UUID, name: String, architecture: Architecture, kernelRelease: String, size: Int, sha256: String,
+                createdAt: Date, build: BuildRef, config: ConfigurationRef, configVersion: VersionRef, initiator: UserRef,
+                metadata: ArtifactMetadata, signature: ProvenanceSignature) {
+        self.id = id
+        self.name = name
+        self.architecture = architecture
+        self.kernelRelease = kernelRelease
+        self.size = size
+        self.sha256 = sha256
+        self.createdAt = createdAt
+        self.build = build
+        self.config = config
+        self.configVersion = configVersion
+        self.initiator = initiator
+        self.metadata = metadata
+        self.signature = signature
+    }
+}
+
+/// A build inside other objects.
+public struct BuildRef: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var buildNumber: String
+
+    public init(id: UUID, buildNumber: String) {
+        self.id = id
+        self.buildNumber = buildNumber
+    }
+}
+
+/// What the worker reports after uploading an artifact's tarball
+/// (`PUT /artifact-blobs/{sha256}`): `POST /builds/{id}/artifact`.
+public struct ArtifactUpload: Codable, Sendable, Equatable {
+    @LowercaseUUID public var workerId: UUID
+    public var attempt: Int
+    public var sha256: String
+    public var size: Int
+    /// The hash of the build's inputs, for the build cache; null: not reusable.
+    @ExplicitNull public var inputKey: String?
+    public var metadata: ArtifactMetadata
+
+    public init(workerId: UUID, attempt: Int, sha256: String, size: Int, inputKey: String?, metadata: ArtifactMetadata) {
+        self.workerId = workerId
+        self.attempt = attempt
+        self.sha256 = sha256
+        self.size = size
+        self.inputKey = inputKey
+        self.metadata = metadata
+    }
+
+    public var claim: BuildClaim { BuildClaim(workerId: workerId, attempt: attempt) }
+
+    public func validate(build buildID: UUID) throws(ValidationError) {
+        var validator = Validator()
+        validator.check("sha256", sha256, ContentHash.rule)
+        if let inputKey { validator.check("inputKey", inputKey, ContentHash.rule) }
+        if size < 0 { validator.fail("size", "must not be negative") }
+        if metadata.buildId != buildID { validator.fail("metadata.buildId", "must be the build in the path") }
+        if metadata.schema != ArtifactMetadata.schema { validator.fail("metadata.schema", "must be \(ArtifactMetadata.schema)") }
+        for (field, value) in [("metadata.kernelRelease", metadata.kernelRelease), ("metadata.baseVersion", metadata.baseVersion)] {
+            validator.check(field, value, ContentHash.releaseRule)
+        }
+        try validator.finish()
+    }
+}
+
+/// A worker asking whether a build's inputs were built before:
+/// `POST /builds/{id}/cache-hit`.
+public struct CacheLookup: Codable, Sendable, Equatable {
+    @LowercaseUUID public var workerId: UUID
+    public var attempt: Int
+    public var inputKey: String
+
+    public init(workerId: UUID, attempt: Int, inputKey: String) {
+        self.workerId = workerId
+        self.attempt = attempt
+        self.inputKey = inputKey
+    }
+
+    public var claim: BuildClaim { BuildClaim(workerId: workerId, attempt: attempt) }
+
+    public func validate() throws(ValidationError) {
+        var validator = Validator()
+        validator.check("inputKey", inputKey, ContentHash.rule)
+        try validator.finish()
+    }
+}
+
+/// A tarball in the artifact store: `PUT /artifact-blobs/{sha256}` answers with it.
+public struct StoredBlob: Codable, Sendable, Equatable {
+    public var sha256: String
+    public var size: Int
+
+    public init(sha256: String, size: Int) {
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// Hex sha256 digests, as artifacts and build inputs are named by them.
+public enum ContentHash {
+    public static func isValid(_ value: String) -> Bool {
+        value.utf8.count == 64 && value.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    public static let rule = FieldRule { isValid($0) ? nil : "must be a sha256 digest: 64 lowercase hex digits" }
+
+    /// Kernel releases and versions: `6.1.158`, `6.1.0-rc1+`.
+    public static let releaseRule = FieldRule { value in
+        let allowed = value.count <= 64 && !value.isEmpty
+            && value.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._+-~".contains($0)) }
+        return allowed ? nil : "must be a kernel release such as 6.1.158"
+    }
+}

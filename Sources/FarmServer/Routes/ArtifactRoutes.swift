@@ -1,0 +1,108 @@
+import FarmModel
+import FarmStore
+import Foundation
+import Hummingbird
+
+/// Kernel artifacts: workers upload tarballs (content-addressed, verified
+/// against their sha256), record them against the build they hold, and ask
+/// the build cache; members list, read and download them; anyone may fetch
+/// the public key their provenance is signed with.
+struct ArtifactRoutes {
+    let store: Store
+    let access: AccessPolicy
+    let shelf: ArtifactShelf
+
+    /// `POST /builds/{id}/artifact` bodies carry the metadata of every file (modules included).
+    static let maxRecordSize = 16 << 20
+
+    var endpoints: [Endpoint] {
+        [
+            Endpoint(.put, "/artifact-blobs/:sha256", .worker) { request, context in
+                let sha256 = try hashParameter(context)
+                do {
+                    let size = try await shelf.storage.store(request.body, sha256: sha256)
+                    return try Response.success(StoredBlob(sha256: sha256, size: size), status: .created)
+                } catch ArtifactStorageError.digestMismatch(_, let actual, let size) {
+                    throw ValidationError(field: "body", "the \(size) bytes sent hash to \(actual), not to the sha256 in the path")
+                }
+            },
+            Endpoint(.post, "/builds/:id/artifact", .worker) { request, context in
+                let upload = try await request.decodeJSON(as: ArtifactUpload.self, context: context, limit: Self.maxRecordSize)
+                try upload.validate(build: try context.uuid("id"))
+                guard let stored = try await shelf.storage.size(of: upload.sha256) else {
+                    throw ValidationError(field: "sha256", "no tarball is stored under this sha256: PUT /artifact-blobs/{sha256} first")
+                }
+                guard stored == upload.size else {
+                    throw ValidationError(field: "size", "the tarball stored under this sha256 has \(stored) bytes")
+                }
+                let artifact = try await store.artifacts.record(
+                    upload, build: try context.uuid("id"), token: try context.requireWorkerToken(),
+                    storageKey: "sha256/\(upload.sha256)", sign: shelf.signer.sign)
+                return try Response.success(artifact, status: .created)
+            },
+            Endpoint(.post, "/builds/:id/cache-hit", .worker) { request, context in
+                let lookup = try await request.decodeJSON(as: CacheLookup.self, context: context)
+                guard let artifact = try await store.artifacts.reuse(
+                    lookup, build: try context.uuid("id"), token: try context.requireWorkerToken()) else {
+                    throw APIError.notFound("artifact", lookup.inputKey)
+                }
+                return try Response.success(artifact)
+            },
+            Endpoint(.get, "/artifacts", .user) { request, context in
+                let page = try await store.artifacts.list(try Self.filter(request), visibleTo: try context.requireUser(),
+                                                          page: try request.pageRequest())
+                return try Response.success(Listing(key: "artifacts", page: page))
+            },
+            Endpoint(.get, "/artifacts/:id", .project(.viewer)) { _, context in
+                let id = try await visibleArtifact(context)
+                guard let artifact = try await store.artifacts.find(id: id) else { throw APIError.notFound("artifact", id.lowercased) }
+                return try Response.success(artifact)
+            },
+            Endpoint(.get, "/artifacts/:id/download", .project(.viewer)) { request, context in
+                let id = try await visibleArtifact(context)
+                guard let content = try await store.artifacts.content(of: id) else {
+                    throw APIError.notFound("artifact", id.lowercased)
+                }
+                return try ArtifactDownload(name: content.name, sha256: content.sha256, size: content.size)
+                    .response(to: request, from: shelf.storage)
+            },
+            Endpoint(.get, "/signing-key", .open) { _, _ in
+                try Response.success(shelf.signer.publicKey)
+            },
+        ]
+    }
+
+    private func hashParameter(_ context: FarmRequestContext) throws -> String {
+        let sha256 = context.parameters.get("sha256") ?? ""
+        guard ContentHash.isValid(sha256) else {
+            throw ValidationError(field: "sha256", "must be a sha256 digest: 64 lowercase hex digits")
+        }
+        return sha256
+    }
+
+    /// The artifact named by `:id`, if the caller has the endpoint's role in its project.
+    private func visibleArtifact(_ context: FarmRequestContext) async throws -> UUID {
+        let id = try context.uuid("id")
+        let notFound = APIError.notFound("artifact", id.lowercased)
+        guard let project = try await store.artifacts.project(ofArtifact: id) else { throw notFound }
+        try await access.authorize(project, context, hidden: notFound)
+        return id
+    }
+
+    private static func filter(_ request: Request) throws -> ArtifactRepository.Filter {
+        let uuid = "a UUID"
+        let timestamp = "an ISO 8601 timestamp such as 2025-06-02T15:30:00Z"
+        return ArtifactRepository.Filter(
+            configurationID: try request.query("config", expected: uuid, UUID.init(uuidString:)),
+            versionID: try request.query("version", expected: uuid, UUID.init(uuidString:)),
+            architecture: try request.query(
+                "arch", expected: "one of: \(Architecture.allowedValues.joined(separator: ", "))", Architecture.init(rawValue:)),
+            buildID: try request.query("build", expected: uuid, UUID.init(uuidString:)),
+            kernelRelease: try request.query("kernelRelease", expected: "a kernel release such as 6.1.158") {
+                ContentHash.releaseRule.problem(with: $0) == nil ? $0 : nil
+            },
+            initiatorID: try request.query("initiator", expected: uuid, UUID.init(uuidString:)),
+            createdAfter: try request.query("createdAfter", expected: timestamp, Timestamp.parse),
+            createdBefore: try request.query("createdBefore", expected: timestamp, Timestamp.parse))
+    }
+}
