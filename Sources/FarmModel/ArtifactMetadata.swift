@@ -31,11 +31,31 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public var kernelRelease: String
     public var configSha256: String
     public var imageSize: Int
+    /// Lines the compiler reported as `warning:` and `error:` in the build's output.
+    public var compilerWarnings: Int
+    public var compilerErrors: Int
+    /// How the build's compilations went through ccache; null without ccache.
+    @ExplicitNull public var ccache: CcacheStats?
     public var files: [File]
+
+    /// Compilations ccache answered from its cache, and those it had to run.
+    public struct CcacheStats: Codable, Sendable, Equatable {
+        public var hits: Int
+        public var misses: Int
+        /// hits / (hits + misses), 0 when nothing was compiled.
+        public var hitRate: Double
+
+        public init(hits: Int, misses: Int) {
+            self.hits = hits
+            self.misses = misses
+            hitRate = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
+        }
+    }
 
     public init(buildId: UUID, buildNumber: String, configuration: ConfigurationRef, configVersion: VersionRef,
                 architecture: Architecture, toolchain: String, options: BuildOptions, baseVersion: String,
-                kernelRelease: String, configSha256: String, imageSize: Int, files: [File]) {
+                kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
+                ccache: CcacheStats? = nil, files: [File]) {
         self.schema = Self.schema
         self.buildId = buildId
         self.buildNumber = buildNumber
@@ -48,6 +68,9 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.kernelRelease = kernelRelease
         self.configSha256 = configSha256
         self.imageSize = imageSize
+        self.compilerWarnings = compilerWarnings
+        self.compilerErrors = compilerErrors
+        self.ccache = ccache
         self.files = files
     }
 

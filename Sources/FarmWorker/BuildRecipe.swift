@@ -30,6 +30,15 @@ public struct Workspace: Sendable {
     public var environment: [String: String]
     /// Runs the compiler, e.g. `ccache`; nil runs it directly.
     public var compilerLauncher: String?
+    /// The compiler's warnings and errors in the build's output so far.
+    public var diagnostics = CompilerDiagnostics()
+
+    /// The attempt's directory: `output`, `staging` and `artifact` are in it.
+    public var root: URL { output.deletingLastPathComponent() }
+    /// Where packaging leaves the artifact to upload (`PackagedArtifact`).
+    public var artifactDirectory: URL { root.appendingPathComponent("artifact") }
+    /// ccache's per-build statistics log (`CCACHE_STATSLOG`), when ccache runs the compiler.
+    public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : root.appendingPathComponent("ccache-stats.log") }
 
     /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… [CC="ccache …gcc"] -jN <targets>`.
     public func make(_ targets: [String], variables: [String: String] = [:]) -> Command {
@@ -37,6 +46,8 @@ public struct Workspace: Sendable {
                      "CROSS_COMPILE=\(toolchain.spec.crossCompile)", "-j\(jobs)"]
         if let compilerLauncher { fixed.append("CC=\(compilerLauncher) \(toolchain.spec.compilerExecutable)") }
         let extra = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        var environment = environment
+        if let ccacheStatsLog { environment["CCACHE_STATSLOG"] = ccacheStatsLog.path }
         return Command("make", fixed + extra + targets, environment: environment)
     }
 }
@@ -54,9 +65,14 @@ public protocol BuildRecipe: Sendable {
     /// submits of other versions are refused); nil: any version.
     var kernelSeries: [String]? { get }
     func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep]
+    /// The hash of everything the build's artifact depends on, asked once
+    /// `initialization` has completed: a build of the same key reuses the
+    /// artifact. Nil: the recipe's builds are not cached.
+    func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String?
 }
 
 extension BuildRecipe {
     public func source(for plan: BuildPlan) -> URL? { nil }
     public var kernelSeries: [String]? { nil }
+    public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
 }

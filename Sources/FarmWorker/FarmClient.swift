@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import _NIOFileSystem
 
 /// The worker's side of the HTTP API, with its worker token, over
 /// AsyncHTTPClient (non-blocking, pooled keep-alive connections).
@@ -43,6 +44,33 @@ public struct FarmClient: Sendable {
         }
     }
 
+    /// Streams a tarball to the artifact store under its sha256 (the server checks it).
+    public func uploadBlob(_ file: URL, sha256: String, size: Int) async throws {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + "/artifact-blobs/\(sha256)")
+        request.method = .PUT
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        let response = try await FileSystem.shared.withFileHandle(forReadingAt: .init(file.path)) { handle in
+            request.body = .stream(handle.readChunks(chunkLength: .kibibytes(256)), length: .known(Int64(size)))
+            return try await http.execute(request, timeout: .minutes(30))
+        }
+        let _: StoredBlob = try await answer(response, "PUT /artifact-blobs/\(sha256)")
+    }
+
+    /// Records the uploaded tarball as the artifact of the build attempt this worker holds.
+    public func recordArtifact(_ buildID: UUID, _ upload: ArtifactUpload) async throws -> ArtifactRecord {
+        try await send(.POST, "/builds/\(buildID.lowercased)/artifact", upload)
+    }
+
+    /// The artifact of the same inputs, with which the build has just completed; nil: build it.
+    public func reuse(_ buildID: UUID, _ lookup: CacheLookup) async throws -> ArtifactRecord? {
+        do {
+            return try await send(.POST, "/builds/\(buildID.lowercased)/cache-hit", lookup)
+        } catch WorkerError.api(let status, _) where status == 404 {
+            return nil
+        }
+    }
+
     private struct Envelope<T: Decodable>: Decodable {
         var data: T?
         var error: Problem?
@@ -60,7 +88,11 @@ public struct FarmClient: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
-        let response = try await http.execute(request, timeout: .seconds(30))
+        return try await answer(try await http.execute(request, timeout: .seconds(30)), "\(method) \(path)")
+    }
+
+    /// The envelope's data, or the API's error as `WorkerError.api`.
+    private func answer<Answer: Decodable>(_ response: HTTPClientResponse, _ call: String) async throws -> Answer {
         let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -68,6 +100,6 @@ public struct FarmClient: Sendable {
         let status = Int(response.status.code)
         if (200..<300).contains(status), let answer = envelope?.data { return answer }
         let problem = envelope?.error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
-        throw WorkerError.api(status: status, "\(method) \(path): \(problem)")
+        throw WorkerError.api(status: status, "\(call): \(problem)")
     }
 }

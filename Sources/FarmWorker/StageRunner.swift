@@ -5,41 +5,105 @@ import Synchronization
 /// Runs a build attempt's five stages in order, reporting each transition,
 /// every output line and the progress to the attempt's spool. The first
 /// failing step fails its stage and ends the build; the failure says
-/// whether the build itself is at fault or the machine it ran on.
+/// whether the build itself is at fault or the machine it ran on. With a
+/// delivery, the build cache is asked once `initialization` has settled the
+/// inputs, and the packed artifact is uploaded once `testing` has passed.
 public struct StageRunner: Sendable {
     public let recipe: any BuildRecipe
+    public let delivery: ArtifactDelivery?
 
-    public init(recipe: any BuildRecipe) {
+    public init(recipe: any BuildRecipe, delivery: ArtifactDelivery? = nil) {
         self.recipe = recipe
+        self.delivery = delivery
     }
 
-    /// The outcome, or nil when the task was cancelled (nothing to report).
-    public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> BuildOutcome? {
+    /// How an attempt ended.
+    public enum Ending: Sendable, Equatable {
+        /// Report this outcome.
+        case outcome(BuildOutcome)
+        /// The build cache completed the build with an earlier build's artifact: nothing to report.
+        case reused(ArtifactRecord)
+        /// The task was cancelled: nothing to report.
+        case cancelled
+    }
+
+    public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
         let stages = BuildStage.allCases
+        var inputKey: String?
         for (index, stage) in stages.enumerated() {
             spool.stage(stage, .in_progress)
             for step in recipe.steps(for: stage, build: build, plan: plan, in: workspace) {
-                if Task.isCancelled { return nil }
-                if let failure = await run(step, spool: spool) {
-                    if Task.isCancelled { return nil }
+                if Task.isCancelled { return .cancelled }
+                if let failure = await run(step, workspace: workspace, spool: spool) {
+                    if Task.isCancelled { return .cancelled }
                     spool.stage(stage, .failed)
-                    return .failed(failure.kind, "\(stage.rawValue): \(failure.reason)")
+                    return .outcome(.failed(failure.kind, "\(stage.rawValue): \(failure.reason)"))
                 }
             }
-            if Task.isCancelled { return nil }
+            if Task.isCancelled { return .cancelled }
             spool.stage(stage, .completed)
             spool.progress((index + 1) * 100 / stages.count)
+            if stage == .initialization {
+                do {
+                    inputKey = try recipe.inputKey(build: build, plan: plan, in: workspace)
+                } catch {
+                    return .outcome(.failed(.infrastructure, "cannot hash the build's inputs: \(error)"))
+                }
+                if let reused = await reuse(inputKey, of: build, spool: spool) { return .reused(reused) }
+            }
         }
-        return .completed
+        if let failure = await deliver(inputKey: inputKey, from: workspace, spool: spool) {
+            return .outcome(.failed(.infrastructure, failure))
+        }
+        return .outcome(.completed)
     }
 
-    private func run(_ step: BuildStep, spool: EventSpool) async -> BuildFailure? {
+    /// The artifact of an earlier build of the same inputs, unless the build asked for `noCache`.
+    private func reuse(_ inputKey: String?, of build: BuildRecord, spool: EventSpool) async -> ArtifactRecord? {
+        guard let delivery, let inputKey else { return nil }
+        guard !build.options.noCache else {
+            spool.log(["build cache: skipped (options.noCache); inputs \(inputKey)"])
+            return nil
+        }
+        do {
+            guard let artifact = try await delivery.reuse(inputKey: inputKey) else {
+                spool.log(["build cache: no artifact of inputs \(inputKey) yet: building"])
+                return nil
+            }
+            spool.log(["build cache: inputs \(inputKey) were built by \(artifact.build.buildNumber): "
+                       + "reusing artifact \(artifact.id.lowercased) (\(artifact.name))"])
+            return artifact
+        } catch {
+            spool.log(["build cache: lookup failed (\(error)): building"])
+            return nil
+        }
+    }
+
+    /// Uploads the artifact packaging left, if any; the failure's reason otherwise.
+    private func deliver(inputKey: String?, from workspace: Workspace, spool: EventSpool) async -> String? {
+        let directory = workspace.artifactDirectory
+        do {
+            guard let delivery, let artifact = try PackagedArtifact.load(from: directory) else { return nil }
+            spool.log(["uploading \(artifact.archiveName) (\(artifact.size) bytes, sha256 \(artifact.sha256))"])
+            let record = try await delivery.deliver(artifact, from: directory, inputKey: inputKey)
+            spool.log(["artifact \(record.id.lowercased) stored and signed (key \(record.signature.keyId.prefix(16)))"])
+            return nil
+        } catch {
+            spool.log(["artifact upload failed: \(error)"])
+            return "artifact upload failed: \(error)"
+        }
+    }
+
+    private func run(_ step: BuildStep, workspace: Workspace, spool: EventSpool) async -> BuildFailure? {
         switch step {
         case .run(let command):
             spool.log(["$ \(command)"])
             let watch = MachineTroubleWatch(spool: spool)
             do {
-                let status = try await CommandRunner.run(command, onLines: watch.observe)
+                let status = try await CommandRunner.run(command) { lines in
+                    watch.observe(lines)
+                    workspace.diagnostics.observe(lines)
+                }
                 if status == 0 { return nil }
                 if let trouble = watch.trouble { return BuildFailure(kind: .infrastructure, reason: trouble) }
                 if status == 127 {

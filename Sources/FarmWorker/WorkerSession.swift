@@ -85,24 +85,30 @@ struct WorkerSession: Sendable {
         }
         agent.running.add(build.id, attempt: build.attempt)
         defer { agent.running.remove(build.id) }
-        let runner = StageRunner(recipe: settings.recipe)
+        let delivery = ArtifactDelivery(client: agent.client, buildID: build.id,
+                                        claim: BuildClaim(workerId: workerID, attempt: build.attempt))
+        let runner = StageRunner(recipe: settings.recipe, delivery: delivery)
         let attempt = Task { await runner.run(build, plan: plan, in: workspace, spool: spool) }
         agent.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
-        let outcome = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
+        let ending = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
         lease.cancel()
-        switch (outcome, agent.running.stopReason(build.id)) {
-        case (let outcome?, nil):
+        switch (ending, agent.running.stopReason(build.id)) {
+        case (.outcome(let outcome), nil):
             spool.result(outcome)
             logger.info("build ended", metadata: ["status": "\(outcome.status.rawValue)", "lines": "\(spool.linesReported)"])
+        case (.reused(let artifact), nil):
+            spool.end()
+            logger.info("build completed from the cache", metadata: ["artifact": "\(artifact.id.lowercased)",
+                                                                    "cachedFrom": "\(artifact.build.buildNumber)"])
         case (_, let reason?):
             spool.end()
             logger.info("build stopped", metadata: ["reason": "\(reason)"])
-        case (nil, nil):
+        case (.cancelled, nil):
             spool.result(.failed(.infrastructure, "the worker was stopped"))
             logger.info("build interrupted: the worker is stopping")
         }
-        if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: workspace.output.deletingLastPathComponent()) }
+        if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: workspace.root) }
     }
 
     /// Renews the lease until cancelled; stops the build when the API says it is no longer this worker's.

@@ -40,15 +40,35 @@ extension FarmTests {
             let config = DotConfig(text: try String(contentsOf: staging.appendingPathComponent("boot/config"), encoding: .utf8))
             #expect(["CRC_CCITT", "MODULES", "PRINTK", "BLK_DEV_INITRD"].map(config.value(of:)) == ["m", "y", "y", "y"])
             #expect(try ELFHeader.read(staging.appendingPathComponent(module))?.machine == machine)
-            // packaging: the image, System.map, .config, module and metadata.json in one .tar.zst.
-            let artifacts = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/artifact")
-            let names = try FileManager.default.contentsOfDirectory(atPath: artifacts.path)
-            let name = try #require(names.first { $0.hasSuffix(".tar.zst") }, "\(names)")
-            #expect(name.hasPrefix("linux-6.1.192-") && name.hasSuffix("-\(architecture.rawValue).tar.zst"))
+            // The artifact: uploaded, recorded with its provenance, downloadable with the sha256 it was recorded with,
+            // holding the image, System.map, .config, module and metadata.json.
+            let built = try #require(try await farm.store.builds.find(id: id))
+            let artifactID = try #require(built.artifactId.flatMap { UUID(uuidString: $0) })
+            let artifact = try #require(try await farm.store.artifacts.find(id: artifactID))
+            #expect(artifact.name.hasPrefix("linux-6.1.192-") && artifact.name.hasSuffix("-\(architecture.rawValue).tar.zst"))
+            #expect(artifact.build.id == id && artifact.configVersion.id == configuration.versions[0].id)
+            #expect(artifact.metadata.kernelRelease == "6.1.192" && artifact.metadata.files.contains { $0.path == module })
+            let download = try await farm.client.execute(uri: "/artifacts/\(artifact.id.lowercased)/download", method: .get,
+                                                         headers: [.authorization: developer.authorization])
+            #expect(download.status == .ok && download.headers[.eTag] == "\"\(artifact.sha256)\"")
+            let archive = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-\(artifact.name)")
+            try Data(buffer: download.body).write(to: archive)
+            defer { try? FileManager.default.removeItem(at: archive) }
+            let digest = LineCollector()
+            #expect(try await CommandRunner.run(Command("sha256sum", [archive.path]), onLines: digest.append) == 0)
+            #expect(digest.lines.first?.hasPrefix(artifact.sha256 + " ") == true)
             let listing = LineCollector()
-            #expect(try await CommandRunner.run(Command("tar", ["--zstd", "-tf", artifacts.appendingPathComponent(name).path]),
-                                                onLines: listing.append) == 0)
+            #expect(try await CommandRunner.run(Command("tar", ["--zstd", "-tf", archive.path]), onLines: listing.append) == 0)
             #expect(Set(listing.lines).isSuperset(of: ["boot/\(image)", "boot/System.map", "boot/config", module, "metadata.json"]))
+
+            // The same configuration again: the inputs hash to the same key, and the build completes with that artifact.
+            let again = try await farm.submit(configuration, by: developer)
+            try await farm.withWorker(try await farm.workerSettings([architecture], recipe: kernelRecipe())) {
+                let reused = try await farm.finished(again, within: 300)
+                #expect(reused.status == .completed && reused.artifactId == artifact.id.lowercased)
+                #expect(reused.cachedFrom == id.lowercased)
+                #expect(reused.stages.map(\.status) == [.completed, .skipped, .skipped, .skipped, .skipped])
+            }
             let log = try await farm.log(id).map(\.text)
             #expect(log.contains { $0.hasPrefix("KFARM-BOOT-OK") }, "the test init ran")
             #expect(log.contains("Hello, Kernel World!"), "the hello module loaded")

@@ -25,17 +25,23 @@ import Testing
         }
         let (build, configuration, version) = (UUID(), UUID(), UUID())
         func package(into name: String) throws -> (ArtifactMetadata, URL, String) {
-            try KernelPackage(staging: staging, destination: root.appendingPathComponent(name)).write { files in
+            let destination = root.appendingPathComponent(name)
+            let packaged = try KernelPackage(staging: staging, destination: destination).write { files in
                 ArtifactMetadata(
                     buildId: build, buildNumber: "BUILD-2026-11-28-001", configuration: ConfigurationRef(id: configuration, name: "Edge GW"),
                     configVersion: VersionRef(id: version, version: "1.0.0"), architecture: .arm64, toolchain: "gcc-12.2.0",
                     options: BuildOptions(), baseVersion: "6.1.0", kernelRelease: "6.1.192",
                     configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "", imageSize: 0, files: files)
             }
+            // The descriptor the upload reads says the same.
+            #expect(try PackagedArtifact.load(from: destination) == packaged)
+            return (packaged.metadata, packaged.archive(in: destination), packaged.sha256)
         }
         let (metadata, archive, sha256) = try package(into: "one")
         #expect(archive.lastPathComponent == "linux-6.1.192-edge-gw-arm64.tar.zst")
         #expect(try KernelPackage.sha256(of: archive) == sha256)
+        #expect(try PackagedArtifact.load(from: archive.deletingLastPathComponent())?.size
+                == (try FileManager.default.attributesOfItem(atPath: archive.path)[.size] as? Int))
         #expect(metadata.files.map(\.path) == contents.keys.sorted())
 
         let unpacked = root.appendingPathComponent("unpacked")

@@ -82,23 +82,33 @@ public struct KernelRecipe: BuildRecipe {
         URL(fileURLWithPath: spec.imagePath).lastPathComponent
     }
 
-    /// Where a build's artifact is written: beside its output and staging directories.
-    public static func artifactDirectory(of workspace: Workspace) -> URL {
-        workspace.output.deletingLastPathComponent().appendingPathComponent("artifact")
-    }
-
     private func package(_ build: BuildRecord, _ plan: BuildPlan, _ workspace: Workspace) throws {
         let release = try String(contentsOf: workspace.output.appendingPathComponent("include/config/kernel.release"),
                                  encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let image = "boot/" + imageName(workspace.toolchain.spec)
-        _ = try KernelPackage(staging: workspace.staging, destination: Self.artifactDirectory(of: workspace)).write { files in
+        _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory).write { files in
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion, options: build.options,
                 baseVersion: plan.baseVersion, kernelRelease: release,
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
-                imageSize: files.first { $0.path == image }?.size ?? 0, files: files)
+                imageSize: files.first { $0.path == image }?.size ?? 0,
+                compilerWarnings: workspace.diagnostics.warnings, compilerErrors: workspace.diagnostics.errors,
+                ccache: workspace.ccacheStatsLog.flatMap(CcacheStatsLog.read), files: files)
         }
+    }
+
+    /// The kernel's source (tarball and its sha256), the final .config (which
+    /// holds the compiler's version too), the toolchain and the options:
+    /// what the image, System.map and modules are made from.
+    public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
+        let inputs = BuildInputs(
+            source: try sources.identity(for: plan.baseVersion),
+            configSha256: try KernelPackage.sha256(of: workspace.output.appendingPathComponent(".config")),
+            architecture: workspace.toolchain.spec.architecture, toolchain: workspace.toolchain.compilerVersion,
+            imageTarget: workspace.toolchain.spec.imageTarget, debugSymbols: build.options.debugSymbols,
+            optimizationLevel: build.options.optimizationLevel)
+        return try inputs.key()
     }
 
     /// What the build asks of Kconfig, resolved against the unpacked tree.

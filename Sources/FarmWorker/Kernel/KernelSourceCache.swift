@@ -10,6 +10,9 @@ public protocol KernelSourceProvider: Sendable {
     func tree(for baseVersion: String) -> URL?
     /// The step that makes `tree(for:)` exist (unpacks it once; a no-op after).
     func prepare(for baseVersion: String) -> BuildStep?
+    /// What names the exact source of `baseVersion`'s tree (e.g. the tarball's
+    /// sha256), for the build cache's key: another source, another key.
+    func identity(for baseVersion: String) throws -> String
 }
 
 /// Debian's `linux-source-6.1` package: the tarball in /usr/src is unpacked
@@ -54,5 +57,23 @@ public struct DebianKernelSource: KernelSourceProvider {
             mv -T "$staging" "$2" 2>/dev/null || { [ -d "$2" ] && rm -rf "$staging"; }
             """
         return .run(Command("sh", ["-c", script, "kfarm-unpack", tarball.path, target.path]))
+    }
+
+    /// `linux-source-6.1.tar.xz sha256:<hex>`; the hash is computed once per
+    /// tarball and kept in the cache beside the tree (keyed by the tarball's
+    /// size and modification time, so an upgraded package is hashed again).
+    public func identity(for baseVersion: String) throws -> String {
+        let series = KernelSeries.of(baseVersion)
+        let tarball = tarballs.appendingPathComponent("linux-source-\(series).tar.xz")
+        let attributes = try FileManager.default.attributesOfItem(atPath: tarball.path)
+        let stamp = "\((attributes[.size] as? Int) ?? 0)-\(Int((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0))"
+        let memo = cache.appendingPathComponent("linux-\(series).\(stamp).sha256")
+        if let known = try? String(contentsOf: memo, encoding: .utf8), known.count == 64 {
+            return "\(tarball.lastPathComponent) sha256:\(known)"
+        }
+        let digest = try KernelPackage.sha256(of: tarball)
+        try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
+        try digest.write(to: memo, atomically: true, encoding: .utf8)
+        return "\(tarball.lastPathComponent) sha256:\(digest)"
     }
 }

@@ -6,13 +6,12 @@ import Zstd
 /// Packs a build's staging directory (image, System.map, .config, modules)
 /// and its `metadata.json` into `linux-<release>-<config>-<arch>.tar.zst`,
 /// streamed: files pass through the tar writer and zstd in chunks, never
-/// whole in memory. Returns the metadata and the archive's sha256.
+/// whole in memory. Describes the result in `artifact.json` beside it.
 struct KernelPackage {
     let staging: URL
     let destination: URL
 
-    func write(_ describe: (_ files: [ArtifactMetadata.File]) throws -> ArtifactMetadata) throws
-        -> (metadata: ArtifactMetadata, archive: URL, sha256: String) {
+    func write(_ describe: (_ files: [ArtifactMetadata.File]) throws -> ArtifactMetadata) throws -> PackagedArtifact {
         let paths = try Self.files(under: staging)
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         let partial = destination.appendingPathComponent("artifact.partial")
@@ -21,8 +20,10 @@ struct KernelPackage {
         defer { try? output.close() }
         let compressor = try ZstdCompressor(.init(level: 9, workers: Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))))
         var archiveHash = SHA256()
+        var archiveSize = 0
         let write: (UnsafeRawBufferPointer) throws -> Void = { bytes in
             archiveHash.update(bufferPointer: bytes)
+            archiveSize += bytes.count
             try output.write(contentsOf: Data(bytes))
         }
         let tar = TarWriter { bytes in try bytes.withUnsafeBytes { try compressor.compress($0, into: write) } }
@@ -47,7 +48,10 @@ struct KernelPackage {
         let archive = destination.appendingPathComponent(metadata.artifactName)
         try? FileManager.default.removeItem(at: archive)
         try FileManager.default.moveItem(at: partial, to: archive)
-        return (metadata, archive, Self.hex(archiveHash.finalize()))
+        let packaged = PackagedArtifact(archiveName: archive.lastPathComponent, sha256: Self.hex(archiveHash.finalize()),
+                                        size: archiveSize, metadata: metadata)
+        try packaged.save(in: destination)
+        return packaged
     }
 
     /// Regular files under `root`, relative, sorted: archives of the same inputs are the same bytes.
