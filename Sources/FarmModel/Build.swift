@@ -61,8 +61,8 @@ public enum StageStatus: String, CaseIterable, Codable, Sendable {
 /// The seed's build options.
 public struct BuildOptions: Codable, Sendable, Equatable {
     public var debugSymbols: Bool
-    /// The compiler optimisation level asked for; which levels a kernel
-    /// supports is checked when the build's configuration is generated.
+    /// The compiler optimisation level asked for: only what the kernel
+    /// offers (`kernelOptimizationLevels`) is accepted at submit time.
     @ExplicitNull public var optimizationLevel: Int?
     /// e.g. `gcc-12.2.0`; absent means the worker's default toolchain.
     @ExplicitNull public var compilerVersion: String?
@@ -88,11 +88,16 @@ public struct BuildOptions: Codable, Sendable, Equatable {
     }
 
     func validate(into validator: inout Validator) {
-        if let level = optimizationLevel, !(0...3).contains(level) {
-            validator.fail("options.optimizationLevel", "must be 0, 1, 2 or 3")
+        if let level = optimizationLevel, !Self.kernelOptimizationLevels.contains(level) {
+            validator.fail("options.optimizationLevel", "the kernel builds at -O2 only: give 2, or leave it out for the "
+                           + "configuration's own choice (tinyconfig optimises for size, -Os)")
         }
         if let compiler = compilerVersion { validator.check("options.compilerVersion", compiler, Self.compilerRule) }
     }
+
+    /// The levels Linux's Kconfig offers as numbers: CC_OPTIMIZE_FOR_PERFORMANCE
+    /// (-O2); its other choice is -Os, and -O3 (ARC only) is gone since 6.0.
+    public static let kernelOptimizationLevels = [2]
 
     /// `gcc-12.2.0`, `clang-16`: a compiler name and a version.
     static let compilerRule = FieldRule { value in

@@ -11,10 +11,14 @@ import Synchronization
 public struct StageRunner: Sendable {
     public let recipe: any BuildRecipe
     public let delivery: ArtifactDelivery?
+    /// Where step counts of earlier builds are kept, per configuration and
+    /// architecture, for progress estimates; nil: none.
+    public let progressHistory: URL?
 
-    public init(recipe: any BuildRecipe, delivery: ArtifactDelivery? = nil) {
+    public init(recipe: any BuildRecipe, delivery: ArtifactDelivery? = nil, progressHistory: URL? = nil) {
         self.recipe = recipe
         self.delivery = delivery
+        self.progressHistory = progressHistory
     }
 
     /// How an attempt ended.
@@ -28,13 +32,15 @@ public struct StageRunner: Sendable {
     }
 
     public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
-        let stages = BuildStage.allCases
+        let meter = ProgressMeter(spool: spool, history: progressHistory?.appendingPathComponent(
+            "\(build.config.id.lowercased)-\(build.architecture.rawValue).json"))
         var inputKey: String?
-        for (index, stage) in stages.enumerated() {
+        for stage in BuildStage.allCases {
             spool.stage(stage, .in_progress)
+            meter.begin(stage)
             for step in recipe.steps(for: stage, build: build, plan: plan, in: workspace) {
                 if Task.isCancelled { return .cancelled }
-                if let failure = await run(step, workspace: workspace, spool: spool) {
+                if let failure = await run(step, workspace: workspace, spool: spool, meter: meter) {
                     if Task.isCancelled { return .cancelled }
                     spool.stage(stage, .failed)
                     return .outcome(.failed(failure.kind, "\(stage.rawValue): \(failure.reason)"))
@@ -42,7 +48,7 @@ public struct StageRunner: Sendable {
             }
             if Task.isCancelled { return .cancelled }
             spool.stage(stage, .completed)
-            spool.progress((index + 1) * 100 / stages.count)
+            meter.end(stage)
             if stage == .initialization {
                 do {
                     inputKey = try recipe.inputKey(build: build, plan: plan, in: workspace)
@@ -55,6 +61,7 @@ public struct StageRunner: Sendable {
         if let failure = await deliver(inputKey: inputKey, from: workspace, spool: spool) {
             return .outcome(.failed(.infrastructure, failure))
         }
+        meter.save()
         return .outcome(.completed)
     }
 
@@ -94,7 +101,7 @@ public struct StageRunner: Sendable {
         }
     }
 
-    private func run(_ step: BuildStep, workspace: Workspace, spool: EventSpool) async -> BuildFailure? {
+    private func run(_ step: BuildStep, workspace: Workspace, spool: EventSpool, meter: ProgressMeter) async -> BuildFailure? {
         switch step {
         case .run(let command):
             spool.log(["$ \(command)"])
@@ -103,6 +110,7 @@ public struct StageRunner: Sendable {
                 let status = try await CommandRunner.run(command) { lines in
                     watch.observe(lines)
                     workspace.diagnostics.observe(lines)
+                    meter.observe(lines)
                 }
                 if status == 0 { return nil }
                 if let trouble = watch.trouble { return BuildFailure(kind: .infrastructure, reason: trouble) }

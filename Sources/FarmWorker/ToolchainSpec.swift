@@ -20,6 +20,11 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// Kconfig lines a kernel for this architecture needs to boot to a
     /// console under QEMU (added to `workers/kernel/boot.config`).
     public var bootConfig: [String]
+    /// Kconfig lines that make the built-in command line (built-in modules'
+    /// parameter defaults) count under the boot loader's: `CMDLINE_BOOL` on
+    /// x86 (the boot loader's arguments follow it), `CMDLINE_EXTEND` on
+    /// riscv; none on arm64 (used when the boot loader passes none).
+    public var commandLineConfig: [String]
     /// How the testing stage boots this architecture's kernels.
     public var qemu: QemuSpec
 

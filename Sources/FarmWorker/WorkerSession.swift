@@ -87,7 +87,8 @@ struct WorkerSession: Sendable {
         defer { agent.running.remove(build.id) }
         let delivery = ArtifactDelivery(client: agent.client, buildID: build.id,
                                         claim: BuildClaim(workerId: workerID, attempt: build.attempt))
-        let runner = StageRunner(recipe: settings.recipe, delivery: delivery)
+        let runner = StageRunner(recipe: settings.recipe, delivery: delivery,
+                                 progressHistory: settings.workDirectory.appendingPathComponent("progress-history"))
         let attempt = Task { await runner.run(build, plan: plan, in: workspace, spool: spool) }
         agent.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }

@@ -73,6 +73,9 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Lines each build prints with --recipe log-flood.")
     var floodLines = 100_000
 
+    @Option(help: "zstd level of artifact tarballs (1-19; compressed by one thread per core).")
+    var zstdLevel = Int(KernelPackage.defaultLevel)
+
     @Flag(inversion: .prefixedNo,
           help: "Compile through ccache when it is installed (CCACHE_BASEDIR=/ makes builds in different workspaces share hits).")
     var ccache = true
@@ -87,6 +90,7 @@ struct Worker: AsyncParsableCommand {
         guard builds >= 1, makeJobs >= 1 else { throw ValidationError("--builds and --make-jobs must be at least 1") }
         guard (1...50).contains(heartbeatSeconds) else { throw ValidationError("--heartbeat-seconds must be 1 to 50") }
         guard floodLines >= 1 else { throw ValidationError("--flood-lines must be at least 1") }
+        guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be 1 to 19") }
     }
 
     private var buildRecipe: any BuildRecipe {
@@ -94,7 +98,7 @@ struct Worker: AsyncParsableCommand {
         case .kernel:
             KernelRecipe(sources: DebianKernelSource(tarballs: URL(fileURLWithPath: kernelSources),
                                                      cache: URL(fileURLWithPath: sourceCache)),
-                         data: URL(fileURLWithPath: kernelData))
+                         data: URL(fileURLWithPath: kernelData), compressionLevel: Int32(zstdLevel))
         case .fixture: FixtureRecipe()
         case .noop: NoopRecipe()
         case .logFlood: LogFloodRecipe(lines: floodLines)

@@ -1,5 +1,5 @@
 import FarmModel
-import FarmWorker
+@testable import FarmWorker
 import Foundation
 import Testing
 
@@ -67,9 +67,44 @@ import Testing
     func injectionAndUnmappedParametersAreRefused(_ parameters: [String: ModuleParameter]) async throws {
         var fragment = KconfigFragment()
         let symbols = KbuildSymbols(tree: try await Self.tree())
-        #expect(throws: CheckFailed.self) { try fragment.add([Self.module("dummy", "drivers/net/dummy", parameters: parameters)],
-                                                             symbols: symbols) }
+        let tree = try await Self.tree()
+        let modules = [Self.module("dummy", "drivers/net/dummy", parameters: parameters)]
+        #expect(throws: CheckFailed.self) {
+            try fragment.add(modules, symbols: symbols)
+            _ = try ModuleParameterDefaults(modules, tree: tree)
+        }
         #expect(fragment.text.isEmpty || !fragment.text.contains("EVIL"))
+    }
+
+    /// Parameters the module declares (`module_param`) become its defaults:
+    /// a built-in module's on the built-in command line, a loadable one's in modprobe.d.
+    @Test func declaredModuleParametersBecomeTheModulesDefaults() async throws {
+        let tree = try await Self.tree()
+        #expect(try ModuleParameterDefaults.declaredParameters(at: "drivers/net/dummy", in: tree) == ["numdummies"])
+        let builtin = try ModuleParameterDefaults([Self.module("dummy", "drivers/net/dummy", builtin: true,
+                                                               parameters: ["numdummies": .integer(3)])], tree: tree)
+        #expect(builtin.commandLine == ["dummy.numdummies=3"] && builtin.modprobe.isEmpty)
+        let loadable = try ModuleParameterDefaults([
+            Self.module("dummy", "drivers/net/dummy", parameters: ["numdummies": .list([.integer(1), .integer(2)])]),
+            Self.module("ccitt", "lib/crc-ccitt", parameters: ["CONFIG_CRC_CCITT": .string("m")]),
+        ], tree: tree)
+        #expect(loadable.modprobe == ["options dummy numdummies=1,2"] && loadable.commandLine.isEmpty)
+        #expect(ModuleParameterDefaults.moduleName("lib/crc-ccitt") == "crc_ccitt")
+
+        var fragment = KconfigFragment()
+        try fragment.add(commandLine: builtin.commandLine, architectureLines: ["CONFIG_CMDLINE_BOOL=y"], architecture: "x86_64")
+        #expect(fragment.text == "CONFIG_CMDLINE=\"dummy.numdummies=3\"\nCONFIG_CMDLINE_BOOL=y\n")
+        do {
+            _ = try ModuleParameterDefaults([Self.module("dummy", "drivers/net/dummy", parameters: ["numdumies": .integer(3)])],
+                                            tree: tree)
+            Issue.record("a parameter the module does not declare was accepted")
+        } catch let error as CheckFailed {
+            #expect(error.description.contains("it has: numdummies"), "\(error)")
+        }
+        #expect(throws: CheckFailed.self) {
+            try ModuleParameterDefaults([Self.module("dummy", "drivers/net/dummy", builtin: true,
+                                                     parameters: ["numdummies": .string("3 init=/bin/sh")])], tree: tree)
+        }
     }
 
     @Test func conflictingValuesAndUnsupportedLevelsAreRefused() async throws {

@@ -2,7 +2,8 @@ import FarmModel
 
 /// The Kconfig lines a build asks for on top of its base configuration: the
 /// boot symbols, each module's symbol (`=y` built in, `=m` loadable), its
-/// parameters that name Kconfig options, and the build options. Rendered as
+/// parameters that name Kconfig options, built-in modules' other parameters
+/// as the built-in command line, and the build options. Rendered as
 /// a fragment for `merge_config.sh`, and checked against the final .config
 /// after `olddefconfig` (Kconfig drops what has unmet dependencies). Every
 /// symbol and value is validated, so nothing can add lines of its own.
@@ -42,11 +43,8 @@ public struct KconfigFragment: Sendable, Equatable {
             }
             try set(try symbols.symbol(forModuleAt: path), module.isBuiltin ? "y" : "m", required: module.isRequired,
                     origin: origin)
-            for (key, parameter) in module.parameters.sorted(by: { $0.key < $1.key }) {
-                guard key.hasPrefix("CONFIG_") else {
-                    throw CheckFailed("\(origin): parameter \(key) maps to no Kconfig option; name a Kconfig option "
-                                      + "(CONFIG_…) whose value the module takes")
-                }
+            // Other parameters are the module's own (ModuleParameterDefaults).
+            for (key, parameter) in module.parameters.sorted(by: { $0.key < $1.key }) where key.hasPrefix("CONFIG_") {
                 try set(String(key.dropFirst(7)), try Self.value(of: parameter, for: key, origin: origin),
                         required: module.isRequired, origin: origin)
             }
@@ -55,6 +53,15 @@ public struct KconfigFragment: Sendable, Equatable {
             try set("MODULES", "y", required: true, origin: "loadable modules")
             try set("MODULE_UNLOAD", "y", required: true, origin: "loadable modules")
         }
+    }
+
+    /// Built-in modules' parameter defaults as the kernel command line built
+    /// into the image, with the architecture's symbols that make it a default
+    /// (`commandLineConfig` in its toolchain file).
+    public mutating func add(commandLine words: [String], architectureLines: [String], architecture: String) throws {
+        guard !words.isEmpty else { return }
+        try set("CMDLINE", "\"\(words.joined(separator: " "))\"", required: true, origin: "built-in modules' parameters")
+        try add(lines: architectureLines, origin: "\(architecture) commandLineConfig")
     }
 
     /// `debugSymbols` and `optimizationLevel` as the kernel's own choices.
@@ -69,12 +76,9 @@ public struct KconfigFragment: Sendable, Equatable {
             break  // the base configuration's choice (tinyconfig optimises for size)
         case 2?:
             try set("CC_OPTIMIZE_FOR_PERFORMANCE", "y", required: true, origin: "options.optimizationLevel")
-        case 3?:
-            // Only where the architecture's Kconfig offers it; verification says so otherwise.
-            try set("CC_OPTIMIZE_FOR_PERFORMANCE_O3", "y", required: true, origin: "options.optimizationLevel")
         case let level?:
-            throw CheckFailed("options.optimizationLevel \(level): the kernel builds at -O2 (2), or -O3 (3) where its "
-                              + "Kconfig offers CC_OPTIMIZE_FOR_PERFORMANCE_O3")
+            // Submits are checked already; this guards builds queued before that check.
+            throw CheckFailed("options.optimizationLevel \(level): the kernel builds at -O2 (2) only")
         }
     }
 

@@ -12,10 +12,13 @@ public struct KernelRecipe: BuildRecipe {
     public let sources: any KernelSourceProvider
     /// `workers/kernel`: boot.config, the boot test's init.c and hello module.
     public let data: URL
+    /// zstd's level for the artifact tarball.
+    public let compressionLevel: Int32
 
-    public init(sources: any KernelSourceProvider, data: URL) {
+    public init(sources: any KernelSourceProvider, data: URL, compressionLevel: Int32 = KernelPackage.defaultLevel) {
         self.sources = sources
         self.data = data
+        self.compressionLevel = compressionLevel
     }
 
     var bootConfig: URL { data.appendingPathComponent("boot.config") }
@@ -67,6 +70,13 @@ public struct KernelRecipe: BuildRecipe {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
             }
+            steps.append(.check("loadable modules' parameter defaults in \(ModuleParameterDefaults.modprobeFile)") {
+                let options = try ModuleParameterDefaults(plan.modules, tree: workspace.source).modprobe
+                guard !options.isEmpty else { return }
+                let file = workspace.staging.appendingPathComponent(ModuleParameterDefaults.modprobeFile)
+                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try options.map { $0 + "\n" }.joined().write(to: file, atomically: true, encoding: .utf8)
+            })
             steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json") {
                 try package(build, plan, workspace)
             })
@@ -86,7 +96,7 @@ public struct KernelRecipe: BuildRecipe {
         let release = try String(contentsOf: workspace.output.appendingPathComponent("include/config/kernel.release"),
                                  encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let image = "boot/" + imageName(workspace.toolchain.spec)
-        _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory).write { files in
+        _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory, level: compressionLevel).write { files in
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion, options: build.options,
@@ -118,6 +128,9 @@ public struct KernelRecipe: BuildRecipe {
         try fragment.add(lines: boot.components(separatedBy: "\n"), origin: bootConfig.lastPathComponent)
         try fragment.add(lines: workspace.toolchain.spec.bootConfig, origin: "\(workspace.toolchain.spec.architecture.rawValue) bootConfig")
         try fragment.add(plan.modules, symbols: KbuildSymbols(tree: workspace.source))
+        let spec = workspace.toolchain.spec
+        try fragment.add(commandLine: try ModuleParameterDefaults(plan.modules, tree: workspace.source).commandLine,
+                         architectureLines: spec.commandLineConfig, architecture: spec.architecture.rawValue)
         try fragment.add(build.options)
         return fragment
     }

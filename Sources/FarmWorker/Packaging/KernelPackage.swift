@@ -7,18 +7,27 @@ import Zstd
 /// and its `metadata.json` into `linux-<release>-<config>-<arch>.tar.zst`,
 /// streamed: files pass through the tar writer and zstd in chunks, never
 /// whole in memory. Describes the result in `artifact.json` beside it.
-struct KernelPackage {
-    let staging: URL
-    let destination: URL
+public struct KernelPackage: Sendable {
+    public let staging: URL
+    public let destination: URL
+    /// zstd's level; the tarball is compressed by one thread per core.
+    public let level: Int32
+    public static let defaultLevel: Int32 = 3
 
-    func write(_ describe: (_ files: [ArtifactMetadata.File]) throws -> ArtifactMetadata) throws -> PackagedArtifact {
+    public init(staging: URL, destination: URL, level: Int32 = KernelPackage.defaultLevel) {
+        self.staging = staging
+        self.destination = destination
+        self.level = level
+    }
+
+    public func write(_ describe: (_ files: [ArtifactMetadata.File]) throws -> ArtifactMetadata) throws -> PackagedArtifact {
         let paths = try Self.files(under: staging)
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
         let partial = destination.appendingPathComponent("artifact.partial")
         FileManager.default.createFile(atPath: partial.path, contents: nil)
         let output = try FileHandle(forWritingTo: partial)
         defer { try? output.close() }
-        let compressor = try ZstdCompressor(.init(level: 9, workers: Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))))
+        let compressor = try ZstdCompressor(.init(level: level, workers: Int32(max(1, ProcessInfo.processInfo.activeProcessorCount))))
         var archiveHash = SHA256()
         var archiveSize = 0
         let write: (UnsafeRawBufferPointer) throws -> Void = { bytes in
@@ -55,7 +64,7 @@ struct KernelPackage {
     }
 
     /// Regular files under `root`, relative, sorted: archives of the same inputs are the same bytes.
-    static func files(under root: URL) throws -> [String] {
+    public static func files(under root: URL) throws -> [String] {
         guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
         var paths: [String] = []
         for case let url as URL in walker where try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true {
@@ -68,7 +77,7 @@ struct KernelPackage {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 
-    static func sha256(of file: URL) throws -> String {
+    public static func sha256(of file: URL) throws -> String {
         var hash = SHA256()
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The kernel benchmark: brings up a private farm (PostgreSQL, RabbitMQ, the
+# release API and one kernel worker without ccache, so every build really
+# compiles), then, in the same run and on the same machine:
+#   1. a real kernel (tinyconfig + boot symbols + a loadable module) through
+#      the farm, and bare `make` of the same .config with the same -j and
+#      targets; twice each, alternating; compile-stage overhead;
+#   2. the same configuration again: a build cache hit, submit → completed;
+#   3. peak RSS of the API server and the worker over the run;
+#   4. packaging the build's staging tree (kfarm bench package) vs
+#      `tar | zstd -3 -T0`, median of 5 each;
+#   5. a multi-GiB stream through the Zstd target (kfarm bench zstd) vs the
+#      `zstd -3 -T0` CLI on the same file.
+# Prints figures and ratios; asserts nothing; stops everything it started.
+#   KFARM_BENCH_ARCH (default x86_64), KFARM_BENCH_ZSTD_GIB (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ARCH="${KFARM_BENCH_ARCH:-x86_64}"
+ZSTD_GIB="${KFARM_BENCH_ZSTD_GIB:-2}"
+PORT=18091
+WORK=/tmp/kfarm-bench-kernel
+SOURCES=/tmp/kfarm-kernel-sources
+
+scripts/install-deps.sh
+export KFARM_PG_PORT=54359 KFARM_PG_DIR=/tmp/kfarm-benchk-pg-54359
+export KFARM_MQ_PORT=56759 KFARM_MQ_DIR=/tmp/kfarm-benchk-mq-56759
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/postgres.sh stop; scripts/rabbitmq.sh stop
+}
+trap cleanup EXIT
+scripts/postgres.sh reset
+scripts/rabbitmq.sh reset
+KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
+KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
+export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
+rm -rf "$WORK" && mkdir -p "$WORK"
+
+echo "== building kfarm (release)"
+swift build -c release --product kfarm
+KFARM="$(swift build -c release --show-bin-path)/kfarm"
+"$KFARM" migrate >/dev/null
+"$KFARM" admin create-user bench --role admin >/dev/null
+TOKEN="$("$KFARM" admin create-token bench --name bench)"
+WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-worker --kind worker)"
+
+"$KFARM" serve --port "$PORT" --artifact-dir "$WORK/artifacts" & SERVER=$!; pids+=($SERVER)
+until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-kernel \
+  --architecture "$ARCH" --no-ccache --keep-workspaces --work-dir "$WORK/worker" --source-cache "$SOURCES" & WORKER=$!
+pids+=($WORKER)
+
+api() { # METHOD PATH [JSON] → the envelope's data
+  curl -fsS -X "$1" "http://127.0.0.1:$PORT$2" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    ${3:+-d "$3"} | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]))'
+}
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+until [ "$(api GET /workers | field '["pagination"]["total"]')" = 1 ]; do sleep 0.5; done
+
+project=$(api POST /projects '{"name":"bench-kernel"}' | field '["id"]')
+version=$(api POST /configurations "{\"name\":\"bench-$ARCH\",\"baseVersion\":\"6.1\",\"architecture\":\"$ARCH\",
+  \"projectId\":\"$project\",\"modules\":[{\"name\":\"crc-ccitt\",\"path\":\"lib/crc-ccitt\",\"isBuiltin\":false}]}" \
+  | field '["versions"][0]["id"]')
+
+# Submits a build (options JSON), waits for it polling every $2 seconds, prints its id.
+# (Each poll starts curl and python: poll slowly while a compile is being measured.)
+build() {
+  local id status
+  id=$(api POST /builds "{\"configVersionId\":\"$version\",\"options\":$1}" | field '["id"]')
+  while status=$(api GET "/builds/$id" | field '["status"]'); [ "$status" = queued ] || [ "$status" = in_progress ]; do
+    sleep "$2"
+  done
+  [ "$status" = completed ] || { echo "build $id: $status" >&2; api GET "/builds/$id" >&2; exit 1; }
+  echo "$id"
+}
+# Seconds a build's stages took, in the database's clock.
+stage_seconds() { # BUILD STAGE...
+  local list; list=$(printf ",'%s'" "${@:2}"); list=${list:1}
+  psql -qAt "$KFARM_DATABASE_URL" -c "SELECT round(sum(extract(epoch FROM completed_at - started_at))::numeric, 2)
+    FROM build_stages WHERE build_id = '$1' AND name IN ($list)"
+}
+
+TREE="$SOURCES/linux-6.1/linux-source-6.1"
+case "$ARCH" in x86_64) KARCH=x86 IMAGE=bzImage CROSS= ;; arm64) KARCH=arm64 IMAGE=Image CROSS=aarch64-linux-gnu- ;;
+  riscv64) KARCH=riscv IMAGE=Image CROSS=riscv64-linux-gnu- ;; esac
+# Bare make of the build's own final .config: the farm's compile stages' targets, same -j.
+bare() { # BUILD → seconds
+  local out="$WORK/bare-$1"; mkdir -p "$out"
+  cp "$WORK/worker/$1/attempt-1/out/.config" "$out/.config"
+  make -s -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS olddefconfig >/dev/null
+  local start end; start=$(date +%s.%N)
+  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS -j"$(nproc)" $IMAGE >/dev/null 2>&1
+  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS -j"$(nproc)" modules >/dev/null 2>&1
+  end=$(date +%s.%N)
+  python3 -c "print(round($end - $start, 2))"
+}
+
+echo "== 1. a real $ARCH kernel: through the farm vs bare make, twice each"
+farm_times=(); bare_times=()
+for round in 1 2; do
+  id=$(build '{"noCache":true}' 2)
+  farm=$(stage_seconds "$id" compiling_core compiling_modules)
+  total=$(psql -qAt "$KFARM_DATABASE_URL" -c "SELECT round(extract(epoch FROM completed_at - started_at)::numeric, 1) FROM builds WHERE id = '$id'")
+  stages=$(psql -qAt "$KFARM_DATABASE_URL" -c "SELECT string_agg(name || ' ' || round(extract(epoch FROM completed_at - started_at)::numeric, 1) || ' s', ', ' ORDER BY position) FROM build_stages WHERE build_id = '$id'")
+  bare_s=$(bare "$id")
+  echo "round $round: farm compile stages $farm s (whole build $total s: $stages); bare make $bare_s s"
+  farm_times+=("$farm"); bare_times+=("$bare_s"); last=$id
+done
+python3 -c "
+f=[${farm_times[*]/%/,}]; b=[${bare_times[*]/%/,}]
+fm=sum(f)/len(f); bm=sum(b)/len(b)
+print(f'compile: farm mean {fm:.1f} s vs bare make {bm:.1f} s: overhead {100*(fm-bm)/bm:+.1f}% (target <= 3%)')
+print(f'BENCH farm_compile_s={fm:.2f} bare_compile_s={bm:.2f} overhead_percent={100*(fm-bm)/bm:.2f}')"
+
+echo "== 2. the same configuration again: a build cache hit"
+start=$(date +%s.%N); hit=$(build '{}' 0.02); end=$(date +%s.%N)
+psql -qAt "$KFARM_DATABASE_URL" -c "SELECT format('cache hit: cachedFrom %s; submit → completed %s s as the client saw it (polling every 20 ms), %s s in the database (claim → completed %s s)',
+    cached_from, round(($end - $start)::numeric, 2), round(extract(epoch FROM completed_at - started_at)::numeric, 2),
+    round(extract(epoch FROM completed_at - claimed_at)::numeric, 2)) FROM builds WHERE id = '$hit'"
+
+echo "== 3. peak memory over the run"
+for name in SERVER WORKER; do
+  pid=${!name}; echo "$name peak RSS: $(awk '/VmHWM/ {printf "%.0f MiB", $2/1024}' /proc/$pid/status)"
+done
+
+echo "== 4. packaging the build's staging tree vs tar | zstd -3 -T0 (median of 5)"
+STAGING="$WORK/worker/$last/attempt-1/staging"
+python3 - "$KFARM" "$STAGING" "$WORK" <<'PY'
+import statistics, subprocess, sys, time
+kfarm, staging, work = sys.argv[1:]
+def timed(command):
+    start = time.perf_counter(); subprocess.run(command, shell=True, check=True, stdout=subprocess.DEVNULL); return time.perf_counter() - start
+ours = statistics.median(timed(f"{kfarm} bench package --staging {staging} --output {work}/pkg") for _ in range(5))
+cli = statistics.median(timed(f"tar -C {staging} -cf - . | zstd -3 -T0 -q -f -o {work}/cli.tar.zst") for _ in range(5))
+size = int(subprocess.run(["du", "-sb", staging], capture_output=True, text=True).stdout.split()[0])
+print(f"packaging {size/1e6:.1f} MB: kfarm {ours:.3f} s ({size/1e6/ours:.0f} MB/s, with per-file sha256) vs tar|zstd -3 -T0 "
+      f"{cli:.3f} s ({size/1e6/cli:.0f} MB/s): {cli/ours*100:.0f}% of the CLI's throughput (target >= 90%)")
+PY
+
+echo "== 5. $ZSTD_GIB GiB through the Zstd target vs the zstd CLI (the kernel source tree as data)"
+INPUT="$WORK/zstd-input"
+( while :; do tar -C "$TREE" -cf - .; done ) 2>/dev/null | head -c $((ZSTD_GIB << 30)) > "$INPUT" || true
+"$KFARM" bench zstd --input "$INPUT" --level 3
+start=$(date +%s.%N); zstd -3 -T0 -q -f "$INPUT" -o "$WORK/cli.zst"; end=$(date +%s.%N)
+python3 -c "print(f'zstd CLI -3 -T0: {($ZSTD_GIB << 30)/1e6/($end-$start):.0f} MB/s compressing the same file')"
+rm -f "$INPUT" "$INPUT.kfarm.zst" "$WORK/cli.zst"
