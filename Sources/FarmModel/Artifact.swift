@@ -56,16 +56,20 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
     public var attempt: Int
     public var sha256: String
     public var size: Int
-    /// The hash of the build's inputs, for the build cache; null: not reusable.
+    /// The hash of the build's inputs with its final configuration, for the build cache; null: not reusable.
     @ExplicitNull public var inputKey: String?
+    /// The hash of the build's inputs as known before anything ran (its plan); null: none.
+    @ExplicitNull public var planKey: String?
     public var metadata: ArtifactMetadata
 
-    public init(workerId: UUID, attempt: Int, sha256: String, size: Int, inputKey: String?, metadata: ArtifactMetadata) {
+    public init(workerId: UUID, attempt: Int, sha256: String, size: Int, inputKey: String?, planKey: String? = nil,
+                metadata: ArtifactMetadata) {
         self.workerId = workerId
         self.attempt = attempt
         self.sha256 = sha256
         self.size = size
         self.inputKey = inputKey
+        self.planKey = planKey
         self.metadata = metadata
     }
 
@@ -75,6 +79,7 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
         var validator = Validator()
         validator.check("sha256", sha256, ContentHash.rule)
         if let inputKey { validator.check("inputKey", inputKey, ContentHash.rule) }
+        if let planKey { validator.check("planKey", planKey, ContentHash.rule) }
         if size < 0 { validator.fail("size", "must not be negative") }
         if metadata.buildId != buildID { validator.fail("metadata.buildId", "must be the build in the path") }
         if metadata.schema != ArtifactMetadata.schema { validator.fail("metadata.schema", "must be \(ArtifactMetadata.schema)") }
@@ -86,7 +91,7 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
 }
 
 /// A worker asking whether a build's inputs were built before:
-/// `POST /builds/{id}/cache-hit`.
+/// `POST /builds/{id}/cache-hit`, with either of its keys.
 public struct CacheLookup: Codable, Sendable, Equatable {
     @LowercaseUUID public var workerId: UUID
     public var attempt: Int

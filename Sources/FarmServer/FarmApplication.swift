@@ -39,6 +39,8 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + BuildRoutes(store: store, access: access).endpoints
         + WorkerRoutes(store: store, lease: lease).endpoints
         + ArtifactRoutes(store: store, access: access, shelf: shelf).endpoints
+        + SystemRoutes(store: store, access: access).endpoints
+        + DeploymentRoutes(store: store, access: access).endpoints
         + AuditRoutes(store: store).endpoints
 }
 

@@ -68,9 +68,10 @@ public struct ArtifactRepository: Sendable {
             let statement = String(decoding: Data(base64Encoded: signature.statement) ?? Data(), as: UTF8.self)
             try await connection.query("""
                 INSERT INTO artifacts (id, build_id, attempt, name, architecture, kernel_release, size, sha256, storage_key,
-                                       input_key, metadata, provenance, signature, signing_key_id)
+                                       input_key, plan_key, metadata, provenance, signature, signing_key_id)
                 VALUES (\(id), \(buildID), \(upload.attempt), \(provenance.name), \(origin.architecture.rawValue),
                         \(provenance.kernelRelease), \(upload.size), \(upload.sha256), \(storageKey), \(upload.inputKey),
+                        \(upload.planKey),
                         \(String(decoding: metadataJSON, as: UTF8.self))::jsonb, \(statement), \(signature.value),
                         \(signature.keyId))
                 """, logger: logger)
@@ -82,7 +83,7 @@ public struct ArtifactRepository: Sendable {
         return try await find(id: id)!
     }
 
-    /// The build cache: when an artifact of the same inputs exists and the
+    /// The build cache: when an artifact of the same inputs (either key) exists and the
     /// build did not ask for `noCache`, the build completes now with that
     /// artifact (initialization done, the other stages skipped, `cachedFrom`
     /// naming the build that produced it). Nil: build it.
@@ -93,7 +94,7 @@ public struct ArtifactRepository: Sendable {
             let found = try await connection.query("""
                 SELECT a.id, a.build_id FROM artifacts a, builds b
                 WHERE b.id = \(buildID) AND NOT COALESCE((b.options->>'noCache')::boolean, false)
-                  AND a.input_key = \(lookup.inputKey) AND a.architecture = b.architecture
+                  AND (a.input_key = \(lookup.inputKey) OR a.plan_key = \(lookup.inputKey)) AND a.architecture = b.architecture
                 ORDER BY a.created_at DESC LIMIT 1
                 """, logger: logger).first { try $0.decode((UUID, UUID).self) }
             guard let (artifactID, producer) = found else { return nil }

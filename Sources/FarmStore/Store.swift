@@ -17,6 +17,8 @@ public struct Store: Sendable {
     public let events: BuildEventRepository
     public let logs: BuildLogRepository
     public let artifacts: ArtifactRepository
+    public let systems: SystemRepository
+    public let deployments: DeploymentRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -34,6 +36,8 @@ public struct Store: Sendable {
         events = BuildEventRepository(client: client, logger: logger, doorbell: doorbell)
         logs = BuildLogRepository(client: client, logger: logger)
         artifacts = ArtifactRepository(client: client, logger: logger)
+        systems = SystemRepository(client: client, logger: logger)
+        deployments = DeploymentRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

@@ -20,10 +20,16 @@ public struct ArtifactDelivery: Sendable {
     }
 
     /// Uploads the tarball (streamed; the server checks its sha256) and records it as the build's artifact.
-    func deliver(_ artifact: PackagedArtifact, from directory: URL, inputKey: String?) async throws -> ArtifactRecord {
+    func deliver(_ artifact: PackagedArtifact, from directory: URL, keys: CacheKeys) async throws -> ArtifactRecord {
         try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size)
         return try await client.recordArtifact(buildID, ArtifactUpload(
             workerId: claim.workerId, attempt: claim.attempt, sha256: artifact.sha256, size: artifact.size,
-            inputKey: inputKey, metadata: artifact.metadata))
+            inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata))
     }
+}
+
+/// A build's two build-cache keys (see `BuildRecipe.planKey` and `inputKey`).
+struct CacheKeys {
+    var plan: String?
+    var input: String?
 }

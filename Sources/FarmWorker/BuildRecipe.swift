@@ -65,14 +65,18 @@ public protocol BuildRecipe: Sendable {
     /// submits of other versions are refused); nil: any version.
     var kernelSeries: [String]? { get }
     func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep]
-    /// The hash of everything the build's artifact depends on, asked once
-    /// `initialization` has completed: a build of the same key reuses the
-    /// artifact. Nil: the recipe's builds are not cached.
+    /// The hash of everything the build's artifact depends on as far as it
+    /// is known before anything runs: a build of the same key reuses the
+    /// artifact at once. Nil: the recipe's builds are not cached.
+    func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String?
+    /// The same, asked once `initialization` has completed (e.g. with the
+    /// final configuration in place of what produced it).
     func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String?
 }
 
 extension BuildRecipe {
     public func source(for plan: BuildPlan) -> URL? { nil }
     public var kernelSeries: [String]? { nil }
+    public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
 }

@@ -6,19 +6,24 @@ import Logging
 import Synchronization
 
 /// Publishes the spooled events of every attempt the worker runs, as
-/// batches with publisher confirms, every `interval`. When the broker is
+/// batches with publisher confirms, every `interval` (log lines alone
+/// after at most `logLinger`). When the broker is
 /// away it reconnects with a growing pause; spools keep their events until
 /// they are confirmed, and are dropped once their result is out.
 public final class EventPublisher: Sendable {
     private let broker: AMQPConfiguration
     private let logger: Logger
     private let interval: Duration
+    /// How long log lines may wait to go out together (see `EventSpool.take`).
+    private let logLinger: Duration
     private let spools = Mutex<[EventSpool]>([])
 
-    public init(broker: AMQPConfiguration, logger: Logger, interval: Duration = .milliseconds(10)) {
+    public init(broker: AMQPConfiguration, logger: Logger, interval: Duration = .milliseconds(10),
+                logLinger: Duration = .milliseconds(250)) {
         self.broker = broker
         self.logger = logger
         self.interval = interval
+        self.logLinger = logLinger
     }
 
     public func open(buildId: UUID, attempt: Int, workerId: UUID) -> EventSpool {
@@ -50,7 +55,7 @@ public final class EventPublisher: Sendable {
     }
 
     private func flush(on connection: AMQPConnection) async throws {
-        let taken = spools.withLock { $0.compactMap { spool in spool.take().map { (spool, $0) } } }
+        let taken = spools.withLock { $0.compactMap { spool in spool.take(linger: logLinger).map { (spool, $0) } } }
         guard !taken.isEmpty else { return }
         do {
             let encoder = JSONEncoder()

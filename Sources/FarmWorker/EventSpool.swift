@@ -14,6 +14,8 @@ public final class EventSpool: Sendable {
 
     private struct State {
         var waiting: [BuildEventPayload] = []
+        /// When the oldest waiting event arrived.
+        var waitingSince: ContinuousClock.Instant?
         var nextLine = 1
         var inFlight = false
         var ended = false
@@ -57,6 +59,7 @@ public final class EventSpool: Sendable {
             } else {
                 state.waiting.append(.log(first: first, lines: lines))
             }
+            if state.waitingSince == nil { state.waitingSince = .now }
         }
     }
 
@@ -64,16 +67,27 @@ public final class EventSpool: Sendable {
     public var linesReported: Int { state.withLock { $0.nextLine - 1 } }
 
     private func add(_ event: BuildEventPayload) {
-        state.withLock { $0.waiting.append(event) }
+        state.withLock { state in
+            state.waiting.append(event)
+            if state.waitingSince == nil { state.waitingSince = .now }
+        }
     }
 
     // MARK: - For the publisher
 
-    /// Takes everything waiting as one message, unless a message is already in flight.
-    func take() -> BuildEventBatch? {
+    /// Takes everything waiting as one message, unless a message is already
+    /// in flight, or only log lines are waiting and the oldest is younger than
+    /// `linger`: a compiler's trickle of lines then goes out a few times a
+    /// second instead of as one persistent, confirmed message (and one
+    /// recorder transaction) per line, whose disk flushes slow the build.
+    /// Stage, progress and result events go at once.
+    func take(linger: Duration = .zero) -> BuildEventBatch? {
         state.withLock { state in
             guard !state.inFlight, !state.waiting.isEmpty else { return nil }
+            let onlyLogs = state.waiting.allSatisfy { if case .log = $0 { true } else { false } }
+            if onlyLogs, !state.ended, let since = state.waitingSince, ContinuousClock.now - since < linger { return nil }
             state.inFlight = true
+            state.waitingSince = nil
             defer { state.waiting.removeAll() }
             return BuildEventBatch(buildId: buildId, attempt: attempt, workerId: workerId, events: state.waiting)
         }
@@ -84,7 +98,10 @@ public final class EventSpool: Sendable {
     func settle(_ batch: BuildEventBatch, confirmed: Bool) {
         state.withLock { state in
             state.inFlight = false
-            if !confirmed { state.waiting.insert(contentsOf: batch.events, at: 0) }
+            if !confirmed {
+                state.waiting.insert(contentsOf: batch.events, at: 0)
+                state.waitingSince = state.waitingSince ?? .now
+            }
         }
     }
 

@@ -34,7 +34,13 @@ public struct StageRunner: Sendable {
     public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
         let meter = ProgressMeter(spool: spool, history: progressHistory?.appendingPathComponent(
             "\(build.config.id.lowercased)-\(build.architecture.rawValue).json"))
-        var inputKey: String?
+        var keys = CacheKeys()
+        do {
+            keys.plan = try recipe.planKey(build: build, plan: plan, in: workspace)
+        } catch {
+            return .outcome(.failed(.infrastructure, "cannot hash the build's inputs: \(error)"))
+        }
+        if let reused = await reuse(keys.plan, of: build, spool: spool) { return .reused(reused) }
         for stage in BuildStage.allCases {
             spool.stage(stage, .in_progress)
             meter.begin(stage)
@@ -51,14 +57,14 @@ public struct StageRunner: Sendable {
             meter.end(stage)
             if stage == .initialization {
                 do {
-                    inputKey = try recipe.inputKey(build: build, plan: plan, in: workspace)
+                    keys.input = try recipe.inputKey(build: build, plan: plan, in: workspace)
                 } catch {
                     return .outcome(.failed(.infrastructure, "cannot hash the build's inputs: \(error)"))
                 }
-                if let reused = await reuse(inputKey, of: build, spool: spool) { return .reused(reused) }
+                if let reused = await reuse(keys.input, of: build, spool: spool) { return .reused(reused) }
             }
         }
-        if let failure = await deliver(inputKey: inputKey, from: workspace, spool: spool) {
+        if let failure = await deliver(keys, from: workspace, spool: spool) {
             return .outcome(.failed(.infrastructure, failure))
         }
         meter.save()
@@ -69,30 +75,30 @@ public struct StageRunner: Sendable {
     private func reuse(_ inputKey: String?, of build: BuildRecord, spool: EventSpool) async -> ArtifactRecord? {
         guard let delivery, let inputKey else { return nil }
         guard !build.options.noCache else {
-            spool.log(["build cache: skipped (options.noCache); inputs \(inputKey)"])
+            spool.log(["build cache: skipped (options.noCache); key \(inputKey)"])
             return nil
         }
         do {
             guard let artifact = try await delivery.reuse(inputKey: inputKey) else {
-                spool.log(["build cache: no artifact of inputs \(inputKey) yet: building"])
+                spool.log(["build cache: no artifact of key \(inputKey) yet"])
                 return nil
             }
-            spool.log(["build cache: inputs \(inputKey) were built by \(artifact.build.buildNumber): "
+            spool.log(["build cache: key \(inputKey) was built by \(artifact.build.buildNumber): "
                        + "reusing artifact \(artifact.id.lowercased) (\(artifact.name))"])
             return artifact
         } catch {
-            spool.log(["build cache: lookup failed (\(error)): building"])
+            spool.log(["build cache: lookup failed (\(error))"])
             return nil
         }
     }
 
     /// Uploads the artifact packaging left, if any; the failure's reason otherwise.
-    private func deliver(inputKey: String?, from workspace: Workspace, spool: EventSpool) async -> String? {
+    private func deliver(_ keys: CacheKeys, from workspace: Workspace, spool: EventSpool) async -> String? {
         let directory = workspace.artifactDirectory
         do {
             guard let delivery, let artifact = try PackagedArtifact.load(from: directory) else { return nil }
             spool.log(["uploading \(artifact.archiveName) (\(artifact.size) bytes, sha256 \(artifact.sha256))"])
-            let record = try await delivery.deliver(artifact, from: directory, inputKey: inputKey)
+            let record = try await delivery.deliver(artifact, from: directory, keys: keys)
             spool.log(["artifact \(record.id.lowercased) stored and signed (key \(record.signature.keyId.prefix(16)))"])
             return nil
         } catch {

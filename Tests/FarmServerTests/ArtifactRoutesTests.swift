@@ -63,9 +63,10 @@ import Testing
                                      body: ByteBuffer(bytes: bytes)).status
     }
 
-    private func record(_ claimed: ClaimedBuild, sha256: String, size: Int, inputKey: String?, _ api: API) async throws -> Reply {
+    private func record(_ claimed: ClaimedBuild, sha256: String, size: Int, inputKey: String?, planKey: String? = nil,
+                        _ api: API) async throws -> Reply {
         let body = ArtifactUpload(workerId: claimed.workerID, attempt: 1, sha256: sha256, size: size, inputKey: inputKey,
-                                  metadata: metadata(of: claimed.build))
+                                  planKey: planKey, metadata: metadata(of: claimed.build))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         return try await api.send(.post, "/builds/\(claimed.build.id.lowercased)/artifact", headers: claimed.workerAuth,
@@ -162,7 +163,8 @@ import Testing
             let bytes = Array("a kernel".utf8)
             let key = String(repeating: "7", count: 64)
             #expect(try await upload(bytes, as: hex(bytes), api, first) == .created)
-            let artifact = try await record(first, sha256: hex(bytes), size: bytes.count, inputKey: key, api)
+            let plan = String(repeating: "9", count: 64)
+            let artifact = try await record(first, sha256: hex(bytes), size: bytes.count, inputKey: key, planKey: plan, api)
             let artifactID = try #require(artifact.data["id"] as? String)
             let version = first.build.configVersion.id
 
@@ -182,6 +184,10 @@ import Testing
             #expect(try await lookup(second, key).status == .conflict, "a finished build is no longer the worker's")
             let listed = try await api.send(.get, "/artifacts?build=\(second.build.id.lowercased)", as: first.developer)
             #expect((listed.data["artifacts"] as? [[String: Any]])?.map { $0["id"] as? String } == [artifactID])
+
+            // The plan key answers too (a repeated submit, before Kconfig has run).
+            let third = try await claimedBuild(fixtures, developer: first.developer, version: version)
+            #expect(try await lookup(third, plan).data["id"] as? String == artifactID)
 
             let forced = try await claimedBuild(fixtures, developer: first.developer, version: version,
                                                 options: BuildOptions(noCache: true))

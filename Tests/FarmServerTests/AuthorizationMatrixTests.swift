@@ -120,6 +120,21 @@ import Testing
                                                              token: workerTokenID, storageKey: "test", sign: shelf.signer.sign)
         }
 
+        /// A new x86_64 target system in the scenario's project.
+        func system() async throws -> TargetSystem {
+            try await fixtures.store.systems.create(
+                NewTargetSystem(name: Fixtures.unique("sys"), architecture: .x86_64, projectId: project.id),
+                by: accounts[.farmAdmin]!.user.id)
+        }
+
+        /// A scheduled deployment of a new artifact to a new system.
+        func deployment() async throws -> DeploymentRecord {
+            let (artifact, system) = (try await artifact(), try await system())
+            return try await fixtures.store.deployments.create(
+                NewDeployment(buildArtifactId: artifact.id, targetSystems: [system.id], scheduleFor: Date().addingTimeInterval(3600)),
+                by: accounts[.farmAdmin]!.user.id)
+        }
+
         /// The user a call acts as (the token owner for the others).
         func user(_ caller: Caller) -> User { (accounts[caller] ?? accounts[.farmAdmin]!).user }
     }
@@ -236,6 +251,20 @@ import Testing
         "GET /artifacts/:id": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)") },
         "GET /artifacts/:id/download": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)/download") },
         "GET /signing-key": { _, _ in Call(path: "/signing-key") },
+        "POST /systems": { s, _ in
+            Call(path: "/systems", body: json(["name": Fixtures.unique("sys"), "architecture": "arm64", "projectId": s.projectID]))
+        },
+        "GET /systems": { s, _ in Call(path: "/systems?project_id=\(s.projectID)") },
+        "GET /systems/:id": { s, _ in Call(path: "/systems/\(try await s.system().id.lowercased)") },
+        "POST /deployments": { s, _ in
+            let (artifact, system) = (try await s.artifact(), try await s.system())
+            return Call(path: "/deployments", body: json([
+                "buildArtifactId": artifact.id.lowercased, "targetSystems": [system.id.lowercased],
+            ]))
+        },
+        "GET /deployments": { _, _ in Call(path: "/deployments?status=scheduled") },
+        "GET /deployments/:id": { s, _ in Call(path: "/deployments/\(try await s.deployment().id.lowercased)") },
+        "POST /deployments/:id/cancel": { s, _ in Call(path: "/deployments/\(try await s.deployment().id.lowercased)/cancel") },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 

@@ -75,26 +75,44 @@ import Testing
         #expect(CcacheStatsLog.read(log.appendingPathExtension("missing")) == nil)
     }
 
-    @Test func theBuildCacheKeyChangesWithEveryInput() throws {
-        let base = BuildInputs(source: "linux-source-6.1.tar.xz sha256:aa", configSha256: "c1", architecture: .arm64,
-                               toolchain: "gcc-12.2.0", imageTarget: "Image", debugSymbols: false, optimizationLevel: nil)
-        #expect(try base.key() == base.key())
-        #expect(ContentHash.isValid(try base.key()))
-        let variants = [
-            BuildInputs(source: "linux-source-6.1.tar.xz sha256:ab", configSha256: "c1", architecture: .arm64,
-                        toolchain: "gcc-12.2.0", imageTarget: "Image", debugSymbols: false, optimizationLevel: nil),
-            BuildInputs(source: base.source, configSha256: "c2", architecture: .arm64, toolchain: "gcc-12.2.0",
-                        imageTarget: "Image", debugSymbols: false, optimizationLevel: nil),
-            BuildInputs(source: base.source, configSha256: "c1", architecture: .riscv64, toolchain: "gcc-12.2.0",
-                        imageTarget: "Image", debugSymbols: false, optimizationLevel: nil),
-            BuildInputs(source: base.source, configSha256: "c1", architecture: .arm64, toolchain: "gcc-13.1.0",
-                        imageTarget: "Image", debugSymbols: false, optimizationLevel: nil),
-            BuildInputs(source: base.source, configSha256: "c1", architecture: .arm64, toolchain: "gcc-12.2.0",
-                        imageTarget: "Image", debugSymbols: true, optimizationLevel: nil),
-            BuildInputs(source: base.source, configSha256: "c1", architecture: .arm64, toolchain: "gcc-12.2.0",
-                        imageTarget: "Image", debugSymbols: false, optimizationLevel: 2),
+    @Test func theBuildCacheKeysChangeWithEveryInput() throws {
+        let specs = try ToolchainSpec.load(from: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../workers/toolchains").standardized)
+        let arm = InstalledToolchain(spec: try #require(specs.first { $0.architecture == .arm64 }), compilerVersion: "gcc-12.2.0")
+        let riscv = InstalledToolchain(spec: try #require(specs.first { $0.architecture == .riscv64 }), compilerVersion: "gcc-12.2.0")
+        let newer = InstalledToolchain(spec: arm.spec, compilerVersion: "gcc-13.1.0")
+        let module = ConfigModule(id: UUID(), name: "dummy", path: "drivers/net/dummy", isBuiltin: false, isRequired: true,
+                                  parameters: ["numdummies": .integer(2)])
+        let plan = BuildPlan(baseVersion: "6.1.0", modules: [module])
+        let planConfig = try BuildInputs.plan(plan, recipeLines: ["CONFIG_PRINTK=y"])
+        func key(source: String = "linux-source-6.1.tar.xz sha256:aa", configuration: String? = nil,
+                 toolchain: InstalledToolchain? = nil, options: BuildOptions = BuildOptions()) throws -> String {
+            try BuildInputs(source: source, configuration: configuration ?? planConfig, toolchain: toolchain ?? arm,
+                            options: options).key()
+        }
+        #expect(try key() == key())
+        #expect(ContentHash.isValid(try key()))
+        // The same modules in another version (other ids) are the same plan.
+        var sameModules = module
+        sameModules.id = UUID()
+        #expect(try BuildInputs.plan(BuildPlan(baseVersion: "6.1.0", modules: [sameModules]), recipeLines: ["CONFIG_PRINTK=y"])
+                == planConfig)
+        var otherParameter = module
+        otherParameter.parameters = ["numdummies": .integer(3)]
+        let keys = try [
+            key(),
+            key(source: "linux-source-6.1.tar.xz sha256:ab"),
+            key(configuration: BuildInputs.plan(BuildPlan(baseVersion: "6.1.0", modules: [otherParameter]),
+                                                recipeLines: ["CONFIG_PRINTK=y"])),
+            key(configuration: BuildInputs.plan(plan, recipeLines: ["CONFIG_PRINTK=y", "CONFIG_TTY=y"])),
+            key(configuration: BuildInputs.finalConfig(sha256: "c1")),
+            key(configuration: BuildInputs.finalConfig(sha256: "c2")),
+            key(toolchain: riscv),
+            key(toolchain: newer),
+            key(options: BuildOptions(debugSymbols: true)),
+            key(options: BuildOptions(optimizationLevel: 2)),
         ]
-        let keys = try Set(([base] + variants).map { try $0.key() })
-        #expect(keys.count == variants.count + 1)
+        #expect(Set(keys).count == keys.count)
+        #expect(try key(options: BuildOptions(noCache: true)) == key(), "noCache is no input of the artifact")
     }
 }

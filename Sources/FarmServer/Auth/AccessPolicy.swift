@@ -25,4 +25,15 @@ struct AccessPolicy: Sendable {
                 details: ["requiredRole": .string(needed.rawValue), "yourRole": .string(role.rawValue)])
         }
     }
+
+    /// The id in the `:id` parameter, once the caller has the endpoint's role
+    /// in the project `project(id)` names; a resource that does not exist
+    /// and one in a project the caller is not in are both a 404 on `resource`.
+    func visible(_ resource: String, _ context: FarmRequestContext, project: (UUID) async throws -> UUID?) async throws -> UUID {
+        let id = try context.uuid("id")
+        let notFound = APIError.notFound(resource, id.lowercased)
+        guard let projectID = try await project(id) else { throw notFound }
+        try await authorize(projectID, context, hidden: notFound)
+        return id
+    }
 }

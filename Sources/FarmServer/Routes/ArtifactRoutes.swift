@@ -82,11 +82,7 @@ struct ArtifactRoutes {
 
     /// The artifact named by `:id`, if the caller has the endpoint's role in its project.
     private func visibleArtifact(_ context: FarmRequestContext) async throws -> UUID {
-        let id = try context.uuid("id")
-        let notFound = APIError.notFound("artifact", id.lowercased)
-        guard let project = try await store.artifacts.project(ofArtifact: id) else { throw notFound }
-        try await access.authorize(project, context, hidden: notFound)
-        return id
+        try await access.visible("artifact", context, project: store.artifacts.project(ofArtifact:))
     }
 
     private static func filter(_ request: Request) throws -> ArtifactRepository.Filter {

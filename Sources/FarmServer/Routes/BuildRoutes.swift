@@ -64,10 +64,6 @@ struct BuildRoutes {
 
     /// The build named by `:id`, if the caller has the endpoint's role in its project.
     private func visibleBuild(_ context: FarmRequestContext) async throws -> UUID {
-        let id = try context.uuid("id")
-        let notFound = APIError.notFound("build", id.lowercased)
-        guard let project = try await store.builds.project(ofBuild: id) else { throw notFound }
-        try await access.authorize(project, context, hidden: notFound)
-        return id
+        try await access.visible("build", context, project: store.builds.project(ofBuild:))
     }
 }

@@ -108,17 +108,24 @@ public struct KernelRecipe: BuildRecipe {
         }
     }
 
-    /// The kernel's source (tarball and its sha256), the final .config (which
-    /// holds the compiler's version too), the toolchain and the options:
-    /// what the image, System.map and modules are made from.
+    /// The source tarball (and its sha256), the plan and the recipe's
+    /// Kconfig lines, the toolchain and the options: known before Kconfig runs.
+    public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
+        let spec = workspace.toolchain.spec
+        let recipeLines = try String(contentsOf: bootConfig, encoding: .utf8).components(separatedBy: "\n")
+            + spec.bootConfig + spec.commandLineConfig
+        return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
+                               configuration: try BuildInputs.plan(plan, recipeLines: recipeLines),
+                               toolchain: workspace.toolchain, options: build.options).key()
+    }
+
+    /// The same with the final .config (which also names the compiler's
+    /// version) in place of the plan: what the image, System.map and modules are made from.
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
-        let inputs = BuildInputs(
-            source: try sources.identity(for: plan.baseVersion),
-            configSha256: try KernelPackage.sha256(of: workspace.output.appendingPathComponent(".config")),
-            architecture: workspace.toolchain.spec.architecture, toolchain: workspace.toolchain.compilerVersion,
-            imageTarget: workspace.toolchain.spec.imageTarget, debugSymbols: build.options.debugSymbols,
-            optimizationLevel: build.options.optimizationLevel)
-        return try inputs.key()
+        let config = try KernelPackage.sha256(of: workspace.output.appendingPathComponent(".config"))
+        return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
+                               configuration: BuildInputs.finalConfig(sha256: config),
+                               toolchain: workspace.toolchain, options: build.options).key()
     }
 
     /// What the build asks of Kconfig, resolved against the unpacked tree.

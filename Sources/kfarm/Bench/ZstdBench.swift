@@ -30,7 +30,7 @@ struct ZstdBench: ParsableCommand {
 
         var inputHash = SHA256()
         var (read, written) = (0, 0)
-        FileManager.default.createFile(atPath: target.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: target.path, contents: nil)
         let sink = try FileHandle(forWritingTo: target)
         let compressor = try ZstdCompressor(.init(level: level, workers: workers))
         let write: (UnsafeRawBufferPointer) throws -> Void = { bytes in
