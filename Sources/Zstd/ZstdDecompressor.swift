@@ -28,7 +28,12 @@ public final class ZstdDecompressor {
         while source.pos < source.size || full {
             full = try output.withUnsafeMutableBytes { buffer in
                 var target = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-                pending = try ZstdError.check(ZSTD_decompressStream(context, &target, &source))
+                let consumed = source.pos
+                let hint = try ZstdError.check(ZSTD_decompressStream(context, &target, &source))
+                // A call that moved nothing (the frame ended exactly as the
+                // buffer filled) already waits for the next frame's header:
+                // its hint says nothing about the frame that just ended.
+                if target.pos > 0 || source.pos > consumed { pending = hint }
                 if target.pos > 0 { try sink(UnsafeRawBufferPointer(rebasing: buffer[..<target.pos])) }
                 return target.pos == target.size
             }

@@ -54,6 +54,15 @@ import Zstd
         #expect(try Self.decompress(compressed, chunk: 4_093) == data)
     }
 
+    /// A frame whose end fills the output buffer exactly (content a multiple
+    /// of libzstd's 128 KiB output size, the stream given in 1 MiB pieces as
+    /// `kfarm bench zstd` reads files) is complete, not cut short.
+    @Test func aFrameEndingOnTheOutputBuffersEdgeIsComplete() throws {
+        let data = [UInt8](repeating: 0x41, count: 8 << 20)
+        let compressed = try Self.compress(data, chunk: 1 << 20)
+        #expect(try Self.decompress(compressed, chunk: 1 << 20) == data)
+    }
+
     @Test func emptyInputIsAValidFrameOfNothing() throws {
         let compressed = try Self.compress([], chunk: 1)
         #expect(!compressed.isEmpty)

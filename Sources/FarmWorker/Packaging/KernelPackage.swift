@@ -1,6 +1,9 @@
 import Crypto
 import FarmModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Zstd
 
 /// Packs a build's staging directory (image, System.map, .config, modules)
@@ -35,13 +38,14 @@ public struct KernelPackage: Sendable {
             archiveSize += bytes.count
             try output.write(contentsOf: Data(bytes))
         }
-        let tar = TarWriter { bytes in try bytes.withUnsafeBytes { try compressor.compress($0, into: write) } }
+        let tar = TarWriter { bytes in try compressor.compress(bytes, into: write) }
         var files: [ArtifactMetadata.File] = []
+        let root = staging.standardizedFileURL.path
         for path in paths {
             var hash = SHA256()
             var size = 0
-            try tar.addFile(path, from: staging.appendingPathComponent(path)) { chunk in
-                hash.update(data: chunk)
+            try tar.addFile(path, from: root + "/" + path) { chunk in
+                hash.update(bufferPointer: chunk)
                 size += chunk.count
             }
             files.append(.init(path: path, size: size, sha256: Self.hex(hash.finalize())))
@@ -65,16 +69,42 @@ public struct KernelPackage: Sendable {
 
     /// Regular files under `root`, relative, sorted: archives of the same inputs are the same bytes.
     public static func files(under root: URL) throws -> [String] {
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
         var paths: [String] = []
-        for case let url as URL in walker where try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true {
-            paths.append(String(url.standardizedFileURL.path.dropFirst(root.standardizedFileURL.path.count + 1)))
-        }
+        try collectFiles(in: root.standardizedFileURL.path, prefix: "", into: &paths)
         return paths.sorted()
     }
 
+    /// Walks `directory` with readdir's entry types: no stat per file.
+    private static func collectFiles(in directory: String, prefix: String, into paths: inout [String]) throws {
+        guard let stream = opendir(directory) else { throw CheckFailed("cannot list \(directory): \(String(cString: strerror(errno)))") }
+        defer { closedir(stream) }
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != ".", name != ".." else { continue }
+            var type = Int32(entry.pointee.d_type)
+            if type == Int32(DT_UNKNOWN) {  // filesystems that do not say: ask
+                var status = stat()
+                guard lstat(directory + "/" + name, &status) == 0 else { continue }
+                type = (status.st_mode & S_IFMT) == S_IFREG ? Int32(DT_REG) : (status.st_mode & S_IFMT) == S_IFDIR ? Int32(DT_DIR) : 0
+            }
+            switch type {
+            case Int32(DT_REG): paths.append(prefix + name)
+            case Int32(DT_DIR): try collectFiles(in: directory + "/" + name, prefix: prefix + name + "/", into: &paths)
+            default: break  // links, devices: not part of an artifact
+            }
+        }
+    }
+
+    /// Lowercase hex, without a formatter per byte (an artifact has thousands of files).
     static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(64)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func sha256(of file: URL) throws -> String {

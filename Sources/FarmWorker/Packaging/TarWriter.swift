@@ -1,48 +1,66 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes a POSIX ustar archive as a stream: a header, then the file's
 /// bytes by the chunk, then padding; two empty blocks end it. Paths longer
-/// than ustar's 100 + 155 characters are refused rather than cut.
-struct TarWriter {
+/// than ustar's 100 + 155 characters are refused rather than cut. Files are
+/// read with plain POSIX calls into one reused buffer: an artifact holds
+/// thousands of small modules, so per-file overhead is what counts.
+final class TarWriter {
     static let block = 512
-    private let sink: ([UInt8]) throws -> Void
+    private static let zeros = [UInt8](repeating: 0, count: 2 * block)
+    private let sink: (UnsafeRawBufferPointer) throws -> Void
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
     /// `sink` receives the archive's bytes in order.
-    init(sink: @escaping ([UInt8]) throws -> Void) {
+    init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.sink = sink
     }
 
-    /// Adds the file at `source` as `path`; `chunk` sees its bytes as they pass (for hashing).
-    func addFile(_ path: String, from source: URL, mode: Int = 0o644, chunk: ([UInt8]) -> Void = { _ in }) throws {
-        let size = try FileManager.default.attributesOfItem(atPath: source.path)[.size] as? Int ?? 0
-        try sink(try Self.header(path: path, size: size, mode: mode))
-        let handle = try FileHandle(forReadingFrom: source)
-        defer { try? handle.close() }
+    /// Adds the file at `source` (a filesystem path) as `path`; `chunk` sees
+    /// its bytes as they pass (for hashing).
+    func addFile(_ path: String, from source: String, mode: Int = 0o644,
+                 chunk: (UnsafeRawBufferPointer) -> Void = { _ in }) throws {
+        let descriptor = open(source, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CheckFailed("cannot open \(source): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw CheckFailed("cannot stat \(source)") }
+        let size = Int(status.st_size)
+        try Self.header(path: path, size: size, mode: mode).withUnsafeBytes(sink)
         var written = 0
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            let bytes = [UInt8](data)
-            chunk(bytes)
-            try sink(bytes)
-            written += bytes.count
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw CheckFailed("cannot read \(source): \(String(cString: strerror(errno)))") }
+            if count == 0 { break }
+            try buffer.withUnsafeBytes { bytes in
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[..<count])
+                chunk(piece)
+                try sink(piece)
+            }
+            written += count
         }
-        guard written == size else { throw CheckFailed("\(source.path) changed while it was archived") }
+        guard written == size else { throw CheckFailed("\(source) changed while it was archived") }
         try pad(size)
     }
 
     /// Adds `bytes` as the file `path`.
     func addFile(_ path: String, contents bytes: [UInt8], mode: Int = 0o644) throws {
-        try sink(try Self.header(path: path, size: bytes.count, mode: mode))
-        try sink(bytes)
+        try Self.header(path: path, size: bytes.count, mode: mode).withUnsafeBytes(sink)
+        try bytes.withUnsafeBytes(sink)
         try pad(bytes.count)
     }
 
     func finish() throws {
-        try sink([UInt8](repeating: 0, count: 2 * Self.block))
+        try Self.zeros.withUnsafeBytes(sink)
     }
 
     private func pad(_ size: Int) throws {
         let remainder = size % Self.block
-        if remainder != 0 { try sink([UInt8](repeating: 0, count: Self.block - remainder)) }
+        if remainder != 0 { try Self.zeros.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[..<(Self.block - remainder)])) } }
     }
 
     static func header(path: String, size: Int, mode: Int) throws -> [UInt8] {
