@@ -1,5 +1,6 @@
 import Crypto
 import FarmModel
+import FarmServer
 import FarmStore
 import FarmTestSupport
 import Foundation
@@ -154,6 +155,28 @@ import Testing
             conditional[.ifNoneMatch] = "\"\(sha256)\""
             let unchanged = try await api.client.execute(uri: "/artifacts/\(id)/download", method: .get, headers: conditional)
             #expect(unchanged.status == .notModified && unchanged.body.readableBytes == 0)
+        }
+    }
+
+    /// Over a real connection: a small artifact, with and without a usable Range header.
+    @Test func smallArtifactsDownloadWholeOverTheWire() async throws {
+        try await withAPI(.live) { api, fixtures in
+            let claimed = try await claimedBuild(fixtures)
+            let bytes = Array("nineteen bytes long".utf8)
+            #expect(try await upload(bytes, as: hex(bytes), api, claimed) == .created)
+            let id = try #require(try await record(claimed, sha256: hex(bytes), size: bytes.count, inputKey: nil, api)
+                .data["id"] as? String)
+            for range in [nil, "", "bytes=", "pages=1-2", "bytes=0-1,4-5"] {
+                var headers: HTTPFields = [.authorization: claimed.developer.authorization]
+                if let range { headers[.range] = range }
+                let whole = try await api.client.execute(uri: "/artifacts/\(id)/download", method: .get, headers: headers)
+                #expect(whole.status == .ok && Array(buffer: whole.body) == bytes, "Range: \(range ?? "none")")
+            }
+            // An artifact whose tarball is not in this store (recorded by another server's): a clear 404, not a broken stream.
+            let elsewhere = try await fixtures.artifact(of: claimed.build.configVersion.id, by: claimed.developer,
+                                                        sign: try ArtifactShelf.forTests().signer.sign)
+            let missing = try await api.send(.get, "/artifacts/\(elsewhere.id.lowercased)/download", as: claimed.developer)
+            #expect(missing.status == .notFound && missing.errorDetails["resourceType"] as? String == "artifactContent")
         }
     }
 

@@ -20,8 +20,8 @@ struct SystemRoutes {
                     architecture: try request.query(
                         "arch", expected: "one of: \(Architecture.allowedValues.joined(separator: ", "))", Architecture.init(rawValue:)),
                     label: try request.query("label", expected: "key=value") { text in
-                        let parts = text.split(separator: "=", maxSplits: 1)
-                        return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+                        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                        return parts.count == 2 && !parts[0].isEmpty ? (String(parts[0]), String(parts[1])) : nil
                     },
                     status: try request.query(
                         "status", expected: "one of: \(TargetSystem.Status.allCases.map(\.rawValue).joined(separator: ", "))",
