@@ -10,12 +10,12 @@ public struct SystemRepository: Sendable {
 
     public struct Filter: Sendable {
         public var architecture: Architecture?
-        /// `key=value`: systems whose label `key` is `value`.
-        public var label: (key: String, value: String)?
+        /// Systems whose label `key` is `value`, or that have the label `key` when `value` is nil.
+        public var label: (key: String, value: String?)?
         public var status: TargetSystem.Status?
         public var projectID: UUID?
 
-        public init(architecture: Architecture? = nil, label: (key: String, value: String)? = nil,
+        public init(architecture: Architecture? = nil, label: (key: String, value: String?)? = nil,
                     status: TargetSystem.Status? = nil, projectID: UUID? = nil) {
             self.architecture = architecture
             self.label = label
@@ -58,7 +58,10 @@ public struct SystemRepository: Sendable {
         let everything = viewer.role == .admin
         let arch = filter.architecture?.rawValue
         let status = filter.status?.rawValue
-        let label = try filter.label.map { String(decoding: try JSONEncoder().encode([$0.key: $0.value]), as: UTF8.self) }
+        let labelKey = filter.label?.key
+        let label = try filter.label.flatMap { label in
+            try label.value.map { String(decoding: try JSONEncoder().encode([label.key: $0]), as: UTF8.self) }
+        }
         return try await client.snapshot(logger: logger) { connection in
             let (total, ids) = try await connection.query("""
                 WITH matching AS (
@@ -67,6 +70,7 @@ public struct SystemRepository: Sendable {
                       AND (\(status)::text IS NULL OR s.status = \(status))
                       AND (\(filter.projectID)::uuid IS NULL OR s.project_id = \(filter.projectID))
                       AND (\(label)::jsonb IS NULL OR s.labels::jsonb @> \(label)::jsonb)
+                      AND (\(labelKey)::text IS NULL OR s.labels::jsonb ? \(labelKey))
                       AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
                                                    WHERE m.project_id = s.project_id AND m.user_id = \(viewer.id)))
                 )

@@ -19,9 +19,9 @@ struct SystemRoutes {
                 let filter = SystemRepository.Filter(
                     architecture: try request.query(
                         "arch", expected: "one of: \(Architecture.allowedValues.joined(separator: ", "))", Architecture.init(rawValue:)),
-                    label: try request.query("label", expected: "key=value") { text in
+                    label: try request.query("label", expected: "key=value, or a key") { text in
                         let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                        return parts.count == 2 && !parts[0].isEmpty ? (String(parts[0]), String(parts[1])) : nil
+                        return parts[0].isEmpty ? nil : (String(parts[0]), parts.count == 2 ? String(parts[1]) : nil)
                     },
                     status: try request.query(
                         "status", expected: "one of: \(TargetSystem.Status.allCases.map(\.rawValue).joined(separator: ", "))",
