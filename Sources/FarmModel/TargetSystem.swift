@@ -29,13 +29,15 @@ public struct NewTargetSystem: Decodable, Sendable {
         if labels.count > 32 { validator.fail("labels", "must have at most 32 labels") }
         for (key, value) in labels.sorted(by: { $0.key < $1.key }) {
             validator.check("labels", key, Self.labelKeyRule)
-            validator.check("labels.\(key)", value, .text(maxLength: 128, allowEmpty: true))
+            validator.check("labels.\(key)", value, Self.labelValueRule)
         }
         try validator.finish()
     }
 
+    public static let labelValueRule = FieldRule.text(maxLength: 128, allowEmpty: true)
+
     /// `rack`, `env`, `kfarm.io/tier`: what selectors match on.
-    static let labelKeyRule = FieldRule { key in
+    public static let labelKeyRule = FieldRule { key in
         let valid = (1...63).contains(key.count)
             && key.unicodeScalars.allSatisfy { $0.isASCIIAlphanumeric || "._/-".unicodeScalars.contains($0) }
         return valid ? nil : "keys must be 1 to 63 letters, digits, '.', '_', '/' or '-'"

@@ -19,9 +19,12 @@ struct SystemRoutes {
                 let filter = SystemRepository.Filter(
                     architecture: try request.query(
                         "arch", expected: "one of: \(Architecture.allowedValues.joined(separator: ", "))", Architecture.init(rawValue:)),
-                    label: try request.query("label", expected: "key=value, or a key") { text in
-                        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                        return parts[0].isEmpty ? nil : (String(parts[0]), parts.count == 2 ? String(parts[1]) : nil)
+                    label: try request.query("label", expected: "key=value, or a key, as labels are written") { text in
+                        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                        let value = parts.count == 2 ? parts[1] : nil
+                        guard NewTargetSystem.labelKeyRule.problem(with: parts[0]) == nil,
+                              value.map({ NewTargetSystem.labelValueRule.problem(with: $0) == nil }) ?? true else { return nil }
+                        return (parts[0], value)
                     },
                     status: try request.query(
                         "status", expected: "one of: \(TargetSystem.Status.allCases.map(\.rawValue).joined(separator: ", "))",
