@@ -4,10 +4,15 @@
 public struct BuildPlan: Codable, Sendable, Equatable {
     public var baseVersion: String
     public var modules: [ConfigModule]
+    public var baseConfig: BaseConfig
+    /// The full .config to start from, with `baseConfig` `stored`.
+    @ExplicitNull public var storedConfig: String?
 
-    public init(baseVersion: String, modules: [ConfigModule]) {
+    public init(baseVersion: String, modules: [ConfigModule], baseConfig: BaseConfig = .tinyconfig, storedConfig: String? = nil) {
         self.baseVersion = baseVersion
         self.modules = modules
+        self.baseConfig = baseConfig
+        self.storedConfig = storedConfig
     }
 }
 

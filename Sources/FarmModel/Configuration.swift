@@ -11,10 +11,15 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var updatedAt: Date
     public var creator: UserRef
     public var project: ProjectRef
+    /// What builds start from before the modules are merged in.
+    public var baseConfig: BaseConfig
+    /// sha256 of the stored .config when `baseConfig` is `stored`.
+    @ExplicitNull public var storedConfigSha256: String?
 
     public init(
         id: UUID, name: String, description: String, baseVersion: String, architecture: Architecture,
-        createdAt: Date, updatedAt: Date, creator: UserRef, project: ProjectRef
+        createdAt: Date, updatedAt: Date, creator: UserRef, project: ProjectRef, baseConfig: BaseConfig = .tinyconfig,
+        storedConfigSha256: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -25,6 +30,8 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.updatedAt = updatedAt
         self.creator = creator
         self.project = project
+        self.baseConfig = baseConfig
+        self.storedConfigSha256 = storedConfigSha256
     }
 }
 
@@ -59,10 +66,14 @@ public struct NewConfiguration: Decodable, Sendable {
     public var architecture: String
     public var projectId: UUID
     public var modules: [ModuleSpec]?
+    /// `tinyconfig` (absent), `defconfig` or `stored` (then with `storedConfig`).
+    public var baseConfig: String?
+    /// The full .config to start from, with `baseConfig` `stored`.
+    public var storedConfig: String?
 
     public init(
         name: String, description: String? = nil, baseVersion: String, architecture: String,
-        projectId: UUID, modules: [ModuleSpec]? = nil
+        projectId: UUID, modules: [ModuleSpec]? = nil, baseConfig: BaseConfig? = nil, storedConfig: String? = nil
     ) {
         self.name = name
         self.description = description
@@ -70,7 +81,12 @@ public struct NewConfiguration: Decodable, Sendable {
         self.architecture = architecture
         self.projectId = projectId
         self.modules = modules
+        self.baseConfig = baseConfig?.rawValue
+        self.storedConfig = storedConfig
     }
+
+    /// The validated base configuration; call after `validate()`.
+    public var validBaseConfig: BaseConfig { baseConfig.flatMap(BaseConfig.init) ?? .tinyconfig }
 
     /// The validated architecture; call after `validate()`.
     public var validArchitecture: Architecture { Architecture(rawValue: architecture)! }
@@ -84,7 +100,24 @@ public struct NewConfiguration: Decodable, Sendable {
             validator.fail("architecture", "must be one of: \(Architecture.allowedValues.joined(separator: ", "))")
         }
         ModuleSpec.validate(modules ?? [], field: "modules", into: &validator)
+        BaseConfig.validate(baseConfig ?? BaseConfig.tinyconfig.rawValue, storedConfig, into: &validator)
         try validator.finish()
+    }
+}
+
+extension BaseConfig {
+    /// `stored` comes with a valid .config, the others with none.
+    static func validate(_ name: String, _ stored: String?, into validator: inout Validator) {
+        guard let base = BaseConfig(rawValue: name) else {
+            validator.fail("baseConfig", "must be one of: \(allowedValues)")
+            return
+        }
+        switch (base, stored) {
+        case (.stored, nil): validator.fail("storedConfig", "is required with baseConfig stored: the full .config to start from")
+        case (.stored, let text?): validator.check("storedConfig", text, StoredConfigRule.rule)
+        case (_, .some): validator.fail("storedConfig", "is only for baseConfig stored")
+        case (_, nil): break
+        }
     }
 }
 
@@ -97,15 +130,24 @@ public struct ConfigurationChanges: Decodable, Sendable {
     public var architecture: String?
     /// Replaces the modules of the latest version, which must not be locked.
     public var modules: [ModuleSpec]?
+    /// Like `baseVersion`: only while no version is locked; `storedConfig` goes with `stored`.
+    public var baseConfig: String?
+    public var storedConfig: String?
 
-    public init(name: String? = nil, description: String? = nil, baseVersion: String? = nil, modules: [ModuleSpec]? = nil) {
+    public init(name: String? = nil, description: String? = nil, baseVersion: String? = nil, modules: [ModuleSpec]? = nil,
+                baseConfig: BaseConfig? = nil, storedConfig: String? = nil) {
         self.name = name
         self.description = description
         self.baseVersion = baseVersion
         self.modules = modules
+        self.baseConfig = baseConfig?.rawValue
+        self.storedConfig = storedConfig
     }
 
-    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil }
+    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil || changesBase }
+
+    /// Whether the base configuration changes (which locked versions forbid, as for `baseVersion`).
+    public var changesBase: Bool { baseConfig != nil || storedConfig != nil }
 
     public func validate() throws(ValidationError) {
         var validator = Validator()
@@ -116,8 +158,15 @@ public struct ConfigurationChanges: Decodable, Sendable {
             validator.fail("architecture", "cannot be changed: create a new configuration for another architecture")
         }
         if let modules { ModuleSpec.validate(modules, field: "modules", into: &validator) }
-        if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil {
-            validator.fail("body", "must change at least one of: name, description, baseVersion, modules")
+        if changesBase {
+            if let baseConfig {
+                BaseConfig.validate(baseConfig, storedConfig, into: &validator)
+            } else {
+                validator.fail("baseConfig", "must come with storedConfig (stored)")
+            }
+        }
+        if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil && !changesBase {
+            validator.fail("body", "must change at least one of: name, description, baseVersion, modules, baseConfig")
         }
         try validator.finish()
     }
@@ -136,6 +185,7 @@ extension ConfigurationChanges {
         if let description { details["description"] = description }
         if let baseVersion { details["baseVersion"] = baseVersion }
         if let modules { details["modules"] = modules.map(\.name).joined(separator: ", ") }
+        if let baseConfig { details["baseConfig"] = baseConfig }
         return details
     }
 }

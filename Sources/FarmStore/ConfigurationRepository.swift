@@ -64,9 +64,11 @@ public struct ConfigurationRepository: Sendable {
         ) {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
-                    INSERT INTO configurations (id, project_id, name, description, base_version, architecture, created_by)
+                    INSERT INTO configurations (id, project_id, name, description, base_version, architecture, created_by,
+                                                base_config, stored_config)
                     VALUES (\(id), \(request.projectId), \(request.name), \(description), \(request.baseVersion),
-                            \(request.validArchitecture.rawValue), \(creator))
+                            \(request.validArchitecture.rawValue), \(creator), \(request.validBaseConfig.rawValue),
+                            \(request.storedConfig))
                     """, logger: logger)
                 let versionID = try await Self.insertVersion(.initial, of: id, by: creator, on: connection, logger: logger)
                 try await Self.insertModules(request.modules ?? [], into: versionID, on: connection, logger: logger)
@@ -130,14 +132,14 @@ public struct ConfigurationRepository: Sendable {
         ) {
             try await client.transaction(logger: logger) { connection in
                 try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
-                if changes.baseVersion != nil {
+                if changes.baseVersion != nil || changes.changesBase {
                     let locked = try await connection.query("""
                         SELECT version FROM configuration_versions WHERE configuration_id = \(configurationID) AND is_locked
                         ORDER BY major, minor, patch
                         """, logger: logger).all { try $0.decode(String.self) }
                     if !locked.isEmpty {
                         throw StoreError.conflict(
-                            "baseVersion cannot change while versions are locked; create a new configuration",
+                            "baseVersion and baseConfig cannot change while versions are locked; create a new configuration",
                             details: ["lockedVersions": locked.joined(separator: ", ")])
                     }
                 }
@@ -156,6 +158,9 @@ public struct ConfigurationRepository: Sendable {
                         name = COALESCE(\(changes.name), name),
                         description = COALESCE(\(changes.description), description),
                         base_version = COALESCE(\(changes.baseVersion), base_version),
+                        base_config = COALESCE(\(changes.baseConfig), base_config),
+                        stored_config = CASE WHEN \(changes.baseConfig)::text IS NULL THEN stored_config
+                                             ELSE \(changes.storedConfig) END,
                         updated_at = now()
                     WHERE id = \(configurationID)
                     """, logger: logger)

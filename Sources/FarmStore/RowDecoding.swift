@@ -19,8 +19,8 @@ extension PostgresRow {
 
     func decodeConfiguration() throws -> Configuration {
         let (id, name, description, baseVersion, architecture, createdAt, updatedAt,
-             creatorID, creatorName, projectID, projectName) =
-            try decode((UUID, String, String, String, String, Date, Date, UUID, String, UUID, String).self)
+             creatorID, creatorName, projectID, projectName, baseConfig, storedSha256) =
+            try decode((UUID, String, String, String, String, Date, Date, UUID, String, UUID, String, String, String?).self)
         guard let arch = Architecture(rawValue: architecture) else {
             throw StoreError.unavailable("configuration \(id) has unknown architecture \(architecture)")
         }
@@ -28,7 +28,8 @@ extension PostgresRow {
             id: id, name: name, description: description, baseVersion: baseVersion, architecture: arch,
             createdAt: createdAt, updatedAt: updatedAt,
             creator: UserRef(id: creatorID, username: creatorName),
-            project: ProjectRef(id: projectID, name: projectName))
+            project: ProjectRef(id: projectID, name: projectName),
+            baseConfig: BaseConfig(rawValue: baseConfig) ?? .tinyconfig, storedConfigSha256: storedSha256)
     }
 
     func decodeVersion() throws -> ConfigurationVersion {

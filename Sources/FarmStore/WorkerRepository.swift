@@ -68,13 +68,15 @@ public struct WorkerRepository: Sendable {
         }
     }
 
-    /// The kernel version and modules the claimed build's configuration version asks for.
+    /// The kernel version, base configuration and modules the claimed build's configuration version asks for.
     private static func plan(of build: BuildRecord, on connection: PostgresConnection, logger: Logger) async throws -> BuildPlan {
         var plan = BuildPlan(baseVersion: "", modules: [])
         for try await row in try await connection.execute(PlanRows(id: build.configVersion.id), logger: logger) {
-            let (baseVersion, id, name, path, isBuiltin, isRequired, parameters) =
-                try row.decode((String, UUID?, String?, String?, Bool?, Bool?, String?).self)
+            let (baseVersion, baseConfig, storedConfig, id, name, path, isBuiltin, isRequired, parameters) =
+                try row.decode((String, String, String?, UUID?, String?, String?, Bool?, Bool?, String?).self)
             plan.baseVersion = baseVersion
+            plan.baseConfig = BaseConfig(rawValue: baseConfig) ?? .tinyconfig
+            plan.storedConfig = storedConfig
             guard let id, let name, let isBuiltin, let isRequired, let parameters else { continue }
             plan.modules.append(ConfigModule(
                 id: id, name: name, path: path, isBuiltin: isBuiltin, isRequired: isRequired,
@@ -86,7 +88,8 @@ public struct WorkerRepository: Sendable {
     /// A version's kernel and modules in one statement: every claim reads them.
     struct PlanRows: PreparedByID {
         static let sql = """
-            SELECT c.base_version, m.id, m.name, m.path, m.is_builtin, m.is_required, m.parameters::text
+            SELECT c.base_version, c.base_config, c.stored_config, m.id, m.name, m.path, m.is_builtin, m.is_required,
+                   m.parameters::text
             FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
             LEFT JOIN config_modules m ON m.version_id = v.id
             WHERE v.id = $1 ORDER BY m.position

@@ -22,6 +22,33 @@ import Testing
         }
     }
 
+    /// A stored .config holds Kconfig assignments only, and goes with baseConfig `stored` only.
+    @Test func baseConfigsAndStoredConfigsAreChecked() {
+        func check(_ base: BaseConfig?, _ stored: String?) -> [String: String] {
+            fields { try NewConfiguration(name: "S", baseVersion: "6.1", architecture: "arm64", projectId: UUID(),
+                                          baseConfig: base, storedConfig: stored).validate() }
+        }
+        let good = "# Linux/arm64 6.1.158 Kernel Configuration\nCONFIG_CC_VERSION_TEXT=\"gcc (Debian 12.2.0-14) 12.2.0\"\n"
+            + "CONFIG_64BIT=y\n# CONFIG_EXT4_FS is not set\nCONFIG_LOG_BUF_SHIFT=17\nCONFIG_ILLEGAL_POINTER_VALUE=0xdead000000000000\n"
+            + "CONFIG_CMDLINE=\"console=ttyS0 quiet\\\"x\\\"\"\n"
+        #expect(check(.stored, good).isEmpty)
+        #expect(check(.defconfig, nil).isEmpty && check(nil, nil).isEmpty)
+        #expect(check(.stored, nil).keys.contains("storedConfig"))
+        #expect(check(.defconfig, good).keys.contains("storedConfig"))
+        for bad in ["CONFIG_A=y\nrm -rf /\n", "CONFIG_A=\"x\" \"y\"\n", "CONFIG_a=y\n", "CONFIG_A=$(shell reboot)\n",
+                    "CONFIG_A=y\r\nCONFIG_B=y\n", "no config here", String(repeating: "CONFIG_A=y\n", count: 60_000)] {
+            #expect(check(.stored, bad).keys.contains("storedConfig"), "\(bad.prefix(30))")
+        }
+        let unknown = fields { try NewConfiguration(name: "S", baseVersion: "6.1", architecture: "arm64", projectId: UUID(),
+                                                    baseConfig: nil, storedConfig: nil).validate() }
+        #expect(unknown.isEmpty)
+        var named = NewConfiguration(name: "S", baseVersion: "6.1", architecture: "arm64", projectId: UUID())
+        named.baseConfig = "allyesconfig"
+        #expect(fields { try named.validate() }.keys.contains("baseConfig"))
+        #expect(fields { try ConfigurationChanges(storedConfig: good).validate() }.keys.contains("baseConfig"))
+        #expect(fields { try ConfigurationChanges(baseConfig: .defconfig).validate() }.isEmpty)
+    }
+
     @Test func validConfigurationPasses() throws {
         try newConfiguration(modules: [ModuleSpec(name: "ext4", path: "fs/ext4", isBuiltin: true)]).validate()
     }

@@ -1,3 +1,4 @@
+import Crypto
 import FarmModel
 import FarmStore
 import FarmTestSupport
@@ -245,6 +246,42 @@ import Testing
             let still = try await api.send(.get, "\(path)/versions/\(versionID)", as: viewer)
             #expect((still.data["modules"] as? [[String: Any]])?.map { $0["name"] as? String } == ["xfs"])
             #expect(try await api.send(.patch, path, as: developer, json: json(["description": "ok"])).status == .ok)
+        }
+    }
+
+    /// defconfig, or a stored .config (shown by its sha256), and neither changes once a version is locked.
+    @Test func aConfigurationStartsFromTinyconfigDefconfigOrAStoredConfig() async throws {
+        try await withAPI { api, fixtures in
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            var request = Self.seedRequest(project: project.id.lowercased, name: Fixtures.unique("base"))
+            #expect(try await api.send(.post, "/configurations", as: developer, json: json(request)).data["baseConfig"] as? String
+                    == "tinyconfig")
+            request["name"] = Fixtures.unique("base")
+            request["baseConfig"] = "defconfig"
+            let defconfig = try await api.send(.post, "/configurations", as: developer, json: json(request))
+            #expect(defconfig.status == .created && defconfig.data["baseConfig"] as? String == "defconfig")
+            #expect(defconfig.data["storedConfigSha256"] is NSNull)
+
+            let stored = "CONFIG_64BIT=y\n# CONFIG_EXT4_FS is not set\n"
+            request["name"] = Fixtures.unique("base")
+            request["baseConfig"] = "stored"
+            request["storedConfig"] = stored
+            let created = try await api.send(.post, "/configurations", as: developer, json: json(request))
+            #expect(created.data["baseConfig"] as? String == "stored")
+            #expect(created.data["storedConfigSha256"] as? String
+                    == SHA256.hash(data: Data(stored.utf8)).map { String(format: "%02x", $0) }.joined())
+            let id = try #require(created.data["id"] as? String)
+
+            let back = try await api.send(.patch, "/configurations/\(id)", as: developer, json: json(["baseConfig": "tinyconfig"]))
+            #expect(back.data["baseConfig"] as? String == "tinyconfig" && back.data["storedConfigSha256"] is NSNull)
+            let version = try #require((back.data["versions"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(try await api.send(.post, "/configurations/\(id)/versions/\(version)/lock", as: developer).status == .ok)
+            let locked = try await api.send(.patch, "/configurations/\(id)", as: developer, json: json(["baseConfig": "defconfig"]))
+            #expect(locked.status == .conflict)
+            request["name"] = Fixtures.unique("base")
+            request["storedConfig"] = "CONFIG_A=$(reboot)"
+            #expect(try await api.send(.post, "/configurations", as: developer, json: json(request)).invalidFields["storedConfig"] != nil)
         }
     }
 

@@ -76,6 +76,34 @@ import Testing
         #expect(fragment.text.isEmpty || !fragment.text.contains("EVIL"))
     }
 
+    /// The base: Kconfig's own target, or the stored .config written out and completed by olddefconfig.
+    @Test func theBaseConfigurationIsKconfigsTargetOrTheStoredConfig() async throws {
+        let tree = try await Self.tree()
+        let specs = try ToolchainSpec.load(from: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../workers/toolchains").standardized)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-base-\(UUID())")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let workspace = Workspace(source: tree, output: output, staging: output, toolchain: InstalledToolchain(
+            spec: try #require(specs.first { $0.architecture == .arm64 }), compilerVersion: "gcc-12.2.0"), jobs: 2, environment: [:])
+        let recipe = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
+                                  data: URL(fileURLWithPath: "/nonexistent"))
+        func commands(_ plan: BuildPlan) throws -> [String] {
+            try recipe.baseSteps(plan, workspace).map { step in
+                switch step {
+                case .run(let command): return command.arguments.last ?? ""
+                case .check(_, let body): try body(); return "check"
+                }
+            }
+        }
+        #expect(try commands(BuildPlan(baseVersion: "6.1", modules: [])) == ["tinyconfig"])
+        #expect(try commands(BuildPlan(baseVersion: "6.1", modules: [], baseConfig: .defconfig)) == ["defconfig"])
+        let stored = "CONFIG_64BIT=y\n"
+        #expect(try commands(BuildPlan(baseVersion: "6.1", modules: [], baseConfig: .stored, storedConfig: stored))
+                == ["check", "olddefconfig"])
+        #expect(try String(contentsOf: output.appendingPathComponent(".config"), encoding: .utf8) == stored)
+    }
+
     /// Parameters the module declares (`module_param`) become its defaults:
     /// a built-in module's on the built-in command line, a loadable one's in modprobe.d.
     @Test func declaredModuleParametersBecomeTheModulesDefaults() async throws {

@@ -35,19 +35,21 @@ struct BuildInputs: Encodable {
         "config sha256:\(sha256)"
     }
 
-    /// `plan sha256:<…>` over the plan's modules (without their ids, which
-    /// differ between versions) and the Kconfig lines the recipe adds.
+    /// `plan sha256:<…>` over the plan (base version, base configuration,
+    /// modules without their ids, which differ between versions) and the
+    /// Kconfig lines the recipe adds.
     static func plan(_ plan: BuildPlan, recipeLines: [String]) throws -> String {
         struct Module: Encodable {
             let name: String, path: String?, isBuiltin: Bool, isRequired: Bool, parameters: [String: ModuleParameter]
         }
         struct Plan: Encodable {
-            let baseVersion: String, modules: [Module], recipeLines: [String]
+            let baseVersion: String, baseConfig: BaseConfig, storedConfig: String?, modules: [Module], recipeLines: [String]
         }
         let modules = plan.modules.map {
             Module(name: $0.name, path: $0.path, isBuiltin: $0.isBuiltin, isRequired: $0.isRequired, parameters: $0.parameters)
         }
-        return "plan sha256:" + (try hash(Plan(baseVersion: plan.baseVersion, modules: modules, recipeLines: recipeLines)))
+        return "plan sha256:" + (try hash(Plan(baseVersion: plan.baseVersion, baseConfig: plan.baseConfig,
+                                              storedConfig: plan.storedConfig, modules: modules, recipeLines: recipeLines)))
     }
 
     /// sha256 of the inputs' canonical JSON (sorted keys), hex.

@@ -2,7 +2,8 @@ import FarmModel
 import Foundation
 
 /// Builds a real Linux kernel out of tree (`make O=`) from the source cache:
-/// tinyconfig plus the boot fragment (`workers/kernel/boot.config` and the
+/// the configuration's base (tinyconfig, defconfig or its stored .config)
+/// plus the boot fragment (`workers/kernel/boot.config` and the
 /// architecture's `bootConfig`), the configuration's modules and the build
 /// options, merged and completed by `olddefconfig`, then verified: a
 /// required symbol Kconfig dropped fails the build in `initialization`,
@@ -42,9 +43,7 @@ public struct KernelRecipe: BuildRecipe {
                 }]
             }
             let fragmentFile = output.appendingPathComponent("kfarm.config")
-            return [
-                prepare,
-                .run(workspace.make(["tinyconfig"])),
+            return [prepare] + baseSteps(plan, workspace) + [
                 .check("configuration fragment from the boot symbols, modules and options") {
                     try fragment(plan, build, workspace).text.write(to: fragmentFile, atomically: true, encoding: .utf8)
                 },
@@ -86,6 +85,19 @@ public struct KernelRecipe: BuildRecipe {
                 try ELFHeader.require(output.appendingPathComponent("vmlinux"), named: "vmlinux", machine: spec.elfMachine)
             }] + BootTest(data: data, workspace: workspace).steps
         }
+    }
+
+    /// The configuration's base: Kconfig's tinyconfig or defconfig, or its stored .config completed by olddefconfig.
+    func baseSteps(_ plan: BuildPlan, _ workspace: Workspace) -> [BuildStep] {
+        guard plan.baseConfig == .stored else { return [.run(workspace.make([plan.baseConfig.rawValue]))] }
+        let dotConfig = workspace.output.appendingPathComponent(".config")
+        return [
+            .check("the configuration's stored .config") {
+                guard let stored = plan.storedConfig else { throw CheckFailed("baseConfig stored, but no .config came with the build") }
+                try stored.write(to: dotConfig, atomically: true, encoding: .utf8)
+            },
+            .run(workspace.make(["olddefconfig"])),
+        ]
     }
 
     private func imageName(_ spec: ToolchainSpec) -> String {
