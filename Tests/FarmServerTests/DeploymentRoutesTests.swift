@@ -66,6 +66,9 @@ import Testing
             let withRack = try await api.send(.get, "/systems?project_id=\(team.project.id.lowercased)&label=env", as: team.viewer)
             #expect((withRack.data["systems"] as? [[String: Any]])?.map { $0["name"] as? String } == [name], "a key alone: has the label")
             #expect(try await api.send(.get, "/systems?label==prod", as: team.viewer).invalidFields["label"] != nil)
+            // "=" then a modifier is one Character, but still the separator.
+            let modifier = try await api.send(.get, "/systems?label=env%3D%F0%9F%8F%BB", as: team.viewer)
+            #expect(modifier.status == .ok && (modifier.data["systems"] as? [Any])?.isEmpty == true)
         }
     }
 

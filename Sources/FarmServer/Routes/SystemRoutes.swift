@@ -20,7 +20,9 @@ struct SystemRoutes {
                     architecture: try request.query(
                         "arch", expected: "one of: \(Architecture.allowedValues.joined(separator: ", "))", Architecture.init(rawValue:)),
                     label: try request.query("label", expected: "key=value, or a key, as labels are written") { text in
-                        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                        // Split on the scalar: "=" followed by a combining mark is one Character.
+                        let parts = text.unicodeScalars.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                            .map { String(String.UnicodeScalarView($0)) }
                         let value = parts.count == 2 ? parts[1] : nil
                         guard NewTargetSystem.labelKeyRule.problem(with: parts[0]) == nil,
                               value.map({ NewTargetSystem.labelValueRule.problem(with: $0) == nil }) ?? true else { return nil }
