@@ -22,30 +22,8 @@ PORT=18091
 WORK=/tmp/kfarm-bench-kernel
 SOURCES=/tmp/kfarm-kernel-sources
 
-scripts/install-deps.sh
-export KFARM_PG_PORT=54359 KFARM_PG_DIR=/tmp/kfarm-benchk-pg-54359
-export KFARM_MQ_PORT=56759 KFARM_MQ_DIR=/tmp/kfarm-benchk-mq-56759
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/postgres.sh stop; scripts/rabbitmq.sh stop
-}
-trap cleanup EXIT
-scripts/postgres.sh reset
-scripts/rabbitmq.sh reset
-KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
-KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
-export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
+source scripts/bench/private-farm.sh 54359 56759
 rm -rf "$WORK" && mkdir -p "$WORK"
-
-echo "== building kfarm (release)"
-swift build -c release --product kfarm
-KFARM="$(swift build -c release --show-bin-path)/kfarm"
-"$KFARM" migrate >/dev/null
-"$KFARM" admin create-user bench --role admin >/dev/null
-TOKEN="$("$KFARM" admin create-token bench --name bench)"
-WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-worker --kind worker)"
 
 "$KFARM" serve --port "$PORT" --artifact-dir "$WORK/artifacts" & SERVER=$!; pids+=($SERVER)
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done

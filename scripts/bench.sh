@@ -16,29 +16,7 @@ LINES="${KFARM_BENCH_LINES:-100000}"
 PORT=18090
 TOOLS=/tmp/kfarm-tools
 
-scripts/install-deps.sh
-export KFARM_PG_PORT=54349 KFARM_PG_DIR=/tmp/kfarm-bench-pg-54349
-export KFARM_MQ_PORT=56749 KFARM_MQ_DIR=/tmp/kfarm-bench-mq-56749
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  scripts/postgres.sh stop; scripts/rabbitmq.sh stop
-}
-trap cleanup EXIT
-scripts/postgres.sh reset
-scripts/rabbitmq.sh reset
-KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
-KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
-export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
-
-echo "== building kfarm (release)"
-swift build -c release --product kfarm
-KFARM="$(swift build -c release --show-bin-path)/kfarm"
-"$KFARM" migrate >/dev/null
-"$KFARM" admin create-user bench --role admin >/dev/null
-TOKEN="$("$KFARM" admin create-token bench --name bench)"
-WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-workers --kind worker)"
+source scripts/bench/private-farm.sh 54349 56749
 
 "$KFARM" serve --port "$PORT" --rate-limit-user 100000000 --rate-limit-ip 100000000 & pids+=($!)
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done

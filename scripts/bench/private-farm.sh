@@ -1,0 +1,29 @@
+# Sourced by the benchmark scripts: installs what is missing, starts a
+# private PostgreSQL and RabbitMQ on the ports given ($1, $2: their data
+# dirs are /tmp/kfarm-bench-{pg,mq}-PORT), stopped again on exit along with
+# every pid the script adds to `pids`; builds the release kfarm ($KFARM),
+# migrates, and makes an admin's token ($TOKEN) and a worker token
+# ($WORKER_TOKEN).
+scripts/install-deps.sh
+export KFARM_PG_PORT="$1" KFARM_PG_DIR="/tmp/kfarm-bench-pg-$1"
+export KFARM_MQ_PORT="$2" KFARM_MQ_DIR="/tmp/kfarm-bench-mq-$2"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  scripts/postgres.sh stop; scripts/rabbitmq.sh stop
+}
+trap cleanup EXIT
+scripts/postgres.sh reset
+scripts/rabbitmq.sh reset
+KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
+KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
+export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
+
+echo "== building kfarm (release)"
+swift build -c release --product kfarm
+KFARM="$(swift build -c release --show-bin-path)/kfarm"
+"$KFARM" migrate >/dev/null
+"$KFARM" admin create-user bench --role admin >/dev/null
+TOKEN="$("$KFARM" admin create-token bench --name bench)"
+WORKER_TOKEN="$("$KFARM" admin create-token bench --name bench-workers --kind worker)"
