@@ -118,7 +118,7 @@ public struct DeploymentRepository: Sendable {
 
     public func find(id: UUID) async throws -> DeploymentRecord? {
         try await client.snapshot(logger: logger) { connection in
-            try await Self.record(id, on: connection, logger: logger)
+            try await Self.records([id], on: connection, logger: logger).first
         }
     }
 
@@ -142,40 +142,38 @@ public struct DeploymentRepository: Sendable {
                 LEFT JOIN (SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
                 ORDER BY p.created_at DESC, p.id
                 """, logger: logger).pageOfIDs()
-            var items: [DeploymentRecord] = []
-            for id in ids {
-                if let record = try await Self.record(id, on: connection, logger: logger) { items.append(record) }
-            }
+            let items = try await Self.records(ids, on: connection, logger: logger)
             return Page(items: items, pagination: Pagination(total: total, request: page))
         }
     }
 
-    static func record(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> DeploymentRecord? {
-        let row = try await connection.query("""
-            SELECT d.status, d.created_at, d.scheduled_for, d.started_at, d.estimated_completion, d.completed_at,
+    /// The deployments `ids` names, in that order, with their targets: two queries for a whole page.
+    static func records(_ ids: [UUID], on connection: PostgresConnection, logger: Logger) async throws -> [DeploymentRecord] {
+        var targets: [UUID: [DeploymentRecord.Target]] = [:]
+        for try await (deploymentID, systemID, name, status, startedAt, completedAt, result) in try await connection.query("""
+            SELECT t.deployment_id, s.id, s.name, t.status, t.started_at, t.completed_at, t.result
+            FROM deployment_targets t JOIN target_systems s ON s.id = t.system_id
+            WHERE t.deployment_id = ANY(\(ids)) ORDER BY t.deployment_id, t.position
+            """, logger: logger).decode((UUID, UUID, String, String, Date?, Date?, String?).self) {
+            targets[deploymentID, default: []].append(DeploymentRecord.Target(
+                id: systemID, name: name, status: DeploymentTargetStatus(rawValue: status) ?? .pending,
+                startedAt: startedAt, completedAt: completedAt, result: result))
+        }
+        return try await connection.query("""
+            SELECT d.id, d.status, d.created_at, d.scheduled_for, d.started_at, d.estimated_completion, d.completed_at,
                    a.id, a.name, u.id, u.username, d.options::text
             FROM deployments d JOIN artifacts a ON a.id = d.artifact_id JOIN users u ON u.id = d.authorizer_id
-            WHERE d.id = \(id)
-            """, logger: logger).first {
-            try $0.decode((String, Date, Date, Date?, Date?, Date?, UUID, String, UUID, String, String).self)
-        }
-        guard let (status, createdAt, scheduledFor, startedAt, estimate, completedAt, artifactID, artifactName, authorizerID,
-                   authorizer, options) = row else { return nil }
-        let targets = try await connection.query("""
-            SELECT s.id, s.name, t.status, t.started_at, t.completed_at, t.result
-            FROM deployment_targets t JOIN target_systems s ON s.id = t.system_id
-            WHERE t.deployment_id = \(id) ORDER BY t.position
-            """, logger: logger).all { row -> DeploymentRecord.Target in
-            let (systemID, name, status, startedAt, completedAt, result) =
-                try row.decode((UUID, String, String, Date?, Date?, String?).self)
-            return DeploymentRecord.Target(id: systemID, name: name, status: DeploymentTargetStatus(rawValue: status) ?? .pending,
-                                           startedAt: startedAt, completedAt: completedAt, result: result)
-        }
-        return DeploymentRecord(
-            id: id, status: DeploymentStatus(rawValue: status) ?? .scheduled, createdAt: createdAt, scheduledFor: scheduledFor,
-            startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
-            buildArtifact: ArtifactRef(id: artifactID, name: artifactName), targetSystems: targets,
-            authorizer: UserRef(id: authorizerID, username: authorizer),
-            options: try JSONDecoder().decode(DeploymentOptions.self, from: Data(options.utf8)))
+            WHERE d.id = ANY(\(ids))
+            """, logger: logger).all { row -> DeploymentRecord in
+            let (id, status, createdAt, scheduledFor, startedAt, estimate, completedAt, artifactID, artifactName, authorizerID,
+                 authorizer, options) =
+                try row.decode((UUID, String, Date, Date, Date?, Date?, Date?, UUID, String, UUID, String, String).self)
+            return DeploymentRecord(
+                id: id, status: DeploymentStatus(rawValue: status) ?? .scheduled, createdAt: createdAt, scheduledFor: scheduledFor,
+                startedAt: startedAt, estimatedCompletion: estimate, completedAt: completedAt,
+                buildArtifact: ArtifactRef(id: artifactID, name: artifactName), targetSystems: targets[id] ?? [],
+                authorizer: UserRef(id: authorizerID, username: authorizer),
+                options: try JSONDecoder().decode(DeploymentOptions.self, from: Data(options.utf8)))
+        }.ordered(like: ids, by: \.id)
     }
 }

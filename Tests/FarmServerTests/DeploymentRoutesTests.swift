@@ -117,6 +117,11 @@ import Testing
                 "buildArtifactId": team.artifact.id.lowercased, "targetSystems": [ids[0]],
             ]))
             #expect(now.status == .created, "cancelled deployments free their systems; absent scheduleFor means now")
+            // A page of several, newest first, each with its own targets.
+            let both = try await api.send(.get, "/deployments?system=\(ids[0])", as: team.viewer)
+            let page = try #require(both.data["deployments"] as? [[String: Any]])
+            #expect(page.map { $0["id"] as? String } == [now.data["id"] as? String, id])
+            #expect(page.map { ($0["targetSystems"] as? [Any])?.count } == [1, 2])
         }
     }
 
