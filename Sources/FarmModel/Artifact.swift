@@ -125,6 +125,19 @@ public struct StoredBlob: Codable, Sendable, Equatable {
 
 /// Hex sha256 digests, as artifacts and build inputs are named by them.
 public enum ContentHash {
+    /// Lowercase hex of a digest's bytes, without a formatter per byte
+    /// (packaging spells one per file, thousands per artifact).
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(64)
+        for byte in bytes {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
     public static func isValid(_ value: String) -> Bool {
         value.utf8.count == 64 && value.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }

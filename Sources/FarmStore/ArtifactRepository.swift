@@ -62,7 +62,7 @@ public struct ArtifactRepository: Sendable {
                 architecture: origin.architecture, kernelRelease: upload.metadata.kernelRelease, build: origin.build,
                 config: origin.config, configVersion: origin.version, initiator: origin.initiator,
                 toolchain: upload.metadata.toolchain,
-                metadataSha256: SHA256.hash(data: metadataJSON).map { String(format: "%02x", $0) }.joined(),
+                metadataSha256: ContentHash.hex(SHA256.hash(data: metadataJSON)),
                 signedAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
             let signature = try sign(provenance)
             let statement = String(decoding: Data(base64Encoded: signature.statement) ?? Data(), as: UTF8.self)

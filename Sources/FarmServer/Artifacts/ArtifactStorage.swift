@@ -57,7 +57,7 @@ public struct FileArtifactStorage: ArtifactStorage {
                     }
                 }
             }
-            let actual = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            let actual = ContentHash.hex(hash.finalize())
             guard actual == sha256 else {
                 throw ArtifactStorageError.digestMismatch(expected: sha256, actual: actual, size: size)
             }

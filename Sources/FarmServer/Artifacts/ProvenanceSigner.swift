@@ -43,7 +43,7 @@ public struct ProvenanceSigner: Sendable {
 
     /// sha256 of the raw public key, hex.
     public var keyId: String {
-        SHA256.hash(data: privateKey.publicKey.rawRepresentation).map { String(format: "%02x", $0) }.joined()
+        ContentHash.hex(SHA256.hash(data: privateKey.publicKey.rawRepresentation))
     }
 
     public func sign(_ provenance: ArtifactProvenance) throws -> ProvenanceSignature {

@@ -58,8 +58,6 @@ struct BuildInputs: Encodable {
     }
 
     private static func hash(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return KernelPackage.hex(SHA256.hash(data: try encoder.encode(value)))
+        ContentHash.hex(SHA256.hash(data: try ArtifactProvenance.canonicalEncoder().encode(value)))
     }
 }

@@ -48,7 +48,7 @@ public struct KernelPackage: Sendable {
                 hash.update(bufferPointer: chunk)
                 size += chunk.count
             }
-            files.append(.init(path: path, size: size, sha256: Self.hex(hash.finalize())))
+            files.append(.init(path: path, size: size, sha256: ContentHash.hex(hash.finalize())))
         }
         let metadata = try describe(files)
         let encoder = JSONEncoder()
@@ -61,7 +61,7 @@ public struct KernelPackage: Sendable {
         let archive = destination.appendingPathComponent(metadata.artifactName)
         try? FileManager.default.removeItem(at: archive)
         try FileManager.default.moveItem(at: partial, to: archive)
-        let packaged = PackagedArtifact(archiveName: archive.lastPathComponent, sha256: Self.hex(archiveHash.finalize()),
+        let packaged = PackagedArtifact(archiveName: archive.lastPathComponent, sha256: ContentHash.hex(archiveHash.finalize()),
                                         size: archiveSize, metadata: metadata)
         try packaged.save(in: destination)
         return packaged
@@ -95,23 +95,11 @@ public struct KernelPackage: Sendable {
         }
     }
 
-    /// Lowercase hex, without a formatter per byte (an artifact has thousands of files).
-    static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(64)
-        for byte in digest {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
     public static func sha256(of file: URL) throws -> String {
         var hash = SHA256()
         let handle = try FileHandle(forReadingFrom: file)
         defer { try? handle.close() }
         while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data: data) }
-        return hex(hash.finalize())
+        return ContentHash.hex(hash.finalize())
     }
 }
