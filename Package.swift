@@ -71,6 +71,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The deployment agent: A/B slots, order journal, verification, health checks.
+        .target(
+            name: "FarmAgent",
+            dependencies: [
+                "AMQP", "FarmBus", "FarmModel", "FarmWorker",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "kfarm",
             dependencies: [
@@ -79,6 +88,7 @@ let package = Package(
                 "FarmStore",
                 "FarmServer",
                 "FarmWorker",
+                "FarmAgent",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

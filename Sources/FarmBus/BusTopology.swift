@@ -11,6 +11,7 @@ public enum BusTopology {
         try await connection.declareExchange(BusNames.buildsExchange, type: "direct")
         try await connection.declareExchange(BusNames.eventsExchange, type: "topic")
         try await connection.declareExchange(BusNames.controlExchange, type: "topic")
+        try await connection.declareExchange(BusNames.deployExchange, type: "direct")
         for architecture in Architecture.allCases {
             let queue = BusNames.buildQueue(architecture)
             // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
@@ -35,5 +36,15 @@ public enum BusTopology {
         let queue = BusNames.workerControlQueue(workerID)
         try await connection.declareQueue(queue, arguments: ["x-expires": .int(60_000)])
         try await connection.bindQueue(queue, to: BusNames.controlExchange, routingKey: BusNames.cancelPattern)
+    }
+
+    /// Declares a target system's order queue, bound to its id on the
+    /// deploy exchange; durable and without expiry, so orders sent while
+    /// the agent restarts are there when it is back.
+    public static func declareDeployQueue(forSystem systemID: String, on connection: AMQPConnection) async throws {
+        try await connection.declareExchange(BusNames.deployExchange, type: "direct")
+        let queue = BusNames.systemDeployQueue(systemID)
+        try await connection.declareQueue(queue, arguments: ["x-dead-letter-exchange": .string(BusNames.deadExchange)])
+        try await connection.bindQueue(queue, to: BusNames.deployExchange, routingKey: systemID)
     }
 }

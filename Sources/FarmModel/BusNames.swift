@@ -7,6 +7,8 @@ public enum BusNames {
     public static let eventsExchange = "kfarm.events"
     /// Topic exchange for cancel and drain commands.
     public static let controlExchange = "kfarm.control"
+    /// Direct exchange for deployment orders; routing key = target system id.
+    public static let deployExchange = "kfarm.deploy"
     /// Where messages go that cannot be handled.
     public static let deadExchange = "kfarm.dead"
     public static let deadQueue = "kfarm.dead"
@@ -23,4 +25,8 @@ public enum BusNames {
 
     /// The priority queue a worker for `architecture` consumes.
     public static func buildQueue(_ architecture: Architecture) -> String { "kfarm.builds.\(architecture.rawValue)" }
+
+    /// A target system's own queue of deployment orders. Durable and never
+    /// expiring: orders wait while the agent restarts.
+    public static func systemDeployQueue(_ systemID: String) -> String { "kfarm.deploy.system.\(systemID)" }
 }

@@ -16,16 +16,21 @@ public struct ServerSettings: Sendable {
     /// How long a claim or heartbeat holds a build for its worker.
     public var lease: TimeInterval
     public static let defaultLease: TimeInterval = 60
+    /// How long a deployment agent may be silent while it holds an order before its target fails.
+    public var agentSilence: TimeInterval
+    public static let defaultAgentSilence: TimeInterval = 90
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                 broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
-                lease: TimeInterval = ServerSettings.defaultLease) {
+                lease: TimeInterval = ServerSettings.defaultLease,
+                agentSilence: TimeInterval = ServerSettings.defaultAgentSilence) {
         self.host = host
         self.port = port
         self.rateLimits = rateLimits
         self.broker = broker
         self.maxAttempts = maxAttempts
         self.lease = lease
+        self.agentSilence = agentSilence
     }
 }
 
@@ -41,6 +46,7 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + ArtifactRoutes(store: store, access: access, shelf: shelf).endpoints
         + SystemRoutes(store: store, access: access).endpoints
         + DeploymentRoutes(store: store, access: access).endpoints
+        + AgentRoutes(store: store, shelf: shelf).endpoints
         + AuditRoutes(store: store).endpoints
 }
 
@@ -63,8 +69,8 @@ public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimi
 }
 
 /// The API server with the database client, the rate-limit janitor, the
-/// lease reaper, the outbox relay and the event recorder as services beside
-/// it, so all start together and shut down gracefully on SIGTERM or SIGINT.
+/// lease reaper, the deployment scheduler, the outbox relay and the event
+/// recorder as services beside it, so all start together and shut down gracefully on SIGTERM or SIGINT.
 public func buildApplication(settings: ServerSettings, store: Store, shelf: ArtifactShelf, logger: Logger)
     -> some ApplicationProtocol {
     var app = Application(
@@ -74,7 +80,8 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
     app.addServices(
         store.client,
         RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
-        LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger))
+        LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger),
+        DeploymentScheduler(rollouts: store.rollouts, agentSilence: settings.agentSilence, logger: logger))
     if let broker = settings.broker {
         app.addServices(
             OutboxRelay(outbox: store.outbox, broker: broker, logger: logger),

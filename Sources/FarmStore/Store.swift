@@ -19,6 +19,7 @@ public struct Store: Sendable {
     public let artifacts: ArtifactRepository
     public let systems: SystemRepository
     public let deployments: DeploymentRepository
+    public let rollouts: RolloutRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -38,6 +39,7 @@ public struct Store: Sendable {
         artifacts = ArtifactRepository(client: client, logger: logger)
         systems = SystemRepository(client: client, logger: logger)
         deployments = DeploymentRepository(client: client, logger: logger)
+        rollouts = RolloutRepository(client: client, logger: logger, doorbell: doorbell)
         migrator = Migrator(client: client, logger: logger)
     }
 

@@ -6,8 +6,9 @@ import NIOFoundationCompat
 import NIOHTTP1
 import _NIOFileSystem
 
-/// The worker's side of the HTTP API, with its worker token, over
-/// AsyncHTTPClient (non-blocking, pooled keep-alive connections).
+/// The machines' side of the HTTP API (build workers with worker tokens,
+/// deployment agents with system tokens), over AsyncHTTPClient
+/// (non-blocking, pooled keep-alive connections).
 public struct FarmClient: Sendable {
     public let baseURL: URL
     let token: String
@@ -81,7 +82,37 @@ public struct FarmClient: Sendable {
         var message: String
     }
 
-    private func send<Body: Encodable, Answer: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body) async throws
+    /// What `GET path` answers (JSON).
+    public func get<Answer: Decodable>(_ path: String) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        return try await answer(try await http.execute(request, timeout: .seconds(30)), "GET \(path)")
+    }
+
+    /// Streams what `GET path` answers into `file` (replaced), in chunks; returns the byte count.
+    public func download(_ path: String, to file: URL) async throws -> Int {
+        var request = HTTPClientRequest(url: baseURL.absoluteString + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .minutes(30))
+        guard response.status == .ok else {
+            throw await failure(response, "GET \(path)")
+        }
+        try? FileManager.default.removeItem(at: file)
+        return try await FileSystem.shared.withFileHandle(
+            forWritingAt: .init(file.path), options: .newFile(replaceExisting: true)) { handle in
+            var writer = handle.bufferedWriter()
+            var count = 0
+            for try await chunk in response.body {
+                count += chunk.readableBytes
+                try await writer.write(contentsOf: chunk)
+            }
+            try await writer.flush()
+            return count
+        }
+    }
+
+    /// A JSON call with the machine's token; the envelope's data, or the API's error as `WorkerError.api`.
+    public func send<Body: Encodable, Answer: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body) async throws
         -> Answer {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)
         request.method = method
@@ -94,12 +125,26 @@ public struct FarmClient: Sendable {
     /// The envelope's data, or the API's error as `WorkerError.api`.
     private func answer<Answer: Decodable>(_ response: HTTPClientResponse, _ call: String) async throws -> Answer {
         let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
+        let envelope = try? Self.decoder.decode(Envelope<Answer>.self, from: data)
+        if (200..<300).contains(Int(response.status.code)), let answer = envelope?.data { return answer }
+        throw Self.problem(response, data, envelope?.error, call)
+    }
+
+    /// The API's error in a response that is not the expected one.
+    private func failure(_ response: HTTPClientResponse, _ call: String) async -> WorkerError {
+        let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
+        let envelope = try? Self.decoder.decode(Envelope<String>.self, from: data)
+        return Self.problem(response, data, envelope?.error, call)
+    }
+
+    private static func problem(_ response: HTTPClientResponse, _ data: Data, _ error: Problem?, _ call: String) -> WorkerError {
+        let problem = error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
+        return WorkerError.api(status: Int(response.status.code), "\(call): \(problem)")
+    }
+
+    private static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let envelope = try? decoder.decode(Envelope<Answer>.self, from: data)
-        let status = Int(response.status.code)
-        if (200..<300).contains(status), let answer = envelope?.data { return answer }
-        let problem = envelope?.error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
-        throw WorkerError.api(status: status, "\(call): \(problem)")
+        return decoder
     }
 }

@@ -9,5 +9,5 @@ struct KFarm: AsyncParsableCommand {
             The database is named by --database-url or KFARM_DATABASE_URL,
             e.g. postgres://kfarm@127.0.0.1:54329/kfarm.
             """,
-        subcommands: [Serve.self, Worker.self, Migrate.self, Admin.self, Bench.self])
+        subcommands: [Serve.self, Worker.self, Agent.self, Migrate.self, Admin.self, Bench.self])
 }

@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a claim or heartbeat holds a build for its worker; the reaper retries builds whose lease ran out.")
     var leaseSeconds = Int(ServerSettings.defaultLease)
 
+    @Option(help: "Seconds a deployment agent may be silent while it holds an order before its target fails.")
+    var agentSilenceSeconds = Int(ServerSettings.defaultAgentSilence)
+
     @Option(help: "Directory of the artifact store (tarballs by sha256).")
     var artifactDir = "artifacts"
 
@@ -50,6 +53,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
+        guard (2...86_400).contains(agentSilenceSeconds) else {
+            throw ValidationError("--agent-silence-seconds must be 2 to 86400")
+        }
     }
 
     func run() async throws {
@@ -58,7 +64,8 @@ struct Serve: AsyncParsableCommand {
         let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
                                      trustedProxies: Set(trustedProxy))
         let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
-                                      maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds))
+                                      maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds),
+                                      agentSilence: TimeInterval(agentSilenceSeconds))
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

@@ -135,6 +135,18 @@ import Testing
                 by: accounts[.farmAdmin]!.user.id)
         }
 
+        /// A deployment to a new system, started, its target installing.
+        func runningDeployment() async throws -> (DeploymentRecord, UUID) {
+            let deployment = try await deployment()
+            try await fixtures.store.client.query("""
+                UPDATE deployments SET status = 'in_progress', started_at = now() WHERE id = \(deployment.id)
+                """)
+            try await fixtures.store.client.query("""
+                UPDATE deployment_targets SET status = 'in_progress', started_at = now() WHERE deployment_id = \(deployment.id)
+                """)
+            return (deployment, deployment.targetSystems[0].id)
+        }
+
         /// The user a call acts as (the token owner for the others).
         func user(_ caller: Caller) -> User { (accounts[caller] ?? accounts[.farmAdmin]!).user }
     }
@@ -265,19 +277,31 @@ import Testing
         "GET /deployments": { _, _ in Call(path: "/deployments?status=scheduled") },
         "GET /deployments/:id": { s, _ in Call(path: "/deployments/\(try await s.deployment().id.lowercased)") },
         "POST /deployments/:id/cancel": { s, _ in Call(path: "/deployments/\(try await s.deployment().id.lowercased)/cancel") },
+        "POST /systems/:id/heartbeat": { s, _ in
+            Call(path: "/systems/\(try await s.system().id.lowercased)/heartbeat", body: json(["activeSlot": "a"]))
+        },
+        "GET /systems/:id/deployments/:deploymentId/artifact": { s, _ in
+            let deployment = try await s.deployment()
+            return Call(path: "/systems/\(deployment.targetSystems[0].id.lowercased)/deployments/\(deployment.id.lowercased)/artifact")
+        },
+        "POST /systems/:id/deployments/:deploymentId/report": { s, _ in
+            let (deployment, system) = try await s.runningDeployment()
+            return Call(path: "/systems/\(system.lowercased)/deployments/\(deployment.id.lowercased)/report",
+                        body: json(["action": "install", "phase": "started", "switches": [String]()]))
+        },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]
 
     /// What the requirement promises each caller.
     static func expected(_ requirement: Requirement, _ caller: Caller) -> String {
         let tokenless: Set<Caller> = [.noToken, .expiredToken, .revokedToken]
-        // Machine tokens call only the endpoints made for their kind (agents' arrive with deployments).
-        let machines: Set<Caller> = [.workerToken, .systemToken]
-        if requirement == .worker {
+        // Machine tokens call only the endpoints made for their kind.
+        let machines: [Requirement: Caller] = [.worker: .workerToken, .system: .systemToken]
+        if let machine = machines[requirement] {
             if tokenless.contains(caller) { return "401" }
-            return caller == .workerToken ? "2xx" : "403"
+            return caller == machine ? "2xx" : "403"
         }
-        if requirement != .open && machines.contains(caller) { return "403" }
+        if requirement != .open && machines.values.contains(caller) { return "403" }
         switch requirement {
         case .open:
             return "2xx"
@@ -286,7 +310,7 @@ import Testing
         case .farmAdmin:
             if tokenless.contains(caller) { return "401" }
             return caller == .farmAdmin ? "2xx" : "403"
-        case .worker:
+        case .worker, .system:
             preconditionFailure("handled above")
         case .project(let needed):
             if tokenless.contains(caller) { return "401" }

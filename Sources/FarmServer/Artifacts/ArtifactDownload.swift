@@ -1,15 +1,25 @@
+import Foundation
 import Hummingbird
+import Logging
 
 /// The answer to `GET /artifacts/{id}/download`: the tarball streamed from
 /// the store, with its length, its sha256 as the ETag (a conditional GET
 /// with a matching `If-None-Match` gets 304) and byte ranges (206, or 416
 /// outside the content) so interrupted downloads resume.
 struct ArtifactDownload {
+    let artifactID: UUID
     let name: String
     let sha256: String
     let size: Int
 
-    func response(to request: Request, from storage: any ArtifactStorage) throws -> Response {
+    /// The response; a tarball missing from this store is a 404 before any header goes out.
+    func response(to request: Request, from storage: any ArtifactStorage, logger: Logger) async throws -> Response {
+        // Checked first: a stream cannot fail politely once it has begun.
+        guard try await storage.size(of: sha256) == size else {
+            logger.warning("artifact tarball missing from the store",
+                           metadata: ["artifact": "\(artifactID.lowercased)", "sha256": "\(sha256)"])
+            throw APIError.notFound("artifactContent", artifactID.lowercased)
+        }
         let etag = "\"\(sha256)\""
         var headers: HTTPFields = [
             .eTag: etag, .acceptRanges: "bytes", .contentType: "application/zstd",

@@ -3,7 +3,7 @@ import FarmModel
 /// Who may call an endpoint. Each endpoint states its requirement once, in
 /// the endpoint table; `Authorizer` enforces the caller part before the
 /// handler runs, and the handler names the project a project role applies to.
-enum Requirement: Sendable, Equatable {
+enum Requirement: Sendable, Hashable {
     /// No token needed (health checks).
     case open
     /// Any user with a valid token (reads of their own things).
@@ -14,6 +14,8 @@ enum Requirement: Sendable, Equatable {
     case project(ProjectRole)
     /// A worker token (build workers joining, claiming, reporting).
     case worker
+    /// A system token (deployment agents heartbeating, fetching, reporting).
+    case system
 
     /// A one-line description, for the matrix in the README and errors.
     var summary: String {
@@ -23,6 +25,7 @@ enum Requirement: Sendable, Equatable {
         case .farmAdmin: "farm admin"
         case .project(let role): "project \(role.rawValue)+"
         case .worker: "worker token"
+        case .system: "system token"
         }
     }
 }
@@ -45,6 +48,8 @@ enum Authorizer {
             context.requiredProjectRole = role
         case .worker:
             _ = try context.requireWorkerToken()
+        case .system:
+            _ = try context.requireMachineToken(.system)
         }
     }
 }

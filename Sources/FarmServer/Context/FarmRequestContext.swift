@@ -28,9 +28,15 @@ public struct FarmRequestContext: RequestContext {
     /// The id of the presented worker token: 401 without a valid token, 403
     /// for any other kind (people's tokens cannot act as workers).
     func requireWorkerToken() throws -> UUID {
+        try requireMachineToken(.worker)
+    }
+
+    /// The presented token's id, when it is a token of `kind` (a worker's or an agent's); 403 otherwise.
+    func requireMachineToken(_ kind: TokenKind) throws -> UUID {
         let (_, tokenKind, tokenID) = try credential()
-        guard tokenKind == .worker else {
-            throw APIError.forbidden("only worker tokens may call this endpoint", details: ["tokenKind": .string(tokenKind.rawValue)])
+        guard tokenKind == kind else {
+            throw APIError.forbidden("only \(kind.rawValue) tokens may call this endpoint",
+                                     details: ["tokenKind": .string(tokenKind.rawValue)])
         }
         return tokenID
     }

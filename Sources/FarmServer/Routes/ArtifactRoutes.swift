@@ -63,14 +63,8 @@ struct ArtifactRoutes {
                 guard let content = try await store.artifacts.content(of: id) else {
                     throw APIError.notFound("artifact", id.lowercased)
                 }
-                // Checked before the headers go out: a stream cannot fail politely once it has begun.
-                guard try await shelf.storage.size(of: content.sha256) == content.size else {
-                    context.logger.warning("artifact tarball missing from the store",
-                                           metadata: ["artifact": "\(id.lowercased)", "sha256": "\(content.sha256)"])
-                    throw APIError.notFound("artifactContent", id.lowercased)
-                }
-                return try ArtifactDownload(name: content.name, sha256: content.sha256, size: content.size)
-                    .response(to: request, from: shelf.storage)
+                return try await ArtifactDownload(artifactID: id, name: content.name, sha256: content.sha256, size: content.size)
+                    .response(to: request, from: shelf.storage, logger: context.logger)
             },
             Endpoint(.get, "/signing-key", .open) { _, _ in
                 try Response.success(shelf.signer.publicKey)

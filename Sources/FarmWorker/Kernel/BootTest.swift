@@ -9,7 +9,7 @@ import Foundation
 /// initramfs and loaded by the init; its printk line must reach the console.
 /// The console goes into the build's log, so a failed boot shows why.
 struct BootTest {
-    static let marker = "KFARM-BOOT-OK"
+    static let marker = QemuBoot.initMarker
     static let moduleLine = "Hello, Kernel World!"
     /// Software emulation boots these kernels in seconds (KERNEL-NOTES.md); this is the hang limit.
     static let timeoutSeconds = 120
@@ -74,22 +74,10 @@ struct BootTest {
         return steps
     }
 
-    /// QEMU with the console in a file, then the file into the log; a hang
-    /// is cut at the timeout. It always succeeds: the check after it decides.
+    /// QEMU with the console in a file, then the file into the log.
     private func qemu(initramfs: URL) -> Command {
         let spec = workspace.toolchain.spec
-        let image = workspace.output.appendingPathComponent(spec.imagePath)
-        let script = """
-            console=$1; limit=$2; shift 2
-            timeout "$limit" "$@"
-            status=$?
-            cat "$console"
-            [ "$status" -eq 124 ] && echo "kfarm: QEMU stopped after $limit s"
-            exit 0
-            """
-        return Command("sh", ["-c", script, "kfarm-boot", console.path, String(Self.timeoutSeconds), spec.qemu.binary]
-            + spec.qemu.arguments
-            + ["-display", "none", "-no-reboot", "-serial", "file:\(console.path)", "-kernel", image.path,
-               "-initrd", initramfs.path, "-append", "console=\(spec.qemu.console) panic=-1"])
+        return QemuBoot(qemu: spec.qemu, timeoutSeconds: Self.timeoutSeconds)
+            .command(image: workspace.output.appendingPathComponent(spec.imagePath), initramfs: initramfs, console: console)
     }
 }

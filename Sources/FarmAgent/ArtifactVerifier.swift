@@ -1,0 +1,39 @@
+import Crypto
+import FarmModel
+import FarmWorker
+import Foundation
+
+/// Checks a downloaded artifact before anything of it is unpacked: its
+/// bytes hash to the order's sha256, and the farm's signature over its
+/// provenance is valid under the key the agent trusts and names this
+/// artifact with this sha256 and size. An order forged on the broker, or a
+/// tarball altered in the store or on the way, fails here.
+struct ArtifactVerifier: Sendable {
+    /// The farm's raw Ed25519 public key.
+    let trustedKey: Data
+
+    func verify(_ file: URL, for order: DeploymentOrder) throws -> ArtifactProvenance {
+        let actual = try KernelPackage.sha256(of: file)
+        guard actual == order.sha256 else {
+            throw AgentError.verification("the download hashes to \(actual), the order names \(order.sha256)")
+        }
+        guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: trustedKey),
+              let statement = Data(base64Encoded: order.signature.statement),
+              let signature = Data(base64Encoded: order.signature.value),
+              key.isValidSignature(signature, for: statement) else {
+            throw AgentError.verification("the provenance signature is not valid under the trusted farm key")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let provenance = try? decoder.decode(ArtifactProvenance.self, from: statement),
+              provenance.schema == ArtifactProvenance.schema else {
+            throw AgentError.verification("the signed statement is not a kfarm provenance statement")
+        }
+        guard provenance.sha256 == order.sha256, provenance.artifactId == order.artifact.id,
+              provenance.size == order.size else {
+            throw AgentError.verification("the signed provenance is for artifact \(provenance.artifactId.lowercased) "
+                                          + "(sha256 \(provenance.sha256)), not for this order's")
+        }
+        return provenance
+    }
+}
