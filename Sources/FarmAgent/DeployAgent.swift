@@ -37,6 +37,10 @@ public struct DeployAgent: Sendable {
     public func run() async throws {
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
         let verifier = ArtifactVerifier(trustedKey: try await trustedKey())
+        // The queue first: once the API sees the system online, orders sent to it wait for the agent.
+        let connection = try await AMQPConnection.connect(settings.broker)
+        try await BusTopology.declareDeployQueue(forSystem: settings.systemID.lowercased, on: connection)
+        await connection.close()
         do {
             try await heartbeat()
         } catch WorkerError.api(let status, let message) where (400..<500).contains(status) {

@@ -21,6 +21,7 @@ struct TestFarm: Sendable {
     let client: any TestClientProtocol
     let broker: AMQPConfiguration
     let apiURL: URL
+    let shelf: ArtifactShelf
 
     /// The package's root, for the toolchain files, the fixture tree and scripts.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -42,8 +43,8 @@ struct TestFarm: Sendable {
 
     /// Runs `body` against a fresh farm. The broker's farm queues are
     /// emptied first, so no message of an earlier test reaches this one.
-    static func run(lease: TimeInterval = 60, maxAttempts: Int = 3, _ body: @Sendable (TestFarm) async throws -> Void)
-        async throws {
+    static func run(lease: TimeInterval = 60, maxAttempts: Int = 3, agentSilence: TimeInterval = 90,
+                    _ body: @Sendable (TestFarm) async throws -> Void) async throws {
         let broker = try broker()
         try await purgeQueues(broker)
         try await TestDatabase.withEmptyDatabase { settings in
@@ -51,15 +52,16 @@ struct TestFarm: Sendable {
                 try await store.migrator.migrate(try Migrator.bundled())
             }
             let store = Store(settings: settings, logger: logger)
+            let shelf = try ArtifactShelf.forTests()
             let app = buildApplication(
                 settings: ServerSettings(host: "127.0.0.1", port: 0,
                                          rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
-                                         broker: broker, maxAttempts: maxAttempts, lease: lease),
-                store: store, shelf: try ArtifactShelf.forTests(), logger: logger)
+                                         broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence),
+                store: store, shelf: shelf, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 try await body(TestFarm(store: store, fixtures: Fixtures(store: store), client: client, broker: broker,
-                                        apiURL: URL(string: "http://127.0.0.1:\(port)")!))
+                                        apiURL: URL(string: "http://127.0.0.1:\(port)")!, shelf: shelf))
             }
         }
     }
@@ -167,14 +169,22 @@ struct TestFarm: Sendable {
 }
 
 extension TestFarm {
-    /// `kfarm worker` as a process of its own (to be killed), with `settings`.
-    func startWorkerProcess(_ settings: WorkerSettings, environment: [String: String]) throws -> Process {
+    /// The `kfarm` binary beside the test bundle.
+    static func kfarmBinary() throws -> URL {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kfarm")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw WorkerError.configuration("\(binary.path) is missing: build with `swift build --build-tests`")
         }
+        return binary
+    }
+
+    /// The test broker's URL, for processes.
+    var brokerURL: String { "amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/" }
+
+    /// `kfarm worker` as a process of its own (to be killed), with `settings`.
+    func startWorkerProcess(_ settings: WorkerSettings, environment: [String: String]) throws -> Process {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = try Self.kfarmBinary()
         process.arguments = [
             "worker", "--api-url", apiURL.absoluteString, "--name", settings.name,
             "--toolchains", settings.toolchains.path, "--source-tree", settings.sourceTree.path,
@@ -182,7 +192,7 @@ extension TestFarm {
         ]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging([
             "KFARM_WORKER_TOKEN": settings.token,
-            "KFARM_AMQP_URL": "amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/",
+            "KFARM_AMQP_URL": brokerURL,
         ]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice

@@ -64,23 +64,24 @@ public struct Fixtures: Sendable {
     }
 
     /// A recorded artifact of a new build of `version`, as a worker would
-    /// leave it (the tarball itself is not stored: enough for what reads
-    /// artifact rows), signed by `sign`.
+    /// leave it, signed by `sign`: of the tarball `stored`, or of none
+    /// (enough for what reads artifact rows).
     public func artifact(of version: UUID, by developer: Account, kernelRelease: String = "6.1.158",
-                         sign: ArtifactRepository.Signer) async throws -> ArtifactRecord {
+                         sign: ArtifactRepository.Signer, stored: StoredBlob? = nil) async throws -> ArtifactRecord {
         let build = try await store.builds.submit(NewBuild(configVersionId: version), by: developer.user.id)
         let (_, tokenID) = try await workerToken()
         let worker = try await store.workers.register(
             WorkerRegistration(name: Self.unique("worker"), toolchains: [Toolchain(architecture: build.architecture, compiler: "gcc-12.2.0")],
                                cores: 2, memoryMb: 4096), token: tokenID)
         _ = try await store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1), token: tokenID, lease: 60)
-        let sha256 = String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(32)).padding(toLength: 64, withPad: "0", startingAt: 0)
+        let sha256 = stored?.sha256
+            ?? String(UUID().uuidString.lowercased().filter(\.isHexDigit).prefix(32)).padding(toLength: 64, withPad: "0", startingAt: 0)
         let metadata = ArtifactMetadata(
             buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
             architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
             kernelRelease: kernelRelease, configSha256: sha256, imageSize: 1, files: [])
         return try await store.artifacts.record(
-            ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: 1, inputKey: nil, metadata: metadata),
+            ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: stored?.size ?? 1, inputKey: nil, metadata: metadata),
             build: build.id, token: tokenID, storageKey: "sha256/\(sha256)", sign: sign)
     }
 }

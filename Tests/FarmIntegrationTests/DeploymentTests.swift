@@ -1,0 +1,284 @@
+import FarmModel
+import FarmServer
+import FarmStore
+import FarmTestSupport
+import FarmWorker
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Rollouts end to end: the API's scheduler, RabbitMQ, and `kfarm agent`
+/// processes installing real artifact tarballs (packed by the worker's
+/// packager, stored and signed by the server) into A/B slots.
+@Suite(.serialized) struct DeploymentTests {
+    /// A project with a release manager, systems with agents, and artifacts to roll out.
+    struct Rollout: Sendable {
+        let farm: TestFarm
+        let manager: Fixtures.Account
+        let artifacts: [ArtifactRecord]
+        let systems: [TargetSystem]
+        let roots: [URL]
+
+        /// The deployment, once it has ended (or failed the test after `seconds`).
+        func deploy(_ artifact: ArtifactRecord, to systems: [TargetSystem], options: [String: Any],
+                    scheduleFor: Date? = nil) async throws -> UUID {
+            var body: [String: Any] = [
+                "buildArtifactId": artifact.id.lowercased, "targetSystems": systems.map(\.id.lowercased), "options": options,
+            ]
+            if let scheduleFor { body["scheduleFor"] = ISO8601DateFormatter().string(from: scheduleFor) }
+            let response = try await farm.client.execute(
+                uri: "/deployments", method: .post,
+                headers: [.authorization: manager.authorization, .contentType: "application/json"],
+                body: ByteBuffer(data: try JSONSerialization.data(withJSONObject: body)))
+            #expect(response.status == .created, "\(String(buffer: response.body))")
+            let reply = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+            let id = (reply?["data"] as? [String: Any])?["id"] as? String
+            return try #require(id.flatMap { UUID(uuidString: $0) })
+        }
+
+        func ended(_ id: UUID, within seconds: Int = 90) async throws -> DeploymentRecord {
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            while true {
+                let deployment = try #require(try await farm.store.deployments.find(id: id))
+                if !deployment.status.isActive { return deployment }
+                if ContinuousClock.now > deadline {
+                    Issue.record("deployment still \(deployment.status) after \(seconds) s: \(deployment.targetSystems)")
+                    return deployment
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+
+        /// The system's kernel history: (action, artifact, slot), oldest first.
+        func history(_ system: TargetSystem) async throws -> [(String, UUID?, String?)] {
+            try await farm.store.client.query("""
+                SELECT action, artifact_id, slot FROM system_kernel_history WHERE system_id = \(system.id) ORDER BY id
+                """).collect().map { try $0.decode((String, UUID?, String?).self) }
+        }
+
+        /// The slot the agent's `current` link points at.
+        func activeSlot(_ index: Int) -> String? {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: roots[index].appendingPathComponent("current").path))
+        }
+    }
+
+    /// A shell health check: healthy when the slot holds the kernel image,
+    /// unless the system is `failing` and the artifact `failingArtifact`.
+    static func healthCommand(failing: UUID?, failingArtifact: UUID?, pause: Double) -> String {
+        var command = "sleep \(pause); test -f \"$KFARM_SLOT_DIR/boot/Image\""
+        if let failing, let failingArtifact {
+            command += " && ! { test \"$KFARM_SYSTEM_ID\" = \(failing.lowercased) && test \"$KFARM_ARTIFACT_ID\" = \(failingArtifact.lowercased); }"
+        }
+        return command
+    }
+
+    /// Runs `body` with `count` systems and their agents, and two artifacts stored in the farm.
+    static func withRollout(systems count: Int, failingSystem: Int? = nil, pause: Double = 0.3,
+                            _ body: @Sendable (Rollout, _ restart: @Sendable (Int) async throws -> Void) async throws -> Void)
+        async throws {
+        try await TestFarm.run(agentSilence: 30) { farm in
+            let (configuration, developer) = try await farm.configuration(.arm64)
+            let projectID = configuration.configuration.project.id
+            let manager = try await farm.fixtures.account()
+            _ = try await farm.store.projects.setMember(manager.user.id, role: .release_manager, in: projectID, by: nil)
+            _ = try await farm.store.projects.setMember(developer.user.id, role: .developer, in: projectID, by: nil)
+            var stored: [ArtifactRecord] = []
+            for release in ["6.1.1", "6.1.2"] {
+                stored.append(try await storedArtifact(farm, version: configuration.versions[0].id, by: developer, release: release))
+            }
+            var created: [TargetSystem] = []
+            for index in 0..<count {
+                created.append(try await farm.store.systems.create(
+                    NewTargetSystem(name: Fixtures.unique("sys\(index)"), architecture: .arm64, projectId: projectID),
+                    by: manager.user.id))
+            }
+            let systems = created
+            let (_, token) = try await farm.store.users.createToken(for: manager.user.id, name: "agents", kind: .system,
+                                                                    expiresAt: nil, by: nil)
+            let artifacts = stored
+            let roots = systems.map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)") }
+            let health = healthCommand(failing: failingSystem.map { systems[$0].id }, failingArtifact: artifacts[1].id, pause: pause)
+            let agents = AgentProcesses()
+            @Sendable func start(_ index: Int) async throws {
+                let process = Process()
+                process.executableURL = try TestFarm.kfarmBinary()
+                process.arguments = ["agent", "--system", systems[index].id.lowercased, "--root", roots[index].path,
+                                     "--api-url", farm.apiURL.absoluteString, "--health-command", health, "--heartbeat-seconds", "1"]
+                process.environment = ProcessInfo.processInfo.environment.merging([
+                    "KFARM_SYSTEM_TOKEN": token.value, "KFARM_AMQP_URL": farm.brokerURL,
+                ]) { $1 }
+                // Each agent's log beside its root, for when a test fails.
+                let log = roots[index].appendingPathExtension("log")
+                FileManager.default.createFile(atPath: log.path, contents: nil)
+                let handle = try FileHandle(forWritingTo: log)
+                handle.seekToEndOfFile()
+                process.standardOutput = handle
+                process.standardError = handle
+                try process.run()
+                agents.set(index, process)
+            }
+            defer { agents.killAll() }
+            for index in systems.indices { try await start(index) }
+            // Online: the agent's queue is declared before its first heartbeat.
+            for system in systems {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while try await farm.store.systems.find(id: system.id)?.status != .online {
+                    guard ContinuousClock.now < deadline else { Issue.record("agent of \(system.name) never came online"); return }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let rollout = Rollout(farm: farm, manager: manager, artifacts: artifacts, systems: systems, roots: roots)
+            try await body(rollout) { index in
+                agents.kill(index)
+                try await start(index)
+            }
+        }
+    }
+
+    /// An arm64 "kernel" (an image and its config) packed by the worker's
+    /// packager, uploaded with a worker token and recorded, signed by the farm.
+    static func storedArtifact(_ farm: TestFarm, version: UUID, by developer: Fixtures.Account, release: String)
+        async throws -> ArtifactRecord {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-package-\(UUID().lowercased)")
+        let staging = root.appendingPathComponent("staging")
+        try FileManager.default.createDirectory(at: staging.appendingPathComponent("boot"), withIntermediateDirectories: true)
+        try Data((0..<65_536).map { _ in UInt8.random(in: 0...255) }).write(to: staging.appendingPathComponent("boot/Image"))
+        try "CONFIG_ARM64=y\n".write(to: staging.appendingPathComponent("boot/config"), atomically: true, encoding: .utf8)
+        let packaged = try KernelPackage(staging: staging, destination: root.appendingPathComponent("out")).write { files in
+            ArtifactMetadata(buildId: UUID(), buildNumber: "test", configuration: NamedRef(id: UUID(), name: "test"),
+                             configVersion: VersionRef(id: UUID(), version: "1.0.0"), architecture: .arm64,
+                             toolchain: "gcc-12.2.0", options: BuildOptions(), baseVersion: "6.1", kernelRelease: release,
+                             configSha256: "", imageSize: 65_536, files: files)
+        }
+        let worker = FarmClient(baseURL: farm.apiURL, token: try await farm.fixtures.workerToken().secret)
+        try await worker.uploadBlob(packaged.archive(in: root.appendingPathComponent("out")), sha256: packaged.sha256,
+                                    size: packaged.size)
+        return try await farm.fixtures.artifact(of: version, by: developer, kernelRelease: release, sign: farm.shelf.signer.sign,
+                                                stored: StoredBlob(sha256: packaged.sha256, size: packaged.size))
+    }
+
+    /// The most targets installing at once, from their recorded start and end times.
+    static func mostAtOnce(_ targets: [DeploymentRecord.Target]) -> Int {
+        // At equal times an end comes first: the next wave starts in the transaction that records the end.
+        var events: [(at: Date, change: Int)] = []
+        for target in targets where target.startedAt != nil {
+            events.append((target.startedAt ?? .distantPast, 1))
+            events.append((target.completedAt ?? .distantFuture, -1))
+        }
+        events.sort { $0.at == $1.at ? $0.change < $1.change : $0.at < $1.at }
+        var running = 0, most = 0
+        for (_, change) in events {
+            running += change
+            most = max(most, running)
+        }
+        return most
+    }
+
+    @Test func fiveSystemsInWavesOfTwo() async throws {
+        try await Self.withRollout(systems: 5) { rollout, _ in
+            let id = try await rollout.deploy(rollout.artifacts[0], to: rollout.systems,
+                                              options: ["maxParallelSystems": 2, "forceReboot": true])
+            let deployment = try await rollout.ended(id)
+            #expect(deployment.status == .completed)
+            #expect(deployment.targetSystems.allSatisfy { $0.status == .completed && $0.result == "success" })
+            #expect(Self.mostAtOnce(deployment.targetSystems) == 2)
+            #expect(deployment.startedAt != nil && deployment.completedAt != nil)
+            for (index, system) in rollout.systems.enumerated() {
+                let history = try await rollout.history(system)
+                #expect(history.count == 1 && history.first?.0 == "install" && history.first?.1 == rollout.artifacts[0].id
+                        && history.first?.2 == "a")
+                #expect(try await rollout.farm.store.systems.find(id: system.id)?.currentArtifact?.id == rollout.artifacts[0].id)
+                #expect(rollout.activeSlot(index) == "slots/a")
+                #expect(FileManager.default.fileExists(atPath: rollout.roots[index].appendingPathComponent("current/boot/Image").path))
+            }
+        }
+    }
+
+    @Test func aFailedHealthCheckRollsBackOrFailsAsTheOptionsSay() async throws {
+        try await Self.withRollout(systems: 3, failingSystem: 1) { rollout, _ in
+            let (first, second) = (rollout.artifacts[0], rollout.artifacts[1])
+            let installed = try await rollout.ended(try await rollout.deploy(
+                first, to: rollout.systems, options: ["maxParallelSystems": 3, "forceReboot": true]))
+            #expect(installed.status == .completed)
+
+            // Rollback on: system 0 switches and passes, system 1 fails and switches back, system 2 never starts, system 0 rolls back.
+            let rolledBack = try await rollout.ended(try await rollout.deploy(
+                second, to: rollout.systems, options: ["maxParallelSystems": 1, "forceReboot": true, "rollbackOnFailure": true]))
+            #expect(rolledBack.status == .rolled_back)
+            #expect(rolledBack.targetSystems.map(\.status) == [.rolled_back, .failed, .cancelled])
+            #expect(rolledBack.targetSystems[1].result?.contains("health check failed") == true)
+            #expect(rolledBack.targetSystems[2].result?.contains("not started") == true)
+            for (index, system) in rollout.systems.enumerated() {
+                #expect(rollout.activeSlot(index) == "slots/a", "system \(index) is back on its previous kernel")
+                #expect(try await rollout.farm.store.systems.find(id: system.id)?.currentArtifact?.id == first.id)
+            }
+            #expect(try await rollout.history(rollout.systems[0]).map(\.0) == ["install", "install", "rollback"])
+            #expect(try await rollout.history(rollout.systems[0]).last?.1 == first.id)
+            #expect(try await rollout.history(rollout.systems[1]).map(\.0) == ["install", "install", "rollback"])
+            #expect(try await rollout.history(rollout.systems[2]).map(\.0) == ["install"])
+
+            // Rollback off, one wave: the failure is reported, the others complete, the deployment failed.
+            let failed = try await rollout.ended(try await rollout.deploy(
+                second, to: rollout.systems, options: ["maxParallelSystems": 3, "forceReboot": true]))
+            #expect(failed.status == .failed)
+            #expect(failed.targetSystems.map(\.status) == [.completed, .failed, .completed])
+            #expect(rollout.activeSlot(0) == "slots/b" && rollout.activeSlot(1) == "slots/a" && rollout.activeSlot(2) == "slots/b")
+        }
+    }
+
+    @Test func anAgentKilledMidInstallResumesWithoutInstallingTwice() async throws {
+        try await Self.withRollout(systems: 1, pause: 4) { rollout, restart in
+            let id = try await rollout.deploy(rollout.artifacts[0], to: rollout.systems, options: ["forceReboot": true])
+            // Killed while its health check runs: switched, not yet reported.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while rollout.activeSlot(0) == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(rollout.activeSlot(0) == "slots/a")
+            try await restart(0)
+            let deployment = try await rollout.ended(id)
+            #expect(deployment.status == .completed)
+            #expect(try await rollout.history(rollout.systems[0]).map(\.0) == ["install"])
+            #expect(rollout.activeSlot(0) == "slots/a")
+            let slots = rollout.roots[0].appendingPathComponent("slots")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: slots.path).sorted() == ["a"], "no half-written slot left")
+        }
+    }
+
+    @Test func aScheduledDeploymentWaitsForItsTimeAndCanBeCancelled() async throws {
+        try await Self.withRollout(systems: 2) { rollout, _ in
+            let at = Date().addingTimeInterval(4)
+            let later = try await rollout.deploy(rollout.artifacts[0], to: [rollout.systems[0]], options: [:], scheduleFor: at)
+            let cancelled = try await rollout.deploy(rollout.artifacts[0], to: [rollout.systems[1]], options: [:],
+                                                     scheduleFor: Date().addingTimeInterval(3600))
+            try await Task.sleep(for: .seconds(2))
+            #expect(try await rollout.farm.store.deployments.find(id: later)?.status == .scheduled)
+            let response = try await rollout.farm.client.execute(
+                uri: "/deployments/\(cancelled.lowercased)/cancel", method: .post, headers: [.authorization: rollout.manager.authorization])
+            #expect(response.status == .ok)
+            let deployment = try await rollout.ended(later)
+            #expect(deployment.status == .completed)
+            #expect(try #require(deployment.startedAt) >= at.addingTimeInterval(-1))
+            #expect(try await rollout.farm.store.deployments.find(id: cancelled)?.status == .cancelled)
+            #expect(try await rollout.history(rollout.systems[1]).isEmpty)
+            #expect(rollout.activeSlot(1) == nil)
+        }
+    }
+}
+
+/// The agent processes of a test, to kill at the end (or mid-install).
+final class AgentProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes: [Int: Process] = [:]
+
+    func set(_ index: Int, _ process: Process) { lock.withLock { processes[index] = process } }
+
+    func kill(_ index: Int) {
+        lock.withLock {
+            guard let process = processes[index] else { return }
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func killAll() { lock.withLock { for process in processes.values where process.isRunning { process.terminate() } } }
+}
