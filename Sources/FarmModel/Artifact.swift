@@ -61,9 +61,11 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
     /// The hash of the build's inputs as known before anything ran (its plan); null: none.
     @ExplicitNull public var planKey: String?
     public var metadata: ArtifactMetadata
+    /// The resolved .config, for comparing artifacts' Kconfig symbols; null: not reported.
+    @ExplicitNull public var kconfig: String?
 
     public init(workerId: UUID, attempt: Int, sha256: String, size: Int, inputKey: String?, planKey: String? = nil,
-                metadata: ArtifactMetadata) {
+                metadata: ArtifactMetadata, kconfig: String? = nil) {
         self.workerId = workerId
         self.attempt = attempt
         self.sha256 = sha256
@@ -71,6 +73,7 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
         self.inputKey = inputKey
         self.planKey = planKey
         self.metadata = metadata
+        self.kconfig = kconfig
     }
 
     public var claim: BuildClaim { BuildClaim(workerId: workerId, attempt: attempt) }
@@ -83,6 +86,7 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
         if size < 0 { validator.fail("size", "must not be negative") }
         if metadata.buildId != buildID { validator.fail("metadata.buildId", "must be the build in the path") }
         if metadata.schema != ArtifactMetadata.schema { validator.fail("metadata.schema", "must be \(ArtifactMetadata.schema)") }
+        if let kconfig { validator.check("kconfig", kconfig, StoredConfigRule.rule) }
         for (field, value) in [("metadata.kernelRelease", metadata.kernelRelease), ("metadata.baseVersion", metadata.baseVersion)] {
             validator.check(field, value, ContentHash.releaseRule)
         }

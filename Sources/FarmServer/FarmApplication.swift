@@ -47,6 +47,7 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + SystemRoutes(store: store, access: access).endpoints
         + DeploymentRoutes(store: store, access: access).endpoints
         + AgentRoutes(store: store, shelf: shelf).endpoints
+        + LineageRoutes(store: store, access: access).endpoints
         + AuditRoutes(store: store).endpoints
 }
 

@@ -68,12 +68,12 @@ public struct ArtifactRepository: Sendable {
             let statement = String(decoding: Data(base64Encoded: signature.statement) ?? Data(), as: UTF8.self)
             try await connection.query("""
                 INSERT INTO artifacts (id, build_id, attempt, name, architecture, kernel_release, size, sha256, storage_key,
-                                       input_key, plan_key, metadata, provenance, signature, signing_key_id)
+                                       input_key, plan_key, metadata, provenance, signature, signing_key_id, kconfig)
                 VALUES (\(id), \(buildID), \(upload.attempt), \(provenance.name), \(origin.architecture.rawValue),
                         \(provenance.kernelRelease), \(upload.size), \(upload.sha256), \(storageKey), \(upload.inputKey),
                         \(upload.planKey),
                         \(String(decoding: metadataJSON, as: UTF8.self))::jsonb, \(statement), \(signature.value),
-                        \(signature.keyId))
+                        \(signature.keyId), \(upload.kconfig))
                 """, logger: logger)
             try await connection.query("UPDATE builds SET artifact_id = \(id) WHERE id = \(buildID)", logger: logger)
             try await Audit.record("artifact.create", "artifact", id, project: project, by: nil,
@@ -187,7 +187,7 @@ public struct ArtifactRepository: Sendable {
                 VersionRef(id: versionID, version: version), UserRef(id: initiatorID, username: initiator), architecture)
     }
 
-    private static func decode(_ row: PostgresRow) throws -> ArtifactRecord {
+    static func decode(_ row: PostgresRow) throws -> ArtifactRecord {
         let (id, name, arch, release, size, sha256, createdAt, buildID, buildNumber, configID, configName, versionID, version,
              initiatorID, initiator, metadata, provenance, signature, keyID, _, _) = try row.decode(
                 (UUID, String, String, String, Int, String, Date, UUID, String, UUID, String, UUID, String, UUID, String,

@@ -267,7 +267,7 @@ public struct ConfigurationRepository: Sendable {
         try await connection.query("UPDATE configurations SET updated_at = now() WHERE id = \(configurationID)", logger: logger)
     }
 
-    private static func modules(of versionID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [ConfigModule] {
+    static func modules(of versionID: UUID, on connection: PostgresConnection, logger: Logger) async throws -> [ConfigModule] {
         try await connection.query("""
             SELECT id, name, path, is_builtin, is_required, parameters::text FROM config_modules
             WHERE version_id = \(versionID) ORDER BY position

@@ -20,6 +20,7 @@ public struct Store: Sendable {
     public let systems: SystemRepository
     public let deployments: DeploymentRepository
     public let rollouts: RolloutRepository
+    public let lineage: LineageRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -40,6 +41,7 @@ public struct Store: Sendable {
         systems = SystemRepository(client: client, logger: logger)
         deployments = DeploymentRepository(client: client, logger: logger)
         rollouts = RolloutRepository(client: client, logger: logger, doorbell: doorbell)
+        lineage = LineageRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

@@ -19,12 +19,14 @@ public struct ArtifactDelivery: Sendable {
         try await client.reuse(buildID, CacheLookup(workerId: claim.workerId, attempt: claim.attempt, inputKey: inputKey))
     }
 
-    /// Uploads the tarball (streamed; the server checks its sha256) and records it as the build's artifact.
-    func deliver(_ artifact: PackagedArtifact, from directory: URL, keys: CacheKeys) async throws -> ArtifactRecord {
+    /// Uploads the tarball (streamed; the server checks its sha256) and
+    /// records it as the build's artifact, with the resolved .config when the build has one.
+    func deliver(_ artifact: PackagedArtifact, from directory: URL, keys: CacheKeys, kconfig: String?) async throws
+        -> ArtifactRecord {
         try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size)
         return try await client.recordArtifact(buildID, ArtifactUpload(
             workerId: claim.workerId, attempt: claim.attempt, sha256: artifact.sha256, size: artifact.size,
-            inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata))
+            inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata, kconfig: kconfig))
     }
 }
 

@@ -98,7 +98,10 @@ public struct StageRunner: Sendable {
         do {
             guard let delivery, let artifact = try PackagedArtifact.load(from: directory) else { return nil }
             spool.log(["uploading \(artifact.archiveName) (\(artifact.size) bytes, sha256 \(artifact.sha256))"])
-            let record = try await delivery.deliver(artifact, from: directory, keys: keys)
+            // Sent when it reads as a .config: the comparison of artifacts is a bonus, not worth failing a build over.
+            let kconfig = (try? String(contentsOf: workspace.output.appendingPathComponent(".config"), encoding: .utf8))
+                .flatMap { StoredConfigRule.rule.problem(with: $0) == nil ? $0 : nil }
+            let record = try await delivery.deliver(artifact, from: directory, keys: keys, kconfig: kconfig)
             spool.log(["artifact \(record.id.lowercased) stored and signed (key \(record.signature.keyId.prefix(16)))"])
             return nil
         } catch {

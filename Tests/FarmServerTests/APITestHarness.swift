@@ -49,13 +49,17 @@ struct API: Sendable {
 /// address bucket: make it large enough never to matter, unless a test says.
 let generousLimits = RateLimitPolicy(perUser: 10_000, perAddress: 1_000_000, windowSeconds: 60)
 
-/// Runs `body` against the real router and a real, migrated PostgreSQL.
+/// Runs `body` against the real router and a real, migrated PostgreSQL
+/// (a database of its own with `freshDatabase`, for tests of farm-wide
+/// background work such as starting every due deployment).
 func withAPI(
     limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router, shelf: ArtifactShelf? = nil,
-    _ body: @Sendable (API, Fixtures) async throws -> Void
+    freshDatabase: Bool = false, _ body: @Sendable (API, Fixtures) async throws -> Void
 ) async throws {
     let shelf = try shelf ?? ArtifactShelf.forTests()
-    try await TestDatabase.withStore { store in
+    let database: @Sendable (@Sendable (Store) async throws -> Void) async throws -> Void =
+        freshDatabase ? TestDatabase.withFreshStore : TestDatabase.withStore
+    try await database { store in
         let app = Application(
             router: buildRouter(store: store, shelf: shelf, rateLimits: limits),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -110,7 +110,8 @@ import Testing
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
                 kernelRelease: "6.1.158", configSha256: sha256, imageSize: size, files: [])
-            return ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: size, inputKey: sha256, metadata: metadata)
+            return ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: size, inputKey: sha256, metadata: metadata,
+                                  kconfig: "CONFIG_EXT4_FS=y\n")
         }
 
         /// A recorded artifact of a new build in the scenario's project.
@@ -288,6 +289,15 @@ import Testing
             let (deployment, system) = try await s.runningDeployment()
             return Call(path: "/systems/\(system.lowercased)/deployments/\(deployment.id.lowercased)/report",
                         body: json(["action": "install", "phase": "started", "switches": [String]()]))
+        },
+        "GET /systems/:id/history": { s, _ in Call(path: "/systems/\(try await s.system().id.lowercased)/history") },
+        "GET /artifacts/:id/lineage": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)/lineage") },
+        "GET /artifacts/:id/diff": { s, _ in
+            let (first, second) = (try await s.artifact(), try await s.artifact())
+            return Call(path: "/artifacts/\(second.id.lowercased)/diff?against=\(first.id.lowercased)")
+        },
+        "GET /configurations/:id/versions/:versionId/diff": { s, _ in
+            Call(path: "/configurations/\(s.configurationID)/versions/\(s.versionID)/diff?against=\(s.versionID)")
         },
         "GET /audit": { _, _ in Call(path: "/audit") },
     ]

@@ -67,7 +67,8 @@ public struct Fixtures: Sendable {
     /// leave it, signed by `sign`: of the tarball `stored`, or of none
     /// (enough for what reads artifact rows).
     public func artifact(of version: UUID, by developer: Account, kernelRelease: String = "6.1.158",
-                         sign: ArtifactRepository.Signer, stored: StoredBlob? = nil) async throws -> ArtifactRecord {
+                         sign: ArtifactRepository.Signer, stored: StoredBlob? = nil, kconfig: String? = nil) async throws
+        -> ArtifactRecord {
         let build = try await store.builds.submit(NewBuild(configVersionId: version), by: developer.user.id)
         let (_, tokenID) = try await workerToken()
         let worker = try await store.workers.register(
@@ -81,7 +82,8 @@ public struct Fixtures: Sendable {
             architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
             kernelRelease: kernelRelease, configSha256: sha256, imageSize: 1, files: [])
         return try await store.artifacts.record(
-            ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: stored?.size ?? 1, inputKey: nil, metadata: metadata),
+            ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: stored?.size ?? 1, inputKey: nil, metadata: metadata,
+                           kconfig: kconfig),
             build: build.id, token: tokenID, storageKey: "sha256/\(sha256)", sign: sign)
     }
 }

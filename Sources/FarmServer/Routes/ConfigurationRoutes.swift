@@ -48,6 +48,14 @@ struct ConfigurationRoutes {
                 return try Response.success(
                     try await store.configurations.version(try context.uuid("versionId"), of: configuration.id))
             },
+            Endpoint(.get, "/configurations/:id/versions/:versionId/diff", .project(.viewer)) { request, context in
+                let configuration = try await visibleConfiguration(context)
+                let new = try await store.configurations.version(try context.uuid("versionId"), of: configuration.id)
+                let old = try await store.configurations.version(try request.against(), of: configuration.id)
+                return try Response.success(ModuleDiff(
+                    from: VersionRef(id: old.version.id, version: old.version.version), old: old.modules,
+                    to: VersionRef(id: new.version.id, version: new.version.version), new: new.modules))
+            },
             Endpoint(.post, "/configurations/:id/versions/:versionId/lock", .project(.developer)) { _, context in
                 let configuration = try await visibleConfiguration(context)
                 return try Response.success(

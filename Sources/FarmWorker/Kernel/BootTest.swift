@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 
 /// The testing stage of a real kernel: boots the built image under QEMU

@@ -136,25 +136,3 @@ public struct KconfigFragment: Sendable, Equatable {
         }
     }
 }
-
-/// A kernel `.config` as Kconfig wrote it.
-public struct DotConfig: Sendable {
-    private let values: [String: String]
-
-    public init(text: String) {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("CONFIG_"), let equals = line.firstIndex(of: "=") {
-                values[String(line[line.index(line.startIndex, offsetBy: 7)..<equals])] = String(line[line.index(after: equals)...])
-            } else if line.hasPrefix("# CONFIG_"), line.hasSuffix(" is not set") {
-                values[String(line.dropFirst(9).dropLast(11))] = "n"
-            }
-        }
-        self.values = values
-    }
-
-    /// `n` for a symbol that is not set or not there at all.
-    public func value(of symbol: String) -> String {
-        values[symbol] ?? "n"
-    }
-}
