@@ -1,5 +1,6 @@
 # kfarm images. API: docker build -t kfarm .
 # Build worker (with the x86_64, arm64 and riscv64 toolchains): docker build --target worker -t kfarm-worker .
+# Deployment agent (tar, zstd and QEMU for its default health check): docker build --target agent -t kfarm-agent .
 FROM swift:6.1-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends librabbitmq-dev libzstd-dev pkg-config \
@@ -36,3 +37,13 @@ COPY workers /srv/kfarm/workers
 COPY fixtures /srv/kfarm/fixtures
 USER kfarm
 CMD ["worker"]
+
+FROM api AS agent
+USER root
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tar zstd qemu-system-x86 qemu-system-arm qemu-system-misc \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /var/lib/kfarm-agent && chown kfarm /var/lib/kfarm-agent
+COPY workers /srv/kfarm/workers
+USER kfarm
+CMD ["agent"]

@@ -23,6 +23,8 @@ admin="contract-$(date +%s)-$$"
 token=$("$KFARM_BIN" admin create-token "$admin" --name contract --expires-in-days 1)
 KFARM_CONTRACT_WORKER_TOKEN=$("$KFARM_BIN" admin create-token "$admin" --name contract-worker --kind worker --expires-in-days 1)
 export KFARM_CONTRACT_WORKER_TOKEN
+KFARM_CONTRACT_SYSTEM_TOKEN=$("$KFARM_BIN" admin create-token "$admin" --name contract-agent --kind system --expires-in-days 1)
+export KFARM_CONTRACT_SYSTEM_TOKEN
 
 log=$(mktemp)
 # Limits high enough for the generated load; the rate limiter itself is tested in the Swift suites.

@@ -37,17 +37,8 @@ import Testing
             return try #require(id.flatMap { UUID(uuidString: $0) })
         }
 
-        func ended(_ id: UUID, within seconds: Int = 90) async throws -> DeploymentRecord {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while true {
-                let deployment = try #require(try await farm.store.deployments.find(id: id))
-                if !deployment.status.isActive { return deployment }
-                if ContinuousClock.now > deadline {
-                    Issue.record("deployment still \(deployment.status) after \(seconds) s: \(deployment.targetSystems)")
-                    return deployment
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+        func ended(_ id: UUID) async throws -> DeploymentRecord {
+            try await farm.deploymentEnded(id)
         }
 
         /// The system's kernel history: (action, artifact, slot), oldest first.
@@ -94,40 +85,18 @@ import Testing
                     by: manager.user.id))
             }
             let systems = created
-            let (_, token) = try await farm.store.users.createToken(for: manager.user.id, name: "agents", kind: .system,
-                                                                    expiresAt: nil, by: nil)
+            let token = try await farm.fixtures.token(of: manager, kind: .system).token
             let artifacts = stored
             let roots = systems.map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)") }
             let health = healthCommand(failing: failingSystem.map { systems[$0].id }, failingArtifact: artifacts[1].id, pause: pause)
             let agents = AgentProcesses()
             @Sendable func start(_ index: Int) async throws {
-                let process = Process()
-                process.executableURL = try TestFarm.kfarmBinary()
-                process.arguments = ["agent", "--system", systems[index].id.lowercased, "--root", roots[index].path,
-                                     "--api-url", farm.apiURL.absoluteString, "--health-command", health, "--heartbeat-seconds", "1"]
-                process.environment = ProcessInfo.processInfo.environment.merging([
-                    "KFARM_SYSTEM_TOKEN": token.value, "KFARM_AMQP_URL": farm.brokerURL,
-                ]) { $1 }
-                // Each agent's log beside its root, for when a test fails.
-                let log = roots[index].appendingPathExtension("log")
-                FileManager.default.createFile(atPath: log.path, contents: nil)
-                let handle = try FileHandle(forWritingTo: log)
-                handle.seekToEndOfFile()
-                process.standardOutput = handle
-                process.standardError = handle
-                try process.run()
-                agents.set(index, process)
+                agents.set(index, try farm.startAgentProcess(system: systems[index].id, root: roots[index], token: token,
+                                                             arguments: ["--health-command", health]))
             }
             defer { agents.killAll() }
             for index in systems.indices { try await start(index) }
-            // Online: the agent's queue is declared before its first heartbeat.
-            for system in systems {
-                let deadline = ContinuousClock.now + .seconds(30)
-                while try await farm.store.systems.find(id: system.id)?.status != .online {
-                    guard ContinuousClock.now < deadline else { Issue.record("agent of \(system.name) never came online"); return }
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
+            for system in systems { try await farm.waitOnline(system.id) }
             let rollout = Rollout(farm: farm, manager: manager, artifacts: artifacts, systems: systems, roots: roots)
             try await body(rollout) { index in
                 agents.kill(index)

@@ -1,5 +1,6 @@
 import FarmModel
 import FarmStore
+import FarmTestSupport
 import FarmWorker
 import Foundation
 import Testing
@@ -72,6 +73,27 @@ extension FarmTests {
             let log = try await farm.log(id).map(\.text)
             #expect(log.contains { $0.hasPrefix("KFARM-BOOT-OK") }, "the test init ran")
             #expect(log.contains("Hello, Kernel World!"), "the hello module loaded")
+
+            // Rolled out to a system whose agent reboots into it: the default health check boots it under QEMU.
+            let manager = try await farm.fixtures.account()
+            _ = try await farm.store.projects.setMember(manager.user.id, role: .release_manager, in: project.id, by: nil)
+            let system = try await farm.store.systems.create(
+                NewTargetSystem(name: Fixtures.unique("board"), architecture: architecture, projectId: project.id), by: manager.user.id)
+            let token = try await farm.fixtures.token(of: manager, kind: .system).token
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)")
+            let initramfs = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/out/kfarm-boot/initramfs.cpio")
+            let agent = try farm.startAgentProcess(system: system.id, root: root, token: token, arguments: [
+                "--toolchains", settings.toolchains.path, "--boot-initramfs", initramfs.path,
+            ])
+            defer { agent.terminate() }
+            try await farm.waitOnline(system.id)
+            let deployment = try await farm.store.deployments.create(
+                NewDeployment(buildArtifactId: artifact.id, targetSystems: [system.id], options: DeploymentOptions(forceReboot: true)),
+                by: manager.user.id)
+            let rolledOut = try await farm.deploymentEnded(deployment.id, within: 300)
+            #expect(rolledOut.status == .completed, "\(rolledOut.targetSystems)")
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("current/boot/\(image)").path))
+            #expect(try await farm.store.systems.find(id: system.id)?.currentArtifact?.id == artifact.id)
         }
     }
 

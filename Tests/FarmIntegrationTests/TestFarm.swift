@@ -200,3 +200,51 @@ extension TestFarm {
         return process
     }
 }
+
+extension TestFarm {
+    /// `kfarm agent` for `system` as a process of its own (to be killed),
+    /// its output in a log file beside its root for when a test fails.
+    func startAgentProcess(system: UUID, root: URL, token: String, arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = try Self.kfarmBinary()
+        process.arguments = ["agent", "--system", system.lowercased, "--root", root.path, "--api-url", apiURL.absoluteString,
+                             "--heartbeat-seconds", "1"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "KFARM_SYSTEM_TOKEN": token, "KFARM_AMQP_URL": brokerURL,
+        ]) { $1 }
+        let log = root.appendingPathExtension("log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Waits until the system's agent has reported in (its order queue is declared by then).
+    func waitOnline(_ system: UUID, within seconds: Int = 30) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while try await store.systems.find(id: system)?.status != .online {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the agent of system \(system.lowercased) never came online")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// The deployment once it has ended, or as it is after `seconds` (recorded as a failure).
+    func deploymentEnded(_ id: UUID, within seconds: Int = 90) async throws -> DeploymentRecord {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            let deployment = try #require(try await store.deployments.find(id: id))
+            if !deployment.status.isActive { return deployment }
+            if ContinuousClock.now > deadline {
+                Issue.record("deployment still \(deployment.status) after \(seconds) s: \(deployment.targetSystems)")
+                return deployment
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}

@@ -28,6 +28,13 @@ public struct Fixtures: Sendable {
         return Account(user: user, token: secret.value)
     }
 
+    /// The account with another token of `kind` (an agent's system token, say).
+    public func token(of account: Account, kind: TokenKind) async throws -> Account {
+        let (_, secret) = try await store.users.createToken(for: account.user.id, name: kind.rawValue, kind: kind,
+                                                            expiresAt: nil, by: nil)
+        return Account(user: account.user, token: secret.value)
+    }
+
     /// A project created by a new farm admin, with the given members.
     public func project(members: [(Account, ProjectRole)] = []) async throws -> Project {
         let owner = try await account(.admin)
