@@ -111,6 +111,10 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "FarmWorker"]),
         .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmModel"]),
+        .testTarget(
+            name: "FarmAgentTests",
+            dependencies: ["FarmAgent", "FarmModel", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The whole farm: API, relay, recorder, reaper, RabbitMQ, PostgreSQL, workers and real compilers.
         .testTarget(
             name: "FarmIntegrationTests",

@@ -17,6 +17,11 @@ struct ArtifactVerifier: Sendable {
         guard actual == order.sha256 else {
             throw AgentError.verification("the download hashes to \(actual), the order names \(order.sha256)")
         }
+        return try provenance(of: order)
+    }
+
+    /// The order's provenance statement, once its signature and its contents check out.
+    func provenance(of order: DeploymentOrder) throws -> ArtifactProvenance {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: trustedKey),
               let statement = Data(base64Encoded: order.signature.statement),
               let signature = Data(base64Encoded: order.signature.value),

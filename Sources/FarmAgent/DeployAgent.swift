@@ -86,6 +86,10 @@ public struct DeployAgent: Sendable {
         } catch WorkerError.api(let status, let message) where status == 409 || status == 404 {
             logger.info("order dropped: it no longer stands", metadata: ["why": "\(message)"])
             consumer.ack(delivery)
+        } catch WorkerError.api(let status, let message) where (400..<500).contains(status) && status != 429 {
+            // Asking again would get the same answer.
+            logger.error("order refused by the API; sent to the dead letters", metadata: ["why": "\(message)"])
+            consumer.nack(delivery, requeue: false)
         } catch {
             logger.warning("order interrupted; it comes again", metadata: ["error": "\(error)"])
             consumer.nack(delivery, requeue: true)
@@ -112,6 +116,8 @@ public struct DeployAgent: Sendable {
             ?? OrderRecord(deploymentId: order.deploymentId, action: order.action)
         record.report = report
         try journal.write(record)
+        // Unpacked or given up: the tarball is not needed again.
+        try? FileManager.default.removeItem(at: downloads.appendingPathComponent("\(order.sha256).tar.zst"))
         return try await send(report, for: order)
     }
 
@@ -140,13 +146,14 @@ public struct DeployAgent: Sendable {
         let slot = record.slot ?? .a
         do {
             try journal.write(record)
-            let file = downloads.appendingPathComponent("\(order.sha256).tar.zst")
             if layout.active() != slot {
-                if (try? KernelPackage.sha256(of: file)) != order.sha256 {
+                let file = downloads.appendingPathComponent("\(order.sha256).tar.zst")
+                // A download that survived a restart is used again once it checks out.
+                if (try? verifier.verify(file, for: order)) == nil {
                     logger.info("downloading", metadata: ["artifact": "\(order.artifact.name)", "bytes": "\(order.size)"])
                     _ = try await client.download("\(systemPath)/deployments/\(order.deploymentId.lowercased)/artifact", to: file)
+                    _ = try verifier.verify(file, for: order)
                 }
-                _ = try verifier.verify(file, for: order)
                 try await layout.replace(slot) { directory in try await unpack(file, into: directory) }
                 try layout.switchTo(slot)
             }
@@ -160,7 +167,7 @@ public struct DeployAgent: Sendable {
                 return AgentReport(action: .install, phase: .succeeded, switches: record.switches,
                                    message: "installed in slot \(slot.rawValue); active at the next boot")
             }
-            let provenance = try verifier.verify(downloads.appendingPathComponent("\(order.sha256).tar.zst"), for: order)
+            let provenance = try verifier.provenance(of: order)
             let (healthy, tail) = try await settings.health.run(slot: slot, in: layout, order: order, provenance: provenance)
             guard healthy else {
                 return try switchBack(&record, because: "the health check failed after switching to slot \(slot.rawValue)",

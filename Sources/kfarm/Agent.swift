@@ -2,7 +2,6 @@ import ArgumentParser
 import FarmAgent
 import Foundation
 import Logging
-import ServiceLifecycle
 
 struct Agent: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,10 +35,7 @@ struct Agent: AsyncParsableCommand {
     @Option(help: "The target system's id.")
     var system: String
 
-    @Option(help: "The API, e.g. http://127.0.0.1:8080 (default: $KFARM_API_URL or that).")
-    var apiURL: String?
-
-    @OptionGroup(title: "Broker") var broker: BrokerOptions
+    @OptionGroup(title: "Farm") var farm: MachineOptions
 
     @Option(help: "The agent's root: slots, current, the order journal, downloads.")
     var root: String
@@ -69,34 +65,16 @@ struct Agent: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        guard let token = environment["KFARM_SYSTEM_TOKEN"], !token.isEmpty else {
-            throw ValidationError("set KFARM_SYSTEM_TOKEN to a system token (kfarm admin create-token NAME --kind system)")
-        }
-        guard let broker = try broker.configuration() else {
-            throw ValidationError("an agent needs the broker: --amqp-url or KFARM_AMQP_URL")
-        }
-        guard let api = URL(string: apiURL ?? environment["KFARM_API_URL"] ?? "http://127.0.0.1:8080"), api.host != nil else {
-            throw ValidationError("--api-url must be a URL such as http://127.0.0.1:8080")
-        }
+        let connection = try farm.connection(tokenVariable: "KFARM_SYSTEM_TOKEN", kind: .system)
         let health: HealthCheck = healthCommand.map { .command($0) }
             ?? .qemu(toolchains: URL(fileURLWithPath: toolchains), initramfs: bootInitramfs.map { URL(fileURLWithPath: $0) },
                      timeoutSeconds: bootTimeout)
         let settings = AgentSettings(
-            systemID: UUID(uuidString: system)!, apiURL: api, token: token, broker: broker, root: URL(fileURLWithPath: root),
+            systemID: UUID(uuidString: system)!, apiURL: connection.api, token: connection.token, broker: connection.broker,
+            root: URL(fileURLWithPath: root),
             signingKey: signingKey.map { URL(fileURLWithPath: $0) }, health: health, heartbeatInterval: .seconds(heartbeatSeconds))
         let logger = Logger.kfarm("kfarm.agent")
-        let group = ServiceGroup(services: [AgentService(agent: DeployAgent(settings: settings, logger: logger))],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
-    }
-}
-
-/// The agent as a service: a graceful shutdown cancels it.
-struct AgentService: Service {
-    let agent: DeployAgent
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown { try await agent.run() }
+        let agent = DeployAgent(settings: settings, logger: logger)
+        try await MachineService.run(logger: logger) { try await agent.run() }
     }
 }

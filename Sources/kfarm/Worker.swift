@@ -3,7 +3,6 @@ import FarmModel
 import FarmWorker
 import Foundation
 import Logging
-import ServiceLifecycle
 
 struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,10 +30,7 @@ struct Worker: AsyncParsableCommand {
         case logFlood = "log-flood"
     }
 
-    @Option(help: "The API, e.g. http://127.0.0.1:8080 (default: $KFARM_API_URL or that).")
-    var apiURL: String?
-
-    @OptionGroup(title: "Broker") var broker: BrokerOptions
+    @OptionGroup(title: "Farm") var farm: MachineOptions
 
     @Option(help: "The worker's name (default: the host name); restarts keep it.")
     var name: String?
@@ -114,18 +110,10 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        guard let token = environment["KFARM_WORKER_TOKEN"], !token.isEmpty else {
-            throw ValidationError("set KFARM_WORKER_TOKEN to a worker token (kfarm admin create-token NAME --kind worker)")
-        }
-        guard let broker = try broker.configuration() else {
-            throw ValidationError("a worker needs the broker: --amqp-url or KFARM_AMQP_URL")
-        }
-        guard let api = URL(string: apiURL ?? environment["KFARM_API_URL"] ?? "http://127.0.0.1:8080"), api.host != nil else {
-            throw ValidationError("--api-url must be a URL such as http://127.0.0.1:8080")
-        }
+        let connection = try farm.connection(tokenVariable: "KFARM_WORKER_TOKEN", kind: .worker)
         let name = name ?? ProcessInfo.processInfo.hostName
         let settings = WorkerSettings(
-            name: name, apiURL: api, token: token, broker: broker,
+            name: name, apiURL: connection.api, token: connection.token, broker: connection.broker,
             toolchains: URL(fileURLWithPath: toolchains), architectures: architectures.isEmpty ? nil : Set(architectures),
             sourceTree: URL(fileURLWithPath: sourceTree),
             workDirectory: URL(fileURLWithPath: workDir ?? "/tmp/kfarm-worker-\(name)"), concurrentBuilds: builds,
@@ -134,19 +122,9 @@ struct Worker: AsyncParsableCommand {
             buildEnvironment: ccacheInstalled ? ["CCACHE_BASEDIR": environment["CCACHE_BASEDIR"] ?? "/"] : [:],
             compilerLauncher: ccacheInstalled ? "ccache" : nil)
         let logger = Logger.kfarm("kfarm.worker")
-        let group = ServiceGroup(
-            services: [WorkerService(agent: WorkerAgent(settings: settings, logger: logger))],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await group.run()
+        let agent = WorkerAgent(settings: settings, logger: logger)
+        try await MachineService.run(logger: logger) { try await agent.run() }
     }
 }
 
-/// The worker as a service: a graceful shutdown cancels it.
-struct WorkerService: Service {
-    let agent: WorkerAgent
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown { try await agent.run() }
-    }
-}
 extension Architecture: ExpressibleByArgument {}

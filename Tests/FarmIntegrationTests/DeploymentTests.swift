@@ -10,8 +10,9 @@ import Testing
 
 /// Rollouts end to end: the API's scheduler, RabbitMQ, and `kfarm agent`
 /// processes installing real artifact tarballs (packed by the worker's
-/// packager, stored and signed by the server) into A/B slots.
-@Suite(.serialized) struct DeploymentTests {
+/// packager, stored and signed by the server) into A/B slots. Part of the
+/// serialized whole-farm suite: every farm empties the broker's farm queues.
+extension FarmTests {
     /// A project with a release manager, systems with agents, and artifacts to roll out.
     struct Rollout: Sendable {
         let farm: TestFarm

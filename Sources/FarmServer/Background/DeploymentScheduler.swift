@@ -15,19 +15,12 @@ struct DeploymentScheduler: Service {
     var interval: Duration = .seconds(1)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    for id in try await rollouts.startDue() {
-                        logger.info("deployment started", metadata: ["deployment": "\(id.uuidString.lowercased())"])
-                    }
-                    let silent = try await rollouts.failSilentTargets(after: agentSilence)
-                    if silent > 0 { logger.warning("targets failed: their agents went silent", metadata: ["targets": "\(silent)"]) }
-                } catch {
-                    logger.warning("scheduling deployments failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "scheduling deployments failed") {
+            for id in try await rollouts.startDue() {
+                logger.info("deployment started", metadata: ["deployment": "\(id.uuidString.lowercased())"])
             }
+            let silent = try await rollouts.failSilentTargets(after: agentSilence)
+            if silent > 0 { logger.warning("targets failed: their agents went silent", metadata: ["targets": "\(silent)"]) }
         }
     }
 }

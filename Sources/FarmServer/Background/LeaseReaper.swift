@@ -12,18 +12,10 @@ struct LeaseReaper: Service {
     var interval: Duration = .seconds(5)
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let (requeued, failed) = try await builds.reapExpiredLeases(maxAttempts: maxAttempts)
-                    if !requeued.isEmpty || !failed.isEmpty {
-                        logger.warning("lost workers' builds handled",
-                                       metadata: ["requeued": "\(requeued.count)", "failed": "\(failed.count)"])
-                    }
-                } catch {
-                    logger.warning("reaping leases failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
+        try await repeatUntilShutdown(every: interval, logger: logger, failure: "reaping leases failed") {
+            let (requeued, failed) = try await builds.reapExpiredLeases(maxAttempts: maxAttempts)
+            if !requeued.isEmpty || !failed.isEmpty {
+                logger.warning("lost workers' builds handled", metadata: ["requeued": "\(requeued.count)", "failed": "\(failed.count)"])
             }
         }
     }

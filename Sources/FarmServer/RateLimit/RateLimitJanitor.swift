@@ -10,15 +10,9 @@ struct RateLimitJanitor: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await store.prune(olderThan: 2 * policy.windowSeconds)
-                } catch {
-                    logger.warning("pruning rate-limit windows failed", metadata: ["error": "\(error)"])
-                }
-                try? await Task.sleep(for: .seconds(policy.windowSeconds))
-            }
+        try await repeatUntilShutdown(every: .seconds(policy.windowSeconds), logger: logger,
+                                      failure: "pruning rate-limit windows failed") {
+            try await store.prune(olderThan: 2 * policy.windowSeconds)
         }
     }
 }
