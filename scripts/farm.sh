@@ -42,6 +42,11 @@ Try:
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/users/me
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/workers
 
+A target system's deployment agent (after POST /systems, as a release manager of its project):
+  KFARM_SYSTEM_TOKEN=\$(KFARM_DATABASE_URL=$KFARM_DATABASE_URL "$KFARM" admin create-token $ADMIN --kind system) \\
+  KFARM_AMQP_URL=$KFARM_AMQP_URL "$KFARM" agent --system SYSTEM_ID --root /tmp/kfarm-agent \\
+    --api-url http://127.0.0.1:$PORT --boot-initramfs INITRAMFS   (or --health-command CMD)
+
 INFO
 "$KFARM" serve --port "$PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
 SERVE=$!

@@ -29,8 +29,8 @@ public struct DeployAgent: Sendable {
         journal = OrderJournal(directory: settings.root.appendingPathComponent("orders"))
     }
 
-    private var systemPath: String { "/systems/\(settings.systemID.lowercased)" }
-    private var downloads: URL { settings.root.appendingPathComponent("downloads") }
+    var systemPath: String { "/systems/\(settings.systemID.lowercased)" }
+    var downloads: URL { settings.root.appendingPathComponent("downloads") }
 
     /// Checks in with the API (a system or token it refuses stops the agent
     /// here), then works until cancelled.
@@ -125,110 +125,6 @@ public struct DeployAgent: Sendable {
         let _: DeploymentRecord.Target = try await client.send(
             .POST, "\(systemPath)/deployments/\(order.deploymentId.lowercased)/report", report)
         return report
-    }
-
-    /// An install the API no longer wants (its target failed while this
-    /// agent was away) that had switched: back to the previous slot.
-    private func restoreUnreported(_ order: DeploymentOrder) throws {
-        guard order.action == .install, var record = journal.read(order.deploymentId, .install), record.report == nil,
-              layout.active() == record.slot, record.slot != record.previous else { return }
-        try layout.switchTo(record.previous)
-        record.switches.append(AgentReport.Switch(action: .rollback, slot: record.previous, at: Date()))
-        record.report = AgentReport(action: .install, phase: .failed, switches: record.switches,
-                                    message: "the order was withdrawn; switched back")
-        try journal.write(record)
-    }
-
-    private func install(_ order: DeploymentOrder, verifier: ArtifactVerifier, logger: Logger) async -> AgentReport {
-        let active = layout.active()
-        var record = journal.read(order.deploymentId, .install)
-            ?? OrderRecord(deploymentId: order.deploymentId, action: .install, slot: active?.other ?? .a, previous: active)
-        let slot = record.slot ?? .a
-        do {
-            try journal.write(record)
-            if layout.active() != slot {
-                let file = downloads.appendingPathComponent("\(order.sha256).tar.zst")
-                // A download that survived a restart is used again once it checks out.
-                if (try? verifier.verify(file, for: order)) == nil {
-                    logger.info("downloading", metadata: ["artifact": "\(order.artifact.name)", "bytes": "\(order.size)"])
-                    _ = try await client.download("\(systemPath)/deployments/\(order.deploymentId.lowercased)/artifact", to: file)
-                    _ = try verifier.verify(file, for: order)
-                }
-                try await layout.replace(slot) { directory in try await unpack(file, into: directory) }
-                try layout.switchTo(slot)
-            }
-            // Also when the agent stopped between the switch and writing it down.
-            if !record.switches.contains(where: { $0.action == .install }) {
-                record.switches.append(AgentReport.Switch(action: .install, slot: slot, at: Date()))
-                try journal.write(record)
-            }
-            logger.info("switched", metadata: ["slot": "\(slot.rawValue)", "previous": "\(record.previous?.rawValue ?? "none")"])
-            guard order.forceReboot else {
-                return AgentReport(action: .install, phase: .succeeded, switches: record.switches,
-                                   message: "installed in slot \(slot.rawValue); active at the next boot")
-            }
-            let provenance = try verifier.provenance(of: order)
-            let (healthy, tail) = try await settings.health.run(slot: slot, in: layout, order: order, provenance: provenance)
-            guard healthy else {
-                return try switchBack(&record, because: "the health check failed after switching to slot \(slot.rawValue)",
-                                      tail: tail)
-            }
-            return AgentReport(action: .install, phase: .succeeded, switches: record.switches)
-        } catch {
-            if layout.active() == slot, record.previous != slot,
-               let report = try? switchBack(&record, because: "\(error)", tail: []) {
-                return report
-            }
-            return AgentReport(action: .install, phase: .failed, switches: record.switches, message: String("\(error)".prefix(2000)))
-        }
-    }
-
-    /// Returns to the slot active before the install; the report says why, with the output's last lines.
-    private func switchBack(_ record: inout OrderRecord, because reason: String, tail: [String]) throws -> AgentReport {
-        try layout.switchTo(record.previous)
-        record.switches.append(AgentReport.Switch(action: .rollback, slot: record.previous, at: Date()))
-        try journal.write(record)
-        let message = "\(reason); switched back to \(record.previous.map { "slot \($0.rawValue)" } ?? "the system's own kernel")"
-            + (tail.isEmpty ? "" : "\n" + tail.joined(separator: "\n"))
-        return AgentReport(action: .install, phase: .failed, switches: record.switches,
-                           message: String(message.suffix(AgentReport.messageLimit / 2)))
-    }
-
-    /// Back to the slot active before this deployment's install.
-    private func rollback(_ order: DeploymentOrder) -> AgentReport {
-        guard let installed = journal.read(order.deploymentId, .install) else {
-            return AgentReport(action: .rollback, phase: .failed, message: "this agent has no record of installing the deployment")
-        }
-        var record = journal.read(order.deploymentId, .rollback)
-            ?? OrderRecord(deploymentId: order.deploymentId, action: .rollback, slot: installed.previous, previous: layout.active())
-        do {
-            try journal.write(record)
-            if layout.active() != record.slot { try layout.switchTo(record.slot) }
-            if record.switches.isEmpty {
-                record.switches.append(AgentReport.Switch(action: .rollback, slot: record.slot, at: Date()))
-                try journal.write(record)
-            }
-            return AgentReport(action: .rollback, phase: .succeeded, switches: record.switches,
-                               message: "back on \(record.slot.map { "slot \($0.rawValue)" } ?? "the system's own kernel")")
-        } catch {
-            return AgentReport(action: .rollback, phase: .failed, switches: record.switches, message: "\(error)")
-        }
-    }
-
-    /// Unpacks the tarball and checks every file against its metadata.json.
-    private func unpack(_ file: URL, into directory: URL) async throws {
-        let output = OutputTail(limit: 10)
-        let status = try await CommandRunner.run(Command("tar", ["--zstd", "-xf", file.path, "-C", directory.path])) {
-            output.add($0)
-        }
-        guard status == 0 else { throw AgentError.install("tar exited with \(status): \(output.lines.joined(separator: " "))") }
-        let metadata = try JSONDecoder.iso8601.decode(
-            ArtifactMetadata.self, from: Data(contentsOf: directory.appendingPathComponent("metadata.json")))
-        for entry in metadata.files {
-            guard try KernelPackage.sha256(of: directory.appendingPathComponent(entry.path)) == entry.sha256 else {
-                throw AgentError.install("\(entry.path) does not match its sha256 in metadata.json")
-            }
-        }
     }
 
     /// The farm key artifacts must be signed with: the configured file, or
