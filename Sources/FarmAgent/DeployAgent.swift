@@ -109,9 +109,10 @@ public struct DeployAgent: Sendable {
             throw WorkerError.api(status: status, "the \(order.action.rawValue) order no longer stands")
         }
         let report = switch order.action {
-        case .install: await install(order, verifier: verifier, logger: logger)
+        case .install: try await install(order, verifier: verifier, logger: logger)
         case .rollback: rollback(order)
         }
+        try Task.checkCancellation()
         var record = journal.read(order.deploymentId, order.action)
             ?? OrderRecord(deploymentId: order.deploymentId, action: order.action)
         record.report = report

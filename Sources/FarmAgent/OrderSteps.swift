@@ -19,7 +19,9 @@ extension DeployAgent {
         try journal.write(record)
     }
 
-    func install(_ order: DeploymentOrder, verifier: ArtifactVerifier, logger: Logger) async -> AgentReport {
+    /// The install's report; throws only when cancelled (the agent is
+    /// stopping), leaving the journal as it is for the order's redelivery.
+    func install(_ order: DeploymentOrder, verifier: ArtifactVerifier, logger: Logger) async throws -> AgentReport {
         let active = layout.active()
         var record = journal.read(order.deploymentId, .install)
             ?? OrderRecord(deploymentId: order.deploymentId, action: .install, slot: active?.other ?? .a, previous: active)
@@ -49,12 +51,17 @@ extension DeployAgent {
             }
             let provenance = try verifier.provenance(of: order)
             let (healthy, tail) = try await settings.health.run(slot: slot, in: layout, order: order, provenance: provenance)
+            // A check cut short by the agent stopping says nothing about the kernel.
+            try Task.checkCancellation()
             guard healthy else {
                 return try switchBack(&record, because: "the health check failed after switching to slot \(slot.rawValue)",
                                       tail: tail)
             }
             return AgentReport(action: .install, phase: .succeeded, switches: record.switches)
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
+            try Task.checkCancellation()
             if layout.active() == slot, record.previous != slot,
                let report = try? switchBack(&record, because: "\(error)", tail: []) {
                 return report
