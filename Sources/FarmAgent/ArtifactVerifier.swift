@@ -28,9 +28,7 @@ struct ArtifactVerifier: Sendable {
               key.isValidSignature(signature, for: statement) else {
             throw AgentError.verification("the provenance signature is not valid under the trusted farm key")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let provenance = try? decoder.decode(ArtifactProvenance.self, from: statement),
+        guard let provenance = try? JSONDecoder.iso8601.decode(ArtifactProvenance.self, from: statement),
               provenance.schema == ArtifactProvenance.schema else {
             throw AgentError.verification("the signed statement is not a kfarm provenance statement")
         }

@@ -1,4 +1,5 @@
 import FarmModel
+import FarmWorker
 import Foundation
 
 /// What the agent has done about one order, kept on disk so a restarted
@@ -34,14 +35,5 @@ struct OrderJournal: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         try encoder.encode(record).write(to: file(record.deploymentId, record.action), options: .atomic)
-    }
-}
-
-extension JSONDecoder {
-    /// Dates as the API and the journal write them.
-    static var iso8601: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }

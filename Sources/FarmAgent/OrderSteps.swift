@@ -75,7 +75,7 @@ extension DeployAgent {
         try layout.switchTo(record.previous)
         record.switches.append(AgentReport.Switch(action: .rollback, slot: record.previous, at: Date()))
         try journal.write(record)
-        let message = "\(reason); switched back to \(record.previous.map { "slot \($0.rawValue)" } ?? "the system's own kernel")"
+        let message = "\(reason); switched back to \(Self.describe(record.previous))"
             + (tail.isEmpty ? "" : "\n" + tail.joined(separator: "\n"))
         return AgentReport(action: .install, phase: .failed, switches: record.switches,
                            message: String(message.suffix(AgentReport.messageLimit / 2)))
@@ -96,10 +96,15 @@ extension DeployAgent {
                 try journal.write(record)
             }
             return AgentReport(action: .rollback, phase: .succeeded, switches: record.switches,
-                               message: "back on \(record.slot.map { "slot \($0.rawValue)" } ?? "the system's own kernel")")
+                               message: "back on \(Self.describe(record.slot))")
         } catch {
             return AgentReport(action: .rollback, phase: .failed, switches: record.switches, message: "\(error)")
         }
+    }
+
+    /// A slot as reports name it; no slot is the kernel the system had before the farm installed one.
+    private static func describe(_ slot: KernelSlot?) -> String {
+        slot.map { "slot \($0.rawValue)" } ?? "the system's own kernel"
     }
 
     /// Unpacks the tarball and checks every file against its metadata.json.

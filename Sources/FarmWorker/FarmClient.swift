@@ -127,7 +127,7 @@ public struct FarmClient: Sendable {
     /// The envelope's data, or the API's error as `WorkerError.api`.
     private func answer<Answer: Decodable>(_ response: HTTPClientResponse, _ call: String) async throws -> Answer {
         let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
-        let envelope = try? Self.decoder.decode(Envelope<Answer>.self, from: data)
+        let envelope = try? JSONDecoder.iso8601.decode(Envelope<Answer>.self, from: data)
         if (200..<300).contains(Int(response.status.code)), let answer = envelope?.data { return answer }
         throw Self.problem(response, data, envelope?.error, call)
     }
@@ -135,7 +135,7 @@ public struct FarmClient: Sendable {
     /// The API's error in a response that is not the expected one.
     private func failure(_ response: HTTPClientResponse, _ call: String) async -> WorkerError {
         let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
-        let envelope = try? Self.decoder.decode(Envelope<String>.self, from: data)
+        let envelope = try? JSONDecoder.iso8601.decode(Envelope<String>.self, from: data)
         return Self.problem(response, data, envelope?.error, call)
     }
 
@@ -143,8 +143,11 @@ public struct FarmClient: Sendable {
         let problem = error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
         return WorkerError.api(status: Int(response.status.code), "\(call): \(problem)")
     }
+}
 
-    private static var decoder: JSONDecoder {
+extension JSONDecoder {
+    /// Dates as the API writes them (ISO 8601), for the machines' answers and their own files.
+    public static var iso8601: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder
