@@ -56,10 +56,16 @@ public struct AgentReport: Codable, Sendable, Equatable {
     }
 
     public static let messageLimit = 8192
+    /// How far ahead of the server's clock an agent's switch may be: a
+    /// switch from the future would sort before every real one in the history.
+    public static let clockSkew: TimeInterval = 300
 
-    public func validate() throws(ValidationError) {
+    public func validate(now: Date = Date()) throws(ValidationError) {
         var validator = Validator()
         if switches.count > 4 { validator.fail("switches", "an order switches at most twice (install, then back)") }
+        for (index, change) in switches.enumerated() where change.at > now.addingTimeInterval(Self.clockSkew) {
+            validator.fail("switches[\(index)].at", "must not be more than \(Int(Self.clockSkew) / 60) minutes ahead of the server's clock")
+        }
         if let message, message.utf8.count > Self.messageLimit {
             validator.fail("message", "must be at most \(Self.messageLimit) bytes")
         }

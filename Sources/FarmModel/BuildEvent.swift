@@ -53,6 +53,16 @@ public struct BuildEventBatch: Codable, Sendable, Equatable {
     }
 
     public var routingKey: String { "build.\(buildId.lowercased).events" }
+
+    /// The schema is this one and its numbers fit the database's integers
+    /// (attempts, line numbers): a batch that does not is dead-lettered,
+    /// never summed past `Int.max` or retried forever.
+    public var isWellFormed: Bool {
+        schema == Self.schema && (1...1000).contains(attempt) && events.allSatisfy { event in
+            guard case .log(let first, let lines) = event else { return true }
+            return first >= 1 && first <= Int(Int32.max) - lines.count + 1
+        }
+    }
 }
 
 /// One line of a build's log as `GET /builds/{id}/logs` returns it.

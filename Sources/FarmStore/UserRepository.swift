@@ -37,6 +37,9 @@ public struct UserRepository: Sendable {
         ).first { try $0.decodeUser() }
     }
 
+    /// The furthest a token's expiry may lie ahead: ten years.
+    static let longestTokenLife: TimeInterval = 10 * 366 * 24 * 3600
+
     /// Creates a token for the user; the secret is returned only here.
     public func createToken(
         for userID: UUID, name: String, kind: TokenKind = .user, expiresAt: Date?, by actor: Actor
@@ -44,6 +47,9 @@ public struct UserRepository: Sendable {
         var validator = Validator()
         validator.check("name", name, .text(maxLength: 128))
         if let expiresAt, expiresAt <= Date() { validator.fail("expiresAt", "must be in the future") }
+        if let expiresAt, expiresAt > Date().addingTimeInterval(Self.longestTokenLife) {
+            validator.fail("expiresAt", "must be within ten years from now")
+        }
         try validator.finish()
         let secret = TokenSecret.generate()
         let id = UUID()

@@ -1,4 +1,5 @@
 import FarmModel
+import Foundation
 import Testing
 
 @Suite struct BuildEventSummaryTests {
@@ -20,6 +21,20 @@ import Testing
         #expect(summary.highestProgress == 20)
         #expect(summary.outcome == .failed(.build, "no"))
         #expect(summary.changesTheBuild)
+    }
+
+    @Test func batchesWhoseNumbersOverflowAreNotWellFormed() {
+        func batch(attempt: Int = 1, _ events: [BuildEventPayload]) -> BuildEventBatch {
+            BuildEventBatch(buildId: UUID(), attempt: attempt, workerId: UUID(), events: events)
+        }
+        #expect(batch([.log(first: 1, lines: ["a"]), .progress(percent: 5)]).isWellFormed)
+        #expect(batch([.log(first: Int(Int32.max), lines: ["last"])]).isWellFormed)
+        #expect(!batch([.log(first: Int.max, lines: ["a", "b"])]).isWellFormed)
+        #expect(!batch([.log(first: Int(Int32.max), lines: ["a", "b"])]).isWellFormed)
+        #expect(!batch([.log(first: 0, lines: ["a"])]).isWellFormed)
+        #expect(!batch([.log(first: Int.min, lines: ["a"])]).isWellFormed)
+        #expect(!batch(attempt: Int.max, []).isWellFormed)
+        #expect(!batch(attempt: 0, []).isWellFormed)
     }
 
     @Test func onlyLinesLeaveTheBuildAlone() {

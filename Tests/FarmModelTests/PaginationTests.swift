@@ -52,8 +52,14 @@ import Testing
         #expect(abs(date.timeIntervalSince1970 - 1_767_225_600) < 1)
     }
 
-    @Test(arguments: ["yesterday", "2026-01-01", "2026-13-01T00:00:00Z", ""])
+    @Test(arguments: ["yesterday", "2026-01-01", "2026-13-01T00:00:00Z", "",
+                      "300000-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "0000-01-01T00:00:00Z"])
     func rejectsOthers(_ text: String) {
         #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test(arguments: ["1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "9999-12-31T23:59:59.999Z"])
+    func takesTheFarmsFirstAndLastYears(_ text: String) {
+        #expect(Timestamp.parse(text) != nil)
     }
 }

@@ -38,6 +38,10 @@ import Testing
             #expect(try await store.rollouts.startDue() == [deployment.id])
             #expect(try await api.send(.post, report, as: agent, json: #"{"action":"install","phase":"started","switches":[]}"#)
                 .data["status"] as? String == "in_progress")
+            // A switch dated ahead of the server's clock would sort before every real one: refused, nothing stored.
+            let future = #"{"action":"install","phase":"succeeded","switches":[{"action":"install","slot":"a","at":"9999-12-31T23:59:59Z"}]}"#
+            let refused = try await api.send(.post, report, as: agent, json: future)
+            #expect(refused.status == .badRequest && refused.invalidFields["switches[0].at"] != nil, "\(refused.object)")
             let done = #"{"action":"install","phase":"succeeded","switches":[{"action":"install","slot":"a","at":"2026-01-01T00:00:00Z"}]}"#
             for _ in 0..<2 {
                 let reply = try await api.send(.post, report, as: agent, json: done)

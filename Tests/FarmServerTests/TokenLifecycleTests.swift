@@ -11,11 +11,11 @@ import Testing
             let account = try await fixtures.account()
             let base = "/users/\(account.user.id.lowercased)/tokens"
             let created = try await api.send(.post, base, as: account,
-                                             json: json(["name": "ci", "expiresAt": "2099-01-01T00:00:00Z"]))
+                                             json: json(["name": "ci", "expiresAt": "2036-01-01T00:00:00Z"]))
             #expect(created.status == .created)
             let secret = try #require(created.data["token"] as? String)
             let tokenID = try #require(created.data["id"] as? String)
-            #expect(created.data["expiresAt"] as? String == "2099-01-01T00:00:00Z")
+            #expect(created.data["expiresAt"] as? String == "2036-01-01T00:00:00Z")
 
             let listed = try await api.send(.get, base, as: account)
             let tokens = try #require(listed.data["tokens"] as? [[String: Any]])

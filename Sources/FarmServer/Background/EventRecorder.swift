@@ -32,8 +32,7 @@ struct EventRecorder: Service {
             var batches: [BuildEventBatch] = []
             var recordable: [AMQPDelivery] = []
             for delivery in deliveries {
-                guard let batch = try? decoder.decode(BuildEventBatch.self, from: Data(delivery.body)),
-                      batch.schema == BuildEventBatch.schema else {
+                guard let batch = try? decoder.decode(BuildEventBatch.self, from: Data(delivery.body)), batch.isWellFormed else {
                     logger.error("unreadable event message sent to the dead letters", metadata: ["routingKey": "\(delivery.routingKey)"])
                     consumer.nack(delivery, requeue: false)
                     continue

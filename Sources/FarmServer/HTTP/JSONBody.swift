@@ -16,7 +16,7 @@ enum JSONBody {
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
             guard let date = Timestamp.parse(try container.decode(String.self)) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be an ISO 8601 timestamp")
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be \(Timestamp.expected)")
             }
             return date
         }

@@ -87,7 +87,6 @@ struct ArtifactRoutes {
 
     private static func filter(_ request: Request) throws -> ArtifactRepository.Filter {
         let uuid = "a UUID"
-        let timestamp = "an ISO 8601 timestamp such as 2025-06-02T15:30:00Z"
         return ArtifactRepository.Filter(
             configurationID: try request.query("config", expected: uuid, UUID.init(uuidString:)),
             versionID: try request.query("version", expected: uuid, UUID.init(uuidString:)),
@@ -98,7 +97,7 @@ struct ArtifactRoutes {
                 ContentHash.releaseRule.problem(with: $0) == nil ? $0 : nil
             },
             initiatorID: try request.query("initiator", expected: uuid, UUID.init(uuidString:)),
-            createdAfter: try request.query("createdAfter", expected: timestamp, Timestamp.parse),
-            createdBefore: try request.query("createdBefore", expected: timestamp, Timestamp.parse))
+            createdAfter: try request.query("createdAfter", expected: Timestamp.expected, Timestamp.parse),
+            createdBefore: try request.query("createdBefore", expected: Timestamp.expected, Timestamp.parse))
     }
 }

@@ -18,8 +18,8 @@ struct AuditRoutes {
                     resourceType: try request.query("resource_type", expected: "a resource type such as configuration", Self.word),
                     resourceID: try request.query("resource_id", expected: "a resource id", Self.word),
                     projectID: try request.query("project_id", expected: "a UUID", UUID.init(uuidString:)),
-                    since: try request.query("since", expected: "an ISO 8601 timestamp", Timestamp.parse),
-                    until: try request.query("until", expected: "an ISO 8601 timestamp", Timestamp.parse))
+                    since: try request.query("since", expected: Timestamp.expected, Timestamp.parse),
+                    until: try request.query("until", expected: Timestamp.expected, Timestamp.parse))
                 let page = try await store.audit.list(filter, page: try request.pageRequest())
                 return try Response.success(Listing(key: "events", page: page))
             },

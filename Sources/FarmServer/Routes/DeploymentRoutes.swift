@@ -13,6 +13,7 @@ struct DeploymentRoutes {
         [
             Endpoint(.post, "/deployments", .project(.release_manager)) { request, context in
                 let body = try await request.decodeJSON(as: NewDeployment.self, context: context)
+                try body.validate()
                 let notFound = APIError.notFound("artifact", body.buildArtifactId.lowercased)
                 guard let project = try await store.artifacts.project(ofArtifact: body.buildArtifactId) else { throw notFound }
                 try await access.authorize(project, context, hidden: notFound)
