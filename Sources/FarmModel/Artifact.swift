@@ -90,7 +90,49 @@ public struct ArtifactUpload: Codable, Sendable, Equatable {
         for (field, value) in [("metadata.kernelRelease", metadata.kernelRelease), ("metadata.baseVersion", metadata.baseVersion)] {
             validator.check(field, value, ContentHash.releaseRule)
         }
+        metadata.validate(into: &validator)
         try validator.finish()
+    }
+}
+
+extension ArtifactMetadata {
+    /// The most files an artifact lists (a kernel with every module has a few thousand).
+    public static let maxFiles = 100_000
+
+    /// What the farm signs is what a worker reported, so it is held to the
+    /// rules first: relative file paths without `..`, sizes and counts not
+    /// negative, names bounded and free of control characters.
+    func validate(into validator: inout Validator) {
+        let name = FieldRule.text(maxLength: 256)
+        validator.check("metadata.toolchain", toolchain, name)
+        validator.check("metadata.buildNumber", buildNumber, name)
+        validator.check("metadata.configuration.name", configuration.name, name)
+        validator.check("metadata.configVersion.version", configVersion.version, name)
+        if !configSha256.isEmpty { validator.check("metadata.configSha256", configSha256, ContentHash.rule) }
+        let counts = [("metadata.imageSize", imageSize), ("metadata.compilerWarnings", compilerWarnings),
+                      ("metadata.compilerErrors", compilerErrors),
+                      ("metadata.ccache.hits", ccache?.hits ?? 0), ("metadata.ccache.misses", ccache?.misses ?? 0)]
+        for (field, value) in counts where value < 0 { validator.fail(field, "must not be negative") }
+        if files.count > Self.maxFiles { validator.fail("metadata.files", "must list at most \(Self.maxFiles) files") }
+        for (index, file) in files.prefix(Self.maxFiles).enumerated() {
+            validator.check("metadata.files[\(index)].path", file.path, Self.filePath)
+            if file.size < 0 { validator.fail("metadata.files[\(index)].size", "must not be negative") }
+            validator.check("metadata.files[\(index)].sha256", file.sha256, ContentHash.rule)
+        }
+    }
+
+    /// A file inside the tarball, e.g. `lib/modules/6.1.158/kernel/fs/ext4/ext4.ko`:
+    /// relative, no empty, `.` or `..` segments, a plain alphabet.
+    private static let filePathAlphabet = Set(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.+~,=@:/".unicodeScalars)
+
+    static let filePath = FieldRule { value in
+        guard (1...1024).contains(value.utf8.count) else { return "must be 1 to 1024 characters" }
+        if value.hasPrefix("/") { return "must be relative to the artifact's root" }
+        for segment in value.split(separator: "/", omittingEmptySubsequences: false) {
+            if segment.isEmpty || segment == "." || segment == ".." { return "must not contain empty, '.' or '..' segments" }
+        }
+        return value.unicodeScalars.allSatisfy(filePathAlphabet.contains) ? nil : "may contain only letters, digits, '/' and _ - . + ~ , = @ :"
     }
 }
 

@@ -19,14 +19,17 @@ public struct ServerSettings: Sendable {
     /// How long a deployment agent may be silent while it holds an order before its target fails.
     public var agentSilence: TimeInterval
     public static let defaultAgentSilence: TimeInterval = 90
+    /// Followers, upload size, waits for PostgreSQL and for slow clients.
+    public var limits: RequestLimits
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                 broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
                 lease: TimeInterval = ServerSettings.defaultLease,
-                agentSilence: TimeInterval = ServerSettings.defaultAgentSilence) {
+                agentSilence: TimeInterval = ServerSettings.defaultAgentSilence, limits: RequestLimits = RequestLimits()) {
         self.host = host
         self.port = port
         self.rateLimits = rateLimits
+        self.limits = limits
         self.broker = broker
         self.maxAttempts = maxAttempts
         self.lease = lease
@@ -35,15 +38,16 @@ public struct ServerSettings: Sendable {
 }
 
 /// Every endpoint of the API, with who may call it: the authorization matrix.
-func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease) -> [Endpoint] {
+func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease,
+               limits: RequestLimits = RequestLimits()) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
     return HealthRoutes(store: store).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
-        + BuildRoutes(store: store, access: access).endpoints
+        + BuildRoutes(store: store, access: access, followers: FollowerCount(limits: limits)).endpoints
         + WorkerRoutes(store: store, lease: lease).endpoints
-        + ArtifactRoutes(store: store, access: access, shelf: shelf).endpoints
+        + ArtifactRoutes(store: store, access: access, shelf: shelf, maxBlobSize: limits.maxBlobSize).endpoints
         + SystemRoutes(store: store, access: access).endpoints
         + DeploymentRoutes(store: store, access: access).endpoints
         + AgentRoutes(store: store, shelf: shelf).endpoints
@@ -54,17 +58,20 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
 /// Builds the HTTP API: the gatekeeper (identity, rate limits) in front of
 /// the error envelope, in front of every endpoint behind its requirement.
 public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimitPolicy = RateLimitPolicy(),
-                        lease: TimeInterval = ServerSettings.defaultLease)
+                        lease: TimeInterval = ServerSettings.defaultLease, limits: RequestLimits = RequestLimits())
     -> Router<FarmRequestContext> {
-    let table = endpoints(store: store, shelf: shelf, lease: lease)
+    let table = endpoints(store: store, shelf: shelf, lease: lease, limits: limits)
     let routes = RouteTable(table)
-    let router = Router(context: FarmRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
+    // HEAD of every GET route: the GET's status and headers without its body.
+    let router = Router(context: FarmRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: RedactedLogMiddleware())
     router.add(middleware: GatekeeperMiddleware(
-        users: store.users, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes))
+        users: store.users, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
+        deadline: deadline))
     router.add(middleware: ErrorMiddleware(routes: routes))
     for endpoint in table {
-        router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.authorizedHandler)
+        router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.authorizedHandler(deadline: deadline))
     }
     return router
 }
@@ -75,11 +82,14 @@ public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimi
 public func buildApplication(settings: ServerSettings, store: Store, shelf: ArtifactShelf, logger: Logger)
     -> some ApplicationProtocol {
     var app = Application(
-        router: buildRouter(store: store, shelf: shelf, rateLimits: settings.rateLimits, lease: settings.lease),
+        router: buildRouter(store: store, shelf: shelf, rateLimits: settings.rateLimits, lease: settings.lease,
+                            limits: settings.limits),
+        server: settings.limits.server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
     app.addServices(
         store.client,
+        BlobSweeper(artifacts: store.artifacts, storage: shelf.storage, logger: logger),
         RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
         LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger),
         DeploymentScheduler(rollouts: store.rollouts, agentSilence: settings.agentSilence, logger: logger))

@@ -83,10 +83,13 @@ public struct ArtifactRepository: Sendable {
         return try await find(id: id)!
     }
 
-    /// The build cache: when an artifact of the same inputs (either key) exists and the
-    /// build did not ask for `noCache`, the build completes now with that
-    /// artifact (initialization done, the other stages skipped, `cachedFrom`
-    /// naming the build that produced it). Nil: build it.
+    /// The build cache: when an artifact of the same inputs (either key),
+    /// built in the same project, exists and the build did not ask for
+    /// `noCache`, the build completes now with that artifact (initialization
+    /// done, the other stages skipped, `cachedFrom` naming the build that
+    /// produced it). Nil: build it. Another project's artifact is never
+    /// reused: its members could not see it, and it would tell them that the
+    /// other project built the same inputs.
     public func reuse(_ lookup: CacheLookup, build buildID: UUID, token tokenID: UUID) async throws -> ArtifactRecord? {
         try lookup.validate()
         let reused = try await client.transaction(logger: logger) { connection -> UUID? in
@@ -95,6 +98,8 @@ public struct ArtifactRepository: Sendable {
                 SELECT a.id, a.build_id FROM artifacts a, builds b
                 WHERE b.id = \(buildID) AND NOT COALESCE((b.options->>'noCache')::boolean, false)
                   AND (a.input_key = \(lookup.inputKey) OR a.plan_key = \(lookup.inputKey)) AND a.architecture = b.architecture
+                  AND a.build_id IN (SELECT p.id FROM builds p JOIN configurations c ON c.id = p.configuration_id
+                                     WHERE c.project_id = \(project))
                 ORDER BY a.created_at DESC LIMIT 1
                 """, logger: logger).first { try $0.decode((UUID, UUID).self) }
             guard let (artifactID, producer) = found else { return nil }
@@ -117,6 +122,13 @@ public struct ArtifactRepository: Sendable {
         }
         guard let reused else { return nil }
         return try await find(id: reused)
+    }
+
+    /// Which of these tarballs some artifact is stored as (the others may be swept).
+    public func referenced(_ hashes: [String]) async throws -> Set<String> {
+        Set(try await client.query("""
+            SELECT DISTINCT sha256 FROM artifacts WHERE sha256 = ANY(\(hashes))
+            """, logger: logger).all { try $0.decode(String.self) })
     }
 
     public func find(id: UUID) async throws -> ArtifactRecord? {

@@ -7,6 +7,20 @@ public enum StoreError: Error, Sendable, Equatable {
     case conflict(String, details: [String: String] = [:])
     case invalidSettings(String)
     case unavailable(String)
+    /// PostgreSQL does not answer (down, restarting, unreachable): worth retrying later.
+    case unreachable(String)
+
+    /// The connection-loss failures of the driver (refused, closed, shutting
+    /// down) as `unreachable`; nil for any other error.
+    public static func lostConnection(_ error: any Error) -> StoreError? {
+        guard let error = error as? PSQLError else { return nil }
+        let lost: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .clientClosedConnection,
+                                         .uncleanShutdown, .poolClosed]
+        // 08: connection exceptions; 57P: the server shutting down or starting up.
+        let state = error.sqlState ?? ""
+        guard lost.contains(error.code) || state.hasPrefix("08") || state.hasPrefix("57P") else { return nil }
+        return .unreachable("PostgreSQL is unreachable")
+    }
 }
 
 extension PSQLError {

@@ -24,12 +24,12 @@ public struct SystemRepository: Sendable {
         }
     }
 
-    /// Creates the system with an audit event; a taken name is a conflict.
+    /// Creates the system with an audit event; a name taken in its project is a conflict.
     public func create(_ request: NewTargetSystem, by actor: UUID) async throws -> TargetSystem {
         try request.validate()
         let id = UUID()
         let labels = String(decoding: try JSONEncoder().encode(request.labels ?? [:]), as: UTF8.self)
-        try await translatingConflicts(unique: "a system with this name exists", details: ["name": request.name]) {
+        try await translatingConflicts(unique: "a system with this name exists in the project", details: ["name": request.name]) {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
                     INSERT INTO target_systems (id, name, architecture, project_id, labels)

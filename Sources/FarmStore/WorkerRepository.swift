@@ -113,6 +113,15 @@ public struct WorkerRepository: Sendable {
         }
     }
 
+    /// Checks that the calling worker holds the build's attempt (in
+    /// progress, with this token), as for a heartbeat; otherwise the same
+    /// validation error, conflict or not-found.
+    public func checkHeld(_ buildID: UUID, _ claim: BuildClaim, token tokenID: UUID) async throws {
+        try await client.transaction(logger: logger) { connection in
+            _ = try await Self.lockHeld(buildID, claim, token: tokenID, on: connection, logger: logger)
+        }
+    }
+
     /// Locks a build the calling worker holds (in progress as its attempt)
     /// for a change it reports; otherwise a conflict saying why, as for a
     /// heartbeat. Returns the build's project.

@@ -23,7 +23,8 @@ public struct ArtifactDelivery: Sendable {
     /// records it as the build's artifact, with the resolved .config when the build has one.
     func deliver(_ artifact: PackagedArtifact, from directory: URL, keys: CacheKeys, kconfig: String?) async throws
         -> ArtifactRecord {
-        try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size)
+        try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size,
+                                    for: (buildID, claim))
         return try await client.recordArtifact(buildID, ArtifactUpload(
             workerId: claim.workerId, attempt: claim.attempt, sha256: artifact.sha256, size: artifact.size,
             inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata, kconfig: kconfig))

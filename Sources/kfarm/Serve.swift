@@ -38,6 +38,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a deployment agent may be silent while it holds an order before its target fails.")
     var agentSilenceSeconds = Int(ServerSettings.defaultAgentSilence)
 
+    @Option(help: "Open build-event streams per user (429 beyond).")
+    var followersPerUser = RequestLimits().followersPerUser
+
+    @Option(help: "Open build-event streams for the whole server (429 beyond).")
+    var followersPerFarm = RequestLimits().followersPerFarm
+
+    @Option(help: "Largest artifact tarball a worker may upload, in bytes (413 beyond).")
+    var maxBlobSize = RequestLimits.defaultMaxBlobSize
+
+    @Option(help: "Seconds a connection may stay silent (headers unfinished, or idle between requests) before it is closed.")
+    var idleTimeoutSeconds = 60
+
     @Option(help: "Directory of the artifact store (tarballs by sha256).")
     var artifactDir = "artifacts"
 
@@ -56,6 +68,11 @@ struct Serve: AsyncParsableCommand {
         guard (2...86_400).contains(agentSilenceSeconds) else {
             throw ValidationError("--agent-silence-seconds must be 2 to 86400")
         }
+        guard followersPerUser > 0, followersPerFarm >= followersPerUser else {
+            throw ValidationError("--followers-per-user must be positive and at most --followers-per-farm")
+        }
+        guard maxBlobSize > 0 else { throw ValidationError("--max-blob-size must be positive") }
+        guard (1...3600).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be 1 to 3600") }
     }
 
     func run() async throws {
@@ -65,7 +82,9 @@ struct Serve: AsyncParsableCommand {
                                      trustedProxies: Set(trustedProxy))
         let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
                                       maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds),
-                                      agentSilence: TimeInterval(agentSilenceSeconds))
+                                      agentSilence: TimeInterval(agentSilenceSeconds),
+                                      limits: RequestLimits(followersPerUser: followersPerUser, followersPerFarm: followersPerFarm,
+                                                            maxBlobSize: maxBlobSize, idleTimeout: .seconds(idleTimeoutSeconds)))
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

@@ -54,14 +54,16 @@ let generousLimits = RateLimitPolicy(perUser: 10_000, perAddress: 1_000_000, win
 /// background work such as starting every due deployment).
 func withAPI(
     limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router, shelf: ArtifactShelf? = nil,
-    freshDatabase: Bool = false, _ body: @Sendable (API, Fixtures) async throws -> Void
+    requestLimits: RequestLimits = RequestLimits(), freshDatabase: Bool = false,
+    _ body: @Sendable (API, Fixtures) async throws -> Void
 ) async throws {
     let shelf = try shelf ?? ArtifactShelf.forTests()
     let database: @Sendable (@Sendable (Store) async throws -> Void) async throws -> Void =
         freshDatabase ? TestDatabase.withFreshStore : TestDatabase.withStore
     try await database { store in
         let app = Application(
-            router: buildRouter(store: store, shelf: shelf, rateLimits: limits),
+            router: buildRouter(store: store, shelf: shelf, rateLimits: limits, limits: requestLimits),
+            server: requestLimits.server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: TestDatabase.logger)
         try await app.test(test) { client in

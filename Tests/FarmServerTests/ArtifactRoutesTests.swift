@@ -1,6 +1,6 @@
 import Crypto
 import FarmModel
-import FarmServer
+@testable import FarmServer
 import FarmStore
 import FarmTestSupport
 import Foundation
@@ -58,10 +58,12 @@ import Testing
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func upload(_ bytes: [UInt8], as sha256: String, _ api: API, _ claimed: ClaimedBuild) async throws -> HTTPResponse.Status {
-        try await api.client.execute(uri: "/artifact-blobs/\(sha256)", method: .put,
-                                     headers: [.authorization: claimed.workerAuth[.authorization]!],
-                                     body: ByteBuffer(bytes: bytes)).status
+    private func upload(_ bytes: [UInt8], as sha256: String, _ api: API, _ claimed: ClaimedBuild,
+                        attempt: Int = 1) async throws -> HTTPResponse.Status {
+        let holder = "build=\(claimed.build.id.lowercased)&workerId=\(claimed.workerID.lowercased)&attempt=\(attempt)"
+        return try await api.client.execute(uri: "/artifact-blobs/\(sha256)?\(holder)", method: .put,
+                                            headers: [.authorization: claimed.workerAuth[.authorization]!],
+                                            body: ByteBuffer(bytes: bytes)).status
     }
 
     private func record(_ claimed: ClaimedBuild, sha256: String, size: Int, inputKey: String?, planKey: String? = nil,
@@ -216,6 +218,94 @@ import Testing
                                                 options: BuildOptions(noCache: true))
             #expect(try await lookup(forced, key).status == .notFound)
             #expect(try await fixtures.store.builds.find(id: forced.build.id)?.status == .in_progress)
+        }
+    }
+}
+
+extension ArtifactRoutesTests {
+    @Test func anUploadIsTakenOnlyFromTheWorkerHoldingTheAttemptAndOnlyUpToTheCap() async throws {
+        let shelf = try ArtifactShelf.forTests()
+        let limits = RequestLimits(maxBlobSize: 1000)
+        try await withAPI(shelf: shelf, requestLimits: limits) { api, fixtures in
+            let claimed = try await claimedBuild(fixtures)
+            let other = try await claimedBuild(fixtures)
+            let bytes = Array("a kernel".utf8)
+            // Another worker's token, a wrong attempt, a build not claimed: refused, nothing stored.
+            var stranger = claimed
+            stranger.workerAuth = other.workerAuth
+            #expect(try await upload(bytes, as: hex(bytes), api, stranger) == .badRequest, "workerId of another token")
+            #expect(try await upload(bytes, as: hex(bytes), api, claimed, attempt: 2) == .conflict)
+            let noHolder = try await api.client.execute(uri: "/artifact-blobs/\(hex(bytes))", method: .put,
+                                                        headers: [.authorization: claimed.workerAuth[.authorization]!],
+                                                        body: ByteBuffer(bytes: bytes))
+            #expect(noHolder.status == .badRequest)
+            #expect(try await shelf.storage.size(of: hex(bytes)) == nil)
+
+            let large = [UInt8](repeating: 7, count: 1001)
+            #expect(try await upload(large, as: hex(large), api, claimed) == .contentTooLarge)
+            #expect(try await shelf.storage.size(of: hex(large)) == nil)
+            #expect(try await upload(bytes, as: hex(bytes), api, claimed) == .created)
+        }
+    }
+
+    @Test func theBuildCacheAnswersOnlyWithinTheBuildsProject() async throws {
+        try await withAPI { api, fixtures in
+            let first = try await claimedBuild(fixtures)
+            let bytes = Array("a kernel of project A".utf8)
+            let key = String(repeating: "5", count: 64)
+            #expect(try await upload(bytes, as: hex(bytes), api, first) == .created)
+            #expect(try await record(first, sha256: hex(bytes), size: bytes.count, inputKey: key, api).status == .created)
+            // Another project, the same inputs: a miss, and its build goes on.
+            let elsewhere = try await claimedBuild(fixtures)
+            let lookup = try await api.send(.post, "/builds/\(elsewhere.build.id.lowercased)/cache-hit", headers: elsewhere.workerAuth,
+                                            body: json(["workerId": elsewhere.workerID.lowercased, "attempt": 1, "inputKey": key]))
+            #expect(lookup.status == .notFound)
+            #expect(try await fixtures.store.builds.find(id: elsewhere.build.id)?.status == .in_progress)
+        }
+    }
+
+    @Test func workerMetadataIsValidatedBeforeItIsSigned() async throws {
+        try await withAPI { api, fixtures in
+            let claimed = try await claimedBuild(fixtures)
+            let bytes = Array("a kernel".utf8)
+            #expect(try await upload(bytes, as: hex(bytes), api, claimed) == .created)
+            let good = metadata(of: claimed.build)
+            let attempts: [(String, (inout ArtifactMetadata) -> Void)] = [
+                ("metadata.files[0].path", { $0.files[0].path = "../../etc/shadow" }),
+                ("metadata.files[0].path", { $0.files[0].path = "/boot/bzImage" }),
+                ("metadata.files[0].path", { $0.files[0].path = "boot/a\r\nb" }),
+                ("metadata.files[0].path", { $0.files[0].path = "boot/<script>" }),
+                ("metadata.files[0].size", { $0.files[0].size = -1 }),
+                ("metadata.toolchain", { $0.toolchain = "gcc\r\nX-Evil: 1" }),
+                ("metadata.imageSize", { $0.imageSize = -5 }),
+            ]
+            for (field, change) in attempts {
+                var metadata = good
+                change(&metadata)
+                let body = ArtifactUpload(workerId: claimed.workerID, attempt: 1, sha256: hex(bytes), size: bytes.count,
+                                          inputKey: nil, metadata: metadata)
+                let reply = try await api.send(.post, "/builds/\(claimed.build.id.lowercased)/artifact", headers: claimed.workerAuth,
+                                               body: String(decoding: try JSONEncoder().encode(body), as: UTF8.self))
+                #expect(reply.status == .badRequest && reply.invalidFields[field] != nil, "\(field): \(reply.invalidFields)")
+            }
+            #expect(try await fixtures.store.builds.find(id: claimed.build.id)?.artifactId == nil)
+            #expect(try await record(claimed, sha256: hex(bytes), size: bytes.count, inputKey: nil, api).status == .created)
+        }
+    }
+
+    @Test func unreferencedTarballsAreSweptAfterTheirGrace() async throws {
+        let shelf = try ArtifactShelf.forTests()
+        try await withAPI(shelf: shelf) { api, fixtures in
+            let claimed = try await claimedBuild(fixtures)
+            let kept = Array("recorded".utf8), dropped = Array("never recorded".utf8)
+            #expect(try await upload(kept, as: hex(kept), api, claimed) == .created)
+            #expect(try await upload(dropped, as: hex(dropped), api, claimed) == .created)
+            #expect(try await record(claimed, sha256: hex(kept), size: kept.count, inputKey: nil, api).status == .created)
+            let sweeper = BlobSweeper(artifacts: fixtures.store.artifacts, storage: shelf.storage, logger: TestDatabase.logger)
+            #expect(try await sweeper.sweep(now: Date()) == 0, "both are within their grace")
+            #expect(try await sweeper.sweep(now: Date().addingTimeInterval(sweeper.grace + 60)) == 1)
+            #expect(try await shelf.storage.size(of: hex(kept)) == kept.count)
+            #expect(try await shelf.storage.size(of: hex(dropped)) == nil)
         }
     }
 }

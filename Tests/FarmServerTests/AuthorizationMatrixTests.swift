@@ -105,7 +105,7 @@ import Testing
         func upload(for build: BuildRecord, worker: Worker) async throws -> ArtifactUpload {
             let bytes = ByteBuffer(string: Fixtures.unique("kernel"))
             let sha256 = SHA256.hash(data: Array(buffer: bytes)).map { String(format: "%02x", $0) }.joined()
-            let size = try await shelf.storage.store(RequestBody(buffer: bytes), sha256: sha256)
+            let size = try await shelf.storage.store(RequestBody(buffer: bytes), sha256: sha256, maxSize: .max)
             let metadata = ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
@@ -243,10 +243,12 @@ import Testing
             let (build, worker) = try await s.claimedBuild()
             return Call(path: "/builds/\(build.id.lowercased)/heartbeat", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
-        "PUT /artifact-blobs/:sha256": { _, _ in
+        "PUT /artifact-blobs/:sha256": { s, _ in
             let bytes = Fixtures.unique("kernel")
             let sha256 = SHA256.hash(data: Array(bytes.utf8)).map { String(format: "%02x", $0) }.joined()
-            return Call(path: "/artifact-blobs/\(sha256)", body: bytes)
+            let (build, worker) = try await s.claimedBuild()
+            return Call(path: "/artifact-blobs/\(sha256)?build=\(build.id.lowercased)&workerId=\(worker.id.lowercased)&attempt=1",
+                        body: bytes)
         },
         "POST /builds/:id/artifact": { s, _ in
             let (build, worker) = try await s.claimedBuild()

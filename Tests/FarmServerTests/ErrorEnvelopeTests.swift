@@ -50,7 +50,7 @@ import Testing
             let reply = try await api.send(.delete, "/configurations")
             #expect(reply.status == .methodNotAllowed)
             #expect(reply.errorCode == "METHOD_NOT_ALLOWED")
-            #expect(reply.headers[.allow] == "GET, POST")
+            #expect(reply.headers[.allow] == "GET, HEAD, POST")
             let withParameter = try await api.send(.put, "/configurations/\(UUID().lowercased)/versions")
             #expect(withParameter.headers[.allow] == "POST")
             #expect(try await api.send(.delete, "/nowhere").status == .notFound)

@@ -18,17 +18,22 @@ struct GatekeeperMiddleware: RouterMiddleware {
     let users: UserRepository
     let limiter: RateLimiter
     let routes: RouteTable
+    /// Bounds the wait for PostgreSQL, which every identification needs.
+    let deadline: DatabaseDeadline
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if routes.requirement(for: request.method, path: request.uri.path) == .open {
             return try await next(request, context)
         }
-        var context = context
+        let caller: Context
         let status: RateLimitStatus
         do {
-            try await identify(request, &context)
-            let address = ClientAddress.of(request, peer: context.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
-            status = try await limiter.hit(address: address, user: context.user, kind: context.tokenKind)
+            (caller, status) = try await deadline.run {
+                var caller = context
+                try await identify(request, &caller)
+                let address = ClientAddress.of(request, peer: caller.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
+                return (caller, try await limiter.hit(address: address, user: caller.user, kind: caller.tokenKind))
+            }
         } catch {
             context.logger.error("identifying the caller failed", metadata: ["error": "\(String(reflecting: error))"])
             return try .failure(ErrorMiddleware<Context>.translate(error))
@@ -38,10 +43,10 @@ struct GatekeeperMiddleware: RouterMiddleware {
             response = try .failure(APIError(
                 status: .tooManyRequests, code: .rateLimited,
                 message: "rate limit of \(status.limit) requests per \(limiter.policy.windowSeconds) s exceeded; retry after \(status.retryAfter()) s",
-                details: ["limit": .string(String(status.limit)), "retryAfter": .string(String(status.retryAfter()))]))
-            response.headers[.retryAfter] = String(status.retryAfter())
+                details: ["limit": .string(String(status.limit)), "retryAfter": .string(String(status.retryAfter()))],
+                retryAfter: status.retryAfter()))
         } else {
-            response = try await next(request, context)
+            response = try await next(request, caller)
         }
         response.headers[.xRateLimitLimit] = String(status.limit)
         response.headers[.xRateLimitRemaining] = String(status.remaining)

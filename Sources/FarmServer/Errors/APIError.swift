@@ -21,12 +21,16 @@ public struct APIError: Error, Sendable {
     public var code: Code
     public var message: String
     public var details: [String: ErrorDetail]
+    /// Seconds to wait before trying again, sent as `Retry-After` (429, 503).
+    public var retryAfter: Int?
 
-    public init(status: HTTPResponse.Status, code: Code, message: String, details: [String: ErrorDetail] = [:]) {
+    public init(status: HTTPResponse.Status, code: Code, message: String, details: [String: ErrorDetail] = [:],
+                retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.details = details
+        self.retryAfter = retryAfter
     }
 
     static func unauthorized(_ message: String) -> APIError {
@@ -40,6 +44,11 @@ public struct APIError: Error, Sendable {
     static func notFound(_ resourceType: String, _ resourceID: String) -> APIError {
         APIError(status: .notFound, code: .resourceNotFound, message: "The requested \(resourceType) could not be found",
                  details: ["resourceType": .string(resourceType), "resourceId": .string(resourceID)])
+    }
+
+    static func serviceUnavailable(retryAfter: Int) -> APIError {
+        APIError(status: .serviceUnavailable, code: .serviceUnavailable,
+                 message: "The database is unavailable; retry after \(retryAfter) s", retryAfter: retryAfter)
     }
 
     static let internalError = APIError(

@@ -2,6 +2,7 @@ import FarmModel
 import FarmStore
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 
 /// Maps every error a route throws to the seed's envelope, once, at the edge.
 /// Anything unexpected is logged with the request id and reaches the client
@@ -41,12 +42,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                             details: ["fields": .fields(error.fields)])
         case let error as StoreError:
             return translate(error)
+        case let error as HTTPParserError:
+            // Broken framing (a bad chunk size, say) is the client's fault, not the server's.
+            return APIError(status: .badRequest, code: .validationError, message: "Malformed HTTP request: \(error)")
         case is NIOTooManyBytesError:
             return APIError(status: .contentTooLarge, code: .payloadTooLarge, message: "Request body is too large")
         case let error as HTTPError:
             return translate(error)
         default:
-            return .internalError
+            return StoreError.lostConnection(error).map(translate) ?? .internalError
         }
     }
 
@@ -56,6 +60,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .notFound(resource, id)
         case .conflict(let message, let details):
             return APIError(status: .conflict, code: .conflict, message: message, details: details.mapValues(ErrorDetail.string))
+        case .unreachable:
+            return .serviceUnavailable(retryAfter: DatabaseDeadline.retryAfter)
         case .invalidSettings, .unavailable:
             return .internalError
         }

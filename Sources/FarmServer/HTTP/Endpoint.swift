@@ -1,3 +1,4 @@
+import FarmStore
 import Hummingbird
 
 /// One route of the API: method, path pattern (`:name` for parameters),
@@ -19,12 +20,14 @@ struct Endpoint: Sendable {
         self.handler = handler
     }
 
-    /// The handler behind the caller check of its requirement.
-    var authorizedHandler: Handler {
+    /// The handler behind the caller check of its requirement; every
+    /// endpoint but the open ones needs PostgreSQL, so waits for it only until `deadline`.
+    func authorizedHandler(deadline: DatabaseDeadline) -> Handler {
         { [requirement, handler] request, context in
             var context = context
             try Authorizer.check(requirement, &context)
-            return try await handler(request, context)
+            guard requirement != .open else { return try await handler(request, context) }
+            return try await deadline.run { [context] in try await handler(request, context) }
         }
     }
 }
@@ -45,15 +48,17 @@ struct RouteTable: Sendable {
         routes = endpoints.map { Route(segments: Self.segments($0.path), method: $0.method, requirement: $0.requirement) }
     }
 
-    /// The methods served at `path`, or nil when no pattern matches it.
+    /// The methods served at `path` (HEAD wherever GET is), or nil when no pattern matches it.
     func allowedMethods(for path: String) -> [HTTPRequest.Method]? {
-        let matching = routes(matching: path)
-        return matching.isEmpty ? nil : matching.map(\.method)
+        let methods = routes(matching: path).flatMap { $0.method == .get ? [.get, .head] : [$0.method] }
+        return methods.isEmpty ? nil : methods
     }
 
-    /// What the endpoint for this method and path requires, if there is one.
+    /// What the endpoint for this method and path requires, if there is one
+    /// (a HEAD, what its GET requires).
     func requirement(for method: HTTPRequest.Method, path: String) -> Requirement? {
-        routes(matching: path).first { $0.method == method }?.requirement
+        let served = method == .head ? .get : method
+        return routes(matching: path).first { $0.method == served }?.requirement
     }
 
     private func routes(matching path: String) -> [Route] {

@@ -26,9 +26,11 @@ extension Response {
     }
 
     static func failure(_ error: APIError) throws -> Response {
-        try JSONBody.response(
+        var response = try JSONBody.response(
             status: error.status,
             ErrorEnvelope(error: .init(code: error.code.rawValue, message: error.message, details: error.details)))
+        if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }
 

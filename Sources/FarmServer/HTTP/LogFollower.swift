@@ -7,17 +7,27 @@ import Hummingbird
 /// every line is an event whose id is its line number (resume with
 /// `after`), sent as soon as the recorder has stored it; an `end` event
 /// closes the stream once the attempt has finished and every line is out.
+/// While nothing happens the stream polls less often (up to `idlePoll`) and
+/// sends a `: keep-alive` comment every `keepAlive`, so proxies keep it open
+/// and a client that left is noticed. It holds its follower slot until it ends.
 struct LogFollower {
     let logs: BuildLogRepository
+    let slot: FollowerCount.Slot
+    var keepAlive: Duration
     var pageSize = 5000
     var pollInterval: Duration = .milliseconds(50)
+    var idlePoll: Duration = .seconds(1)
 
     func response(build: UUID, attempt: Int?, after start: Int) -> Response {
-        let (logs, pageSize, pollInterval) = (logs, pageSize, pollInterval)
+        let (logs, slot, keepAlive, pageSize, pollInterval, idlePoll) =
+            (logs, slot, keepAlive, pageSize, pollInterval, idlePoll)
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                let clock = ContinuousClock()
                 var after = start
+                var wait = pollInterval
+                var lastSent = clock.now
                 while let page = try await logs.page(of: build, attempt: attempt, after: after, limit: pageSize) {
                     if !page.lines.isEmpty {
                         var text = ""
@@ -26,14 +36,23 @@ struct LogFollower {
                         }
                         try await writer.write(ByteBuffer(string: text))
                         after = page.nextAfter
+                        lastSent = clock.now
+                        wait = pollInterval
+                    } else if clock.now - lastSent >= keepAlive {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        lastSent = clock.now
                     }
                     if page.finished {
                         try await writer.write(ByteBuffer(string: "event: end\ndata: {\"attempt\":\(page.attempt)}\n\n"))
                         break
                     }
-                    if page.lines.count < pageSize { try await Task.sleep(for: pollInterval) }
+                    if page.lines.count < pageSize {
+                        try await Task.sleep(for: wait)
+                        if page.lines.isEmpty { wait = min(wait * 2, idlePoll) }
+                    }
                 }
                 try await writer.finish(nil)
+                withExtendedLifetime(slot) {}
             })
     }
 

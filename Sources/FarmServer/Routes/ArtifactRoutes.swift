@@ -11,19 +11,30 @@ struct ArtifactRoutes {
     let store: Store
     let access: AccessPolicy
     let shelf: ArtifactShelf
+    /// The largest tarball taken (413 beyond), by Content-Length and while streaming.
+    let maxBlobSize: Int
 
     /// `POST /builds/{id}/artifact` bodies carry the metadata of every file (modules included).
     static let maxRecordSize = 16 << 20
 
     var endpoints: [Endpoint] {
         [
+            // Only a worker holding a running attempt uploads, naming it in the query
+            // (`build`, `workerId`, `attempt`), so no worker token fills the store at will.
             Endpoint(.put, "/artifact-blobs/:sha256", .worker) { request, context in
                 let sha256 = try hashParameter(context)
+                let (build, claim) = try Self.holder(request)
+                try await store.workers.checkHeld(build, claim, token: try context.requireWorkerToken())
+                let tooLarge = APIError(status: .contentTooLarge, code: .payloadTooLarge,
+                                        message: "A tarball may have at most \(maxBlobSize) bytes")
+                if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBlobSize { throw tooLarge }
                 do {
-                    let size = try await shelf.storage.store(request.body, sha256: sha256)
+                    let size = try await shelf.storage.store(request.body, sha256: sha256, maxSize: maxBlobSize)
                     return try Response.success(StoredBlob(sha256: sha256, size: size), status: .created)
                 } catch ArtifactStorageError.digestMismatch(_, let actual, let size) {
                     throw ValidationError(field: "body", "the \(size) bytes sent hash to \(actual), not to the sha256 in the path")
+                } catch ArtifactStorageError.tooLarge {
+                    throw tooLarge
                 }
             },
             Endpoint(.post, "/builds/:id/artifact", .worker) { request, context in
@@ -70,6 +81,19 @@ struct ArtifactRoutes {
                 try Response.success(shelf.signer.publicKey)
             },
         ]
+    }
+
+    /// The build attempt an upload is for, from its query.
+    private static func holder(_ request: Request) throws -> (build: UUID, claim: BuildClaim) {
+        var validator = Validator()
+        let attempt = request.integer("attempt", in: 1...1000, default: 0, into: &validator)
+        try validator.finish()
+        let build = try request.query("build", expected: "a UUID", UUID.init(uuidString:))
+        let worker = try request.query("workerId", expected: "a UUID", UUID.init(uuidString:))
+        guard let build, let worker, attempt > 0 else {
+            throw ValidationError(field: "build", "build, workerId and attempt are required: the build attempt this worker holds")
+        }
+        return (build, BuildClaim(workerId: worker, attempt: attempt))
     }
 
     private func hashParameter(_ context: FarmRequestContext) throws -> String {

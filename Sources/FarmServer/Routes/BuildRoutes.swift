@@ -8,6 +8,8 @@ import Hummingbird
 struct BuildRoutes {
     let store: Store
     let access: AccessPolicy
+    /// Open event streams, bounded per user and for the farm.
+    let followers: FollowerCount
 
     var endpoints: [Endpoint] {
         [
@@ -49,7 +51,9 @@ struct BuildRoutes {
             Endpoint(.get, "/builds/:id/events", .project(.viewer)) { request, context in
                 let id = try await visibleBuild(context)
                 let query = try LogQuery(request)
-                return LogFollower(logs: store.logs).response(build: id, attempt: query.attempt, after: query.after)
+                let slot = try followers.admit(try context.requireUser().id)
+                return LogFollower(logs: store.logs, slot: slot, keepAlive: followers.limits.keepAlive)
+                    .response(build: id, attempt: query.attempt, after: query.after)
             },
             Endpoint(.post, "/builds/:id/cancel", .project(.developer)) { _, context in
                 let id = try await visibleBuild(context)
