@@ -31,10 +31,12 @@ USER root
 RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc binutils gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu \
       linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod ccache \
-      qemu-system-x86 qemu-system-arm qemu-system-misc \
+      qemu-system-x86 qemu-system-arm qemu-system-misc bubblewrap \
  && rm -rf /var/lib/apt/lists/*
 COPY workers /srv/kfarm/workers
 COPY fixtures /srv/kfarm/fixtures
+# Builds run in a bubblewrap sandbox (user namespaces): compose gives this
+# container the seccomp and AppArmor room that needs.
 USER kfarm
 CMD ["worker"]
 

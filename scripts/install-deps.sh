@@ -13,6 +13,7 @@ packages=(
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod   # real kernels: the 6.1 source and what its build needs
   qemu-system-x86 qemu-system-arm qemu-system-misc ccache   # boot tests of built kernels; compiler cache
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against
+  bubblewrap util-linux                # the build sandbox (bwrap) and setpriv, which drops a root worker's builds to nobody
 )
 
 missing=()

@@ -74,6 +74,11 @@ public struct ModuleSpec: Codable, Sendable, Equatable {
             for (key, value) in module.parameters.sorted(by: { $0.key < $1.key }) {
                 validator.check("\(prefix).parameters", key, .parameterName)
                 if let problem = value.problem { validator.fail("\(prefix).parameters.\(key)", problem) }
+                // A parameter named CONFIG_X becomes a Kconfig assignment (KconfigFragment).
+                if key.hasPrefix("CONFIG_"), case .string(let text) = value,
+                   let problem = KconfigAssignment.problem(symbol: key.dropFirst(7), value: "\"\(text)\"") {
+                    validator.fail("\(prefix).parameters.\(key)", problem)
+                }
             }
         }
     }

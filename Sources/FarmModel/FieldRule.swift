@@ -58,13 +58,14 @@ public struct FieldRule: Sendable {
     }
 
     /// A string parameter value that will be written into a Kconfig fragment
-    /// or a module command line: printable ASCII without the characters that
-    /// end a quoted value, start a comment, or expand (`" ' \\ # $ \``).
+    /// or a module command line: printable ASCII without what make or a
+    /// shell would interpret (`KconfigAssignment.forbiddenInStrings`).
     public static let kconfigValue = FieldRule { value in
         guard value.unicodeScalars.count <= 256 else { return "must be at most 256 characters" }
-        let forbidden: Set<Unicode.Scalar> = ["\"", "'", "\\", "#", "$", "`"]
-        let valid = value.unicodeScalars.allSatisfy { (0x20...0x7E).contains($0.value) && !forbidden.contains($0) }
-        return valid ? nil : "may contain only printable ASCII without \" ' \\ # $ `"
+        let valid = value.unicodeScalars.allSatisfy {
+            (0x20...0x7E).contains($0.value) && !KconfigAssignment.forbiddenInStrings.contains($0)
+        }
+        return valid ? nil : "may contain only printable ASCII without \(KconfigAssignment.forbiddenList)"
     }
 
     /// A module parameter name: a C identifier, as Kconfig and modinfo use.

@@ -1,10 +1,21 @@
 import FarmModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One step of a stage: a command, or a check the worker makes itself.
 public enum BuildStep: Sendable {
+    /// Runs in the build's sandbox.
     case run(Command)
+    /// Runs as the worker itself, outside the sandbox: only for the
+    /// worker's own steps that take nothing from the build (unpacking a
+    /// kernel source into the shared cache).
+    case trusted(Command)
     /// Fails the stage (a build failure) with the thrown error's description.
+    /// Runs in the worker's process: what it reads of the workspace goes
+    /// through `Workspace.text(of:)`, and it writes only by replacing files
+    /// in directories the worker made.
     case check(String, @Sendable () throws -> Void)
 }
 
@@ -18,8 +29,9 @@ public struct CheckFailed: Error, CustomStringConvertible {
 }
 
 /// Where a build attempt runs: the source tree (read-only, out-of-tree
-/// builds), its output and staging directories, the toolchain and the
-/// parallelism.
+/// builds) and the recipe's other inputs, its output and staging
+/// directories, the toolchain and the parallelism, and the sandbox its
+/// commands run in.
 public struct Workspace: Sendable {
     public var source: URL
     public var output: URL
@@ -30,15 +42,36 @@ public struct Workspace: Sendable {
     public var environment: [String: String]
     /// Runs the compiler, e.g. `ccache`; nil runs it directly.
     public var compilerLauncher: String?
+    /// ccache's directory for this build (`CCACHE_DIR`), writable in the sandbox.
+    public var ccacheDirectory: URL?
+    /// Other directories the recipe's commands read (its data), read-only in the sandbox.
+    public var inputs: [URL]
+    /// Nil only with `kfarm worker --no-sandbox` (development).
+    public var sandbox: BuildSandbox?
     /// The compiler's warnings and errors in the build's output so far.
     public var diagnostics = CompilerDiagnostics()
 
+    public init(source: URL, output: URL, staging: URL, toolchain: InstalledToolchain, jobs: Int,
+                environment: [String: String] = [:], compilerLauncher: String? = nil, ccacheDirectory: URL? = nil,
+                inputs: [URL] = [], sandbox: BuildSandbox?) {
+        self.source = source
+        self.output = output
+        self.staging = staging
+        self.toolchain = toolchain
+        self.jobs = jobs
+        self.environment = environment
+        self.compilerLauncher = compilerLauncher
+        self.ccacheDirectory = ccacheDirectory
+        self.inputs = inputs
+        self.sandbox = sandbox
+    }
+
     /// The attempt's directory: `output`, `staging` and `artifact` are in it.
     public var root: URL { output.deletingLastPathComponent() }
-    /// Where packaging leaves the artifact to upload (`PackagedArtifact`).
+    /// Where packaging leaves the artifact to upload (`PackagedArtifact`); outside the sandbox.
     public var artifactDirectory: URL { root.appendingPathComponent("artifact") }
     /// ccache's per-build statistics log (`CCACHE_STATSLOG`), when ccache runs the compiler.
-    public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : root.appendingPathComponent("ccache-stats.log") }
+    public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : output.appendingPathComponent("kfarm-ccache-stats.log") }
 
     /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… [CC="ccache …gcc"] -jN <targets>`.
     public func make(_ targets: [String], variables: [String: String] = [:]) -> Command {
@@ -48,7 +81,40 @@ public struct Workspace: Sendable {
         let extra = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var environment = environment
         if let ccacheStatsLog { environment["CCACHE_STATSLOG"] = ccacheStatsLog.path }
+        if let ccacheDirectory { environment["CCACHE_DIR"] = ccacheDirectory.path }
         return Command("make", fixed + extra + targets, environment: environment)
+    }
+
+    /// `command` as the build runs it: in the sandbox, which shows the
+    /// source and inputs read-only and only output, staging and the ccache
+    /// directory writable.
+    public func sandboxed(_ command: Command) throws -> Command {
+        guard let sandbox else { return command }
+        return try sandbox.wrap(command, readOnly: [source] + inputs, writable: [output, staging] + (ccacheDirectory.map { [$0] } ?? []),
+                                workingDirectory: output)
+    }
+
+    /// A file the build wrote, read by the worker: refused when it, or a
+    /// directory on its way, is a link leading outside the attempt's
+    /// directory (a build must not make the worker read host files for it).
+    public func text(of file: URL) throws -> String {
+        let rootPath = try Self.resolved(root)
+        let directory = try Self.resolved(file.deletingLastPathComponent())
+        guard directory == rootPath || directory.hasPrefix(rootPath + "/") else {
+            throw CheckFailed("\(file.lastPathComponent) is outside the build's workspace")
+        }
+        let path = directory + "/" + file.lastPathComponent
+        var status = stat()
+        guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            throw CheckFailed("\(file.lastPathComponent) is not a regular file of the build")
+        }
+        return try String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    private static func resolved(_ url: URL) throws -> String {
+        guard let path = realpath(url.path, nil) else { throw CheckFailed("\(url.lastPathComponent): \(String(cString: strerror(errno)))") }
+        defer { free(path) }
+        return String(cString: path)
     }
 }
 
@@ -65,6 +131,8 @@ public protocol BuildRecipe: Sendable {
     /// submits of other versions are refused); nil: any version.
     var kernelSeries: [String]? { get }
     func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep]
+    /// Directories of the recipe's own data its commands read (shown read-only in the sandbox).
+    var dataDirectories: [URL] { get }
     /// The hash of everything the build's artifact depends on as far as it
     /// is known before anything runs: a build of the same key reuses the
     /// artifact at once. Nil: the recipe's builds are not cached.
@@ -77,6 +145,7 @@ public protocol BuildRecipe: Sendable {
 extension BuildRecipe {
     public func source(for plan: BuildPlan) -> URL? { nil }
     public var kernelSeries: [String]? { nil }
+    public var dataDirectories: [URL] { [] }
     public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
 }

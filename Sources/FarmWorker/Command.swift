@@ -1,16 +1,20 @@
 import Foundation
 
 /// A program to run with its arguments, looked up on PATH like a shell does,
-/// with extra environment variables on top of the worker's own.
+/// with extra environment variables on top of the worker's own (or, when it
+/// must not see the worker's, such as its token, with only those).
 public struct Command: Sendable, Equatable, CustomStringConvertible {
     public var executable: String
     public var arguments: [String]
     public var environment: [String: String]
+    public var inheritsEnvironment: Bool
 
-    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) {
+    public init(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                inheritsEnvironment: Bool = true) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.inheritsEnvironment = inheritsEnvironment
     }
 
     public var description: String { ([executable] + arguments).joined(separator: " ") }

@@ -15,11 +15,21 @@ public enum CommandRunner {
 
     /// The command's exit status (128 + signal when a signal ended it).
     public static func run(_ command: Command, onLines: @escaping @Sendable ([String]) -> Void) async throws -> Int32 {
-        let (pid, output) = try spawn(command)
-        let finished = ExitFlag()
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (done: CheckedContinuation<Int32, Never>) in
+        let process = RunningProcess()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int32, any Error>) in
+                // Spawned from the thread that waits for it: a child that dies
+                // with its parent (bubblewrap's --die-with-parent follows the
+                // spawning thread) lives exactly as long as it is waited for.
                 let thread = Thread {
+                    let pid: pid_t, output: Int32
+                    do {
+                        (pid, output) = try spawn(command)
+                    } catch {
+                        done.resume(throwing: error)
+                        return
+                    }
+                    process.started(pid)
                     var splitter = LineSplitter()
                     var buffer = [UInt8](repeating: 0, count: 65_536)
                     while true {
@@ -33,7 +43,7 @@ public enum CommandRunner {
                     if let last = splitter.finish() { onLines([last]) }
                     var status: Int32 = 0
                     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                    finished.value.store(true, ordering: .sequentiallyConsistent)
+                    process.reaped()
                     let signal = status & 0x7F
                     done.resume(returning: signal == 0 ? (status >> 8) & 0xFF : 128 + signal)
                 }
@@ -41,11 +51,7 @@ public enum CommandRunner {
                 thread.start()
             }
         } onCancel: {
-            kill(-pid, SIGTERM)
-            Task.detached {
-                try? await Task.sleep(for: killGrace)
-                if !finished.value.load(ordering: .sequentiallyConsistent) { kill(-pid, SIGKILL) }
-            }
+            process.stop()
         }
     }
 
@@ -76,8 +82,8 @@ public enum CommandRunner {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let environment = ProcessInfo.processInfo.environment.merging(command.environment) { $1 }
-            .map { "\($0.key)=\($0.value)" }
+        let inherited = command.inheritsEnvironment ? ProcessInfo.processInfo.environment : [:]
+        let environment = inherited.merging(command.environment) { $1 }.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let result = withCStrings([command.executable] + command.arguments) { argv in
             withCStrings(environment) { envp in
@@ -100,9 +106,41 @@ public enum CommandRunner {
     }
 }
 
-/// Set once the command has been reaped, so no signal goes to a reused process group.
-private final class ExitFlag: Sendable {
-    let value = Atomic<Bool>(false)
+/// A command's process group as cancellation sees it: a stop asked for
+/// before the spawn is carried out as soon as there is a group to signal,
+/// and no signal goes to a group once its leader has been reaped (the id
+/// may be reused).
+private final class RunningProcess: Sendable {
+    private struct State {
+        var pid: pid_t?
+        var stopAsked = false
+        var reaped = false
+    }
+
+    private let state = Mutex(State())
+
+    func started(_ pid: pid_t) {
+        let stopAsked = state.withLock { $0.pid = pid; return $0.stopAsked }
+        if stopAsked { terminate(pid) }
+    }
+
+    func reaped() {
+        state.withLock { $0.reaped = true }
+    }
+
+    /// SIGTERM to the group, then SIGKILL after the grace period if it is still there.
+    func stop() {
+        let pid = state.withLock { $0.stopAsked = true; return $0.reaped ? nil : $0.pid }
+        if let pid { terminate(pid) }
+    }
+
+    private func terminate(_ pid: pid_t) {
+        kill(-pid, SIGTERM)
+        Task.detached { [self] in
+            try? await Task.sleep(for: CommandRunner.killGrace)
+            state.withLock { if !$0.reaped { kill(-pid, SIGKILL) } }
+        }
+    }
 }
 
 /// Splits a byte stream into lines (without their `\n` or `\r\n`); invalid

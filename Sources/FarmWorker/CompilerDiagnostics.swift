@@ -29,8 +29,7 @@ public final class CompilerDiagnostics: Sendable {
 /// ccache's per-build statistics log (`CCACHE_STATSLOG`): one block per
 /// compilation, whose counters say whether it was a hit or a miss.
 enum CcacheStatsLog {
-    static func read(_ file: URL) -> ArtifactMetadata.CcacheStats? {
-        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return nil }
+    static func parse(_ text: String) -> ArtifactMetadata.CcacheStats {
         var hits = 0, misses = 0
         for line in text.split(separator: "\n") {
             switch line {

@@ -48,10 +48,9 @@ public struct FarmClient: Sendable {
     /// Streams a tarball to the artifact store under its sha256 (the server
     /// checks it), for the build attempt this worker holds: the server takes
     /// uploads only from a worker holding a running attempt.
-    public func uploadBlob(_ file: URL, sha256: String, size: Int, for held: (build: UUID, claim: BuildClaim)? = nil)
-        async throws {
-        let holder = held.map { "?build=\($0.build.lowercased)&workerId=\($0.claim.workerId.lowercased)&attempt=\($0.claim.attempt)" }
-        var request = HTTPClientRequest(url: baseURL.absoluteString + "/artifact-blobs/\(sha256)" + (holder ?? ""))
+    public func uploadBlob(_ file: URL, sha256: String, size: Int, for held: (build: UUID, claim: BuildClaim)) async throws {
+        let holder = "?build=\(held.build.lowercased)&workerId=\(held.claim.workerId.lowercased)&attempt=\(held.claim.attempt)"
+        var request = HTTPClientRequest(url: baseURL.absoluteString + "/artifact-blobs/\(sha256)" + holder)
         request.method = .PUT
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/octet-stream")

@@ -99,7 +99,7 @@ public struct StageRunner: Sendable {
             guard let delivery, let artifact = try PackagedArtifact.load(from: directory) else { return nil }
             spool.log(["uploading \(artifact.archiveName) (\(artifact.size) bytes, sha256 \(artifact.sha256))"])
             // Sent when it reads as a .config: the comparison of artifacts is a bonus, not worth failing a build over.
-            let kconfig = (try? String(contentsOf: workspace.output.appendingPathComponent(".config"), encoding: .utf8))
+            let kconfig = (try? workspace.text(of: workspace.output.appendingPathComponent(".config")))
                 .flatMap { StoredConfigRule.rule.problem(with: $0) == nil ? $0 : nil }
             let record = try await delivery.deliver(artifact, from: directory, keys: keys, kconfig: kconfig)
             spool.log(["artifact \(record.id.lowercased) stored and signed (key \(record.signature.keyId.prefix(16)))"])
@@ -112,11 +112,13 @@ public struct StageRunner: Sendable {
 
     private func run(_ step: BuildStep, workspace: Workspace, spool: EventSpool, meter: ProgressMeter) async -> BuildFailure? {
         switch step {
-        case .run(let command):
+        case .run(let command), .trusted(let command):
             spool.log(["$ \(command)"])
             let watch = MachineTroubleWatch(spool: spool)
             do {
-                let status = try await CommandRunner.run(command) { lines in
+                var runnable = command
+                if case .run = step { runnable = try workspace.sandboxed(command) }
+                let status = try await CommandRunner.run(runnable) { lines in
                     watch.observe(lines)
                     workspace.diagnostics.observe(lines)
                     meter.observe(lines)

@@ -26,6 +26,12 @@ public struct WorkerAgent: Sendable {
 
     /// Probes the toolchains, registers, and works until cancelled.
     public func run() async throws {
+        if let sandbox = settings.sandbox {
+            try await sandbox.probe()
+            logger.info("builds run sandboxed (bubblewrap)", metadata: ["uid": "\(sandbox.owner.uid)"])
+        } else {
+            logger.critical("NO SANDBOX (--no-sandbox): builds run as this worker's user with its files, token and network in reach; development only")
+        }
         let specs = try ToolchainSpec.load(from: settings.toolchains)
             .filter { settings.architectures?.contains($0.architecture) ?? true }
         let toolchains = await InstalledToolchain.probe(specs) { spec, why in

@@ -127,17 +127,30 @@ struct WorkerSession: Sendable {
         }
     }
 
+    /// The attempt's directory, made by the worker, with the output and
+    /// staging directories in it owned by the account the sandbox runs as
+    /// (which cannot replace them: their parent is the worker's). ccache's
+    /// directory is one per configuration: a build can write to it, so it
+    /// is shared only by builds of the same configuration.
     private func prepareWorkspace(for build: BuildRecord, source: URL, toolchain: InstalledToolchain) throws -> Workspace {
         let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
             .appendingPathComponent("attempt-\(build.attempt)")
         try? FileManager.default.removeItem(at: root)
         let output = root.appendingPathComponent("out")
         let staging = root.appendingPathComponent("staging")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        let ccache = settings.compilerLauncher == nil ? nil
+            : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
+        for directory in [output, staging] + (ccache.map { [$0] } ?? []) {
+            if let sandbox = settings.sandbox {
+                try sandbox.makeWritable(directory)
+            } else {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            }
+        }
         return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
                          jobs: settings.makeJobs, environment: settings.buildEnvironment,
-                         compilerLauncher: settings.compilerLauncher)
+                         compilerLauncher: settings.compilerLauncher, ccacheDirectory: ccache,
+                         inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
     }
 
     /// Stops running builds that are cancelled, until cancelled itself.

@@ -30,13 +30,15 @@ public struct WorkerSettings: Sendable {
     public var buildEnvironment: [String: String]
     /// Runs every build's compiler, e.g. `ccache`; nil runs it directly.
     public var compilerLauncher: String?
+    /// Where builds' commands run; nil (`--no-sandbox`, development only) runs them as the worker.
+    public var sandbox: BuildSandbox?
 
     public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, toolchains: URL,
                 architectures: Set<Architecture>? = nil, sourceTree: URL,
                 workDirectory: URL, concurrentBuilds: Int = 1, makeJobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 recipe: any BuildRecipe = FixtureRecipe(), keepWorkspaces: Bool = false,
                 heartbeatInterval: Duration = .seconds(20), buildEnvironment: [String: String] = [:],
-                compilerLauncher: String? = nil) {
+                compilerLauncher: String? = nil, sandbox: BuildSandbox? = BuildSandbox()) {
         self.name = name
         self.apiURL = apiURL
         self.token = token
@@ -52,5 +54,6 @@ public struct WorkerSettings: Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.buildEnvironment = buildEnvironment
         self.compilerLauncher = compilerLauncher
+        self.sandbox = sandbox
     }
 }

@@ -17,6 +17,14 @@ struct Worker: AsyncParsableCommand {
             kernel sources in --kernel-sources (Debian's linux-source-6.1,
             unpacked once into --source-cache), or the fixture tree in
             --source-tree.
+
+            Every command a build runs is sandboxed with bubblewrap: no
+            network, the system's programs and the build's inputs read-only,
+            only its own output, staging and ccache directories writable, a
+            private /tmp, and none of the host's other files. A worker running
+            as root drops to --sandbox-uid first. A worker that cannot make
+            the sandbox does not start; --no-sandbox runs builds as the worker
+            itself, for development only.
             """)
 
     enum Recipe: String, ExpressibleByArgument, CaseIterable {
@@ -82,6 +90,15 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "Seconds between lease renewals of a running build (the API grants 60).")
     var heartbeatSeconds = 20
 
+    @Option(help: "The unprivileged uid sandboxed builds run as when the worker is root (default: nobody).")
+    var sandboxUid: UInt32 = 65534
+
+    @Option(help: "The gid sandboxed builds run as when the worker is root (default: nogroup).")
+    var sandboxGid: UInt32 = 65534
+
+    @Flag(help: "Run builds unsandboxed, as the worker itself, with its files, token and network in reach. Development only.")
+    var noSandbox = false
+
     func validate() throws {
         guard builds >= 1, makeJobs >= 1 else { throw ValidationError("--builds and --make-jobs must be at least 1") }
         guard (1...50).contains(heartbeatSeconds) else { throw ValidationError("--heartbeat-seconds must be 1 to 50") }
@@ -120,7 +137,8 @@ struct Worker: AsyncParsableCommand {
             makeJobs: makeJobs, recipe: buildRecipe, keepWorkspaces: keepWorkspaces,
             heartbeatInterval: .seconds(heartbeatSeconds),
             buildEnvironment: ccacheInstalled ? ["CCACHE_BASEDIR": environment["CCACHE_BASEDIR"] ?? "/"] : [:],
-            compilerLauncher: ccacheInstalled ? "ccache" : nil)
+            compilerLauncher: ccacheInstalled ? "ccache" : nil,
+            sandbox: noSandbox ? nil : BuildSandbox(uid: sandboxUid, gid: sandboxGid))
         let logger = Logger.kfarm("kfarm.worker")
         let agent = WorkerAgent(settings: settings, logger: logger)
         try await MachineService.run(logger: logger) { try await agent.run() }

@@ -107,7 +107,7 @@ extension FarmTests {
     }
 
     /// An arm64 "kernel" (an image and its config) packed by the worker's
-    /// packager, uploaded with a worker token and recorded, signed by the farm.
+    /// packager, put in the artifact store and recorded, signed by the farm.
     static func storedArtifact(_ farm: TestFarm, version: UUID, by developer: Fixtures.Account, release: String)
         async throws -> ArtifactRecord {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-package-\(UUID().lowercased)")
@@ -121,9 +121,9 @@ extension FarmTests {
                              toolchain: "gcc-12.2.0", options: BuildOptions(), baseVersion: "6.1", kernelRelease: release,
                              configSha256: "", imageSize: 65_536, files: files)
         }
-        let worker = FarmClient(baseURL: farm.apiURL, token: try await farm.fixtures.workerToken().secret)
-        try await worker.uploadBlob(packaged.archive(in: root.appendingPathComponent("out")), sha256: packaged.sha256,
-                                    size: packaged.size)
+        // Straight into the store: uploads are taken only from a worker holding a build's attempt.
+        let archive = try Data(contentsOf: packaged.archive(in: root.appendingPathComponent("out")))
+        _ = try await farm.shelf.storage.store(RequestBody(buffer: ByteBuffer(bytes: archive)), sha256: packaged.sha256, maxSize: .max)
         return try await farm.fixtures.artifact(of: version, by: developer, kernelRelease: release, sign: farm.shelf.signer.sign,
                                                 stored: StoredBlob(sha256: packaged.sha256, size: packaged.size))
     }

@@ -30,12 +30,12 @@ import Testing
         }
         let good = "# Linux/arm64 6.1.158 Kernel Configuration\nCONFIG_CC_VERSION_TEXT=\"gcc (Debian 12.2.0-14) 12.2.0\"\n"
             + "CONFIG_64BIT=y\n# CONFIG_EXT4_FS is not set\nCONFIG_LOG_BUF_SHIFT=17\nCONFIG_ILLEGAL_POINTER_VALUE=0xdead000000000000\n"
-            + "CONFIG_CMDLINE=\"console=ttyS0 quiet\\\"x\\\"\"\n"
+            + "CONFIG_CMDLINE=\"console=ttyS0 quiet\"\nCONFIG_DEFAULT_HOSTNAME=\"(none)\"\n"
         #expect(check(.stored, good).isEmpty)
         #expect(check(.defconfig, nil).isEmpty && check(nil, nil).isEmpty)
         #expect(check(.stored, nil).keys.contains("storedConfig"))
         #expect(check(.defconfig, good).keys.contains("storedConfig"))
-        for bad in ["CONFIG_A=y\nrm -rf /\n", "CONFIG_A=\"x\" \"y\"\n", "CONFIG_a=y\n", "CONFIG_A=$(shell reboot)\n",
+        for bad in ["CONFIG_A=y\nrm -rf /\n", "CONFIG_A=\"x\" \"y\"\n", "CONFIG_a-b=y\n", "CONFIG_A=$(shell reboot)\n",
                     "CONFIG_A=y\r\nCONFIG_B=y\n", "no config here", String(repeating: "CONFIG_A=y\n", count: 60_000)] {
             #expect(check(.stored, bad).keys.contains("storedConfig"), "\(bad.prefix(30))")
         }
@@ -47,6 +47,42 @@ import Testing
         #expect(fields { try named.validate() }.keys.contains("baseConfig"))
         #expect(fields { try ConfigurationChanges(storedConfig: good).validate() }.keys.contains("baseConfig"))
         #expect(fields { try ConfigurationChanges(baseConfig: .defconfig).validate() }.isEmpty)
+    }
+
+    /// Kconfig strings are data: what make or a shell would expand, and
+    /// options that make the build read host files outside its own trees,
+    /// are refused wherever an assignment comes from, naming the line.
+    @Test func kconfigStringsAreDataAndHostFileOptionsStayInTheBuild() {
+        let ordinary = [
+            #"CONFIG_DEFAULT_HOSTNAME="(none)""#, #"CONFIG_LSM="landlock,lockdown,yama,integrity,apparmor""#,
+            #"CONFIG_CMDLINE="console=ttyS0 root=/dev/vda1 rw""#, #"CONFIG_INITRAMFS_SOURCE="""#, #"CONFIG_EXTRA_FIRMWARE="""#,
+            #"CONFIG_SYSTEM_TRUSTED_KEYS="debian/certs/debian-uefi-certs.pem""#, #"CONFIG_MODULE_SIG_KEY="certs/signing_key.pem""#,
+            #"CONFIG_INITRAMFS_SOURCE="usr/initramfs.list usr/extra""#, "CONFIG_LOG_BUF_SHIFT=-1",
+        ]
+        for line in ordinary { #expect(StoredConfigRule.rule.problem(with: "CONFIG_64BIT=y\n" + line + "\n") == nil, "\(line)") }
+        let hostile = [
+            (#"CONFIG_INITRAMFS_SOURCE="usr/list $(shell touch /tmp/pwned)""#, "'$'"),
+            (#"CONFIG_LOCALVERSION="-`id`""#, "'`'"),
+            (#"CONFIG_LOCALVERSION="-x;reboot""#, "';'"),
+            (#"CONFIG_CMDLINE="quiet\"x\"""#, "'\\'"),
+            (#"CONFIG_CMDLINE="a"b""#, "'\"'"),
+            (#"CONFIG_CMDLINE="a#b""#, "'#'"),
+            (#"CONFIG_INITRAMFS_SOURCE="/etc""#, "outside the build"),
+            (#"CONFIG_INITRAMFS_SOURCE="usr/list ~/secrets""#, "outside the build"),
+            (#"CONFIG_EXTRA_FIRMWARE_DIR="../../../root""#, "'..'"),
+            (#"CONFIG_SYSTEM_TRUSTED_KEYS="certs/../../../etc/ssl/private/key.pem""#, "'..'"),
+            (#"CONFIG_MODULE_SIG_KEY="/var/lib/kfarm/signing-key""#, "outside the build"),
+        ]
+        for (line, named) in hostile {
+            let problem = StoredConfigRule.rule.problem(with: "CONFIG_64BIT=y\n" + line + "\n")
+            #expect(problem?.hasPrefix("line 2: ") == true, "\(line)")
+            #expect(problem?.contains(named) == true, "\(line): \(problem ?? "accepted")")
+        }
+        let module = ModuleSpec(name: "initramfs", parameters: ["CONFIG_INITRAMFS_SOURCE": .string("/home/worker/.config/kfarm")])
+        let found = fields { try newConfiguration(modules: [module]).validate() }
+        #expect(found["modules[0].parameters.CONFIG_INITRAMFS_SOURCE"]?.contains("outside the build") == true)
+        let quoted = ModuleSpec(name: "x", parameters: ["CONFIG_LOCALVERSION": .string("-a;b")])
+        #expect(fields { try newConfiguration(modules: [quoted]).validate() }["modules[0].parameters.CONFIG_LOCALVERSION"] != nil)
     }
 
     @Test func validConfigurationPasses() throws {

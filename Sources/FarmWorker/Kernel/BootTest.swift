@@ -23,7 +23,7 @@ struct BootTest {
 
     /// Whether the built configuration takes loadable modules.
     private var modular: Bool {
-        let config = try? String(contentsOf: workspace.output.appendingPathComponent(".config"), encoding: .utf8)
+        let config = try? workspace.text(of: workspace.output.appendingPathComponent(".config"))
         return config.map { DotConfig(text: $0).value(of: "MODULES") == "y" } ?? false
     }
 
@@ -63,7 +63,7 @@ struct BootTest {
                                 output.appendingPathComponent("usr/gen_init_cpio").path, list.path, initramfs.path])),
             .run(qemu(initramfs: initramfs)),
             .check("the boot printed \(Self.marker)\(modular ? " and the hello module's line" : "")") {
-                let text = (try? String(contentsOf: console, encoding: .utf8)) ?? ""
+                let text = (try? workspace.text(of: console)) ?? ""
                 guard text.contains(Self.marker) else {
                     throw CheckFailed("the kernel did not boot to the test init within \(Self.timeoutSeconds) s (console above)")
                 }

@@ -59,7 +59,7 @@ public struct KbuildSymbols: Sendable {
               let assignment = trimmed.range(of: "+=") ?? trimmed.range(of: ":=") else { return nil }
         let symbol = String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: "obj-$(CONFIG_".count)..<close])
         let built = trimmed[assignment.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard KconfigFragment.isSymbol(symbol), built.contains(where: targets.contains) else { return nil }
+        guard KconfigAssignment.isSymbol(symbol), built.contains(where: targets.contains) else { return nil }
         return symbol
     }
 }

@@ -6,7 +6,8 @@ import FarmModel
 /// as the built-in command line, and the build options. Rendered as
 /// a fragment for `merge_config.sh`, and checked against the final .config
 /// after `olddefconfig` (Kconfig drops what has unmet dependencies). Every
-/// symbol and value is validated, so nothing can add lines of its own.
+/// assignment is held to `KconfigAssignment`, so nothing can add lines of
+/// its own or make the build read host files.
 public struct KconfigFragment: Sendable, Equatable {
     public struct Entry: Sendable, Equatable {
         /// Without the `CONFIG_` prefix.
@@ -93,8 +94,7 @@ public struct KconfigFragment: Sendable, Equatable {
     }
 
     private mutating func set(_ symbol: String, _ value: String, required: Bool, origin: String) throws {
-        guard Self.isSymbol(symbol) else { throw CheckFailed("\(origin): \(symbol) is not a Kconfig symbol name") }
-        guard Self.isValue(value) else { throw CheckFailed("\(origin): \(value) is not a Kconfig value for \(symbol)") }
+        if let problem = KconfigAssignment.problem(symbol: symbol, value: value) { throw CheckFailed("\(origin): \(problem)") }
         if let index = entries.firstIndex(where: { $0.symbol == symbol }) {
             guard entries[index].value == value else {
                 throw CheckFailed("CONFIG_\(symbol) is asked to be \(entries[index].value) (\(entries[index].origin)) "
@@ -106,33 +106,13 @@ public struct KconfigFragment: Sendable, Equatable {
         entries.append(Entry(symbol: symbol, value: value, required: required, origin: origin))
     }
 
-    static func isSymbol(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 100 && text.unicodeScalars.allSatisfy {
-            ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
-        }
-    }
-
-    /// `y`, `m`, `n`, a decimal or hex number, or a quoted string of safe characters.
-    static func isValue(_ text: String) -> Bool {
-        if ["y", "m", "n"].contains(text) { return true }
-        if let _ = Int(text) { return true }
-        if text.hasPrefix("0x"), text.count > 2, Int(text.dropFirst(2), radix: 16) != nil { return true }
-        guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return false }
-        return text.dropFirst().dropLast().unicodeScalars.allSatisfy(isSafeInString)
-    }
-
-    private static func isSafeInString(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || " ._,:/=+-@".unicodeScalars.contains(scalar))
-    }
-
     private static func value(of parameter: ModuleParameter, for key: String, origin: String) throws -> String {
         switch parameter {
         case .bool(let flag): return flag ? "y" : "n"
         case .integer(let number): return String(number)
-        case .string(let text) where text.unicodeScalars.allSatisfy(isSafeInString): return "\"\(text)\""
+        case .string(let text): return "\"\(text)\""  // checked with the rest by `set`
         default:
-            throw CheckFailed("\(origin): parameter \(key) must be a boolean, an integer or a string of letters, digits "
-                              + "and \" ._,:/=+-@\" to become a Kconfig value")
+            throw CheckFailed("\(origin): parameter \(key) must be a boolean, an integer or a string to become a Kconfig value")
         }
     }
 }

@@ -30,6 +30,8 @@ public struct KernelRecipe: BuildRecipe {
 
     public var kernelSeries: [String]? { sources.series }
 
+    public var dataDirectories: [URL] { [data] }
+
     public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
         let spec = workspace.toolchain.spec
         let output = workspace.output
@@ -69,13 +71,7 @@ public struct KernelRecipe: BuildRecipe {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
             }
-            steps.append(.check("loadable modules' parameter defaults in \(ModuleParameterDefaults.modprobeFile)") {
-                let options = try ModuleParameterDefaults(plan.modules, tree: workspace.source).modprobe
-                guard !options.isEmpty else { return }
-                let file = workspace.staging.appendingPathComponent(ModuleParameterDefaults.modprobeFile)
-                try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try options.map { $0 + "\n" }.joined().write(to: file, atomically: true, encoding: .utf8)
-            })
+            steps += modprobeDefaults(plan, workspace)
             steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json") {
                 try package(build, plan, workspace)
             })
@@ -94,10 +90,27 @@ public struct KernelRecipe: BuildRecipe {
         return [
             .check("the configuration's stored .config") {
                 guard let stored = plan.storedConfig else { throw CheckFailed("baseConfig stored, but no .config came with the build") }
+                // Held to today's rules again: builds queued before a rule tightened carry what it refused.
+                if let problem = StoredConfigRule.rule.problem(with: stored) { throw CheckFailed("the stored .config: \(problem)") }
                 try stored.write(to: dotConfig, atomically: true, encoding: .utf8)
             },
             .run(workspace.make(["olddefconfig"])),
         ]
+    }
+
+    /// Loadable modules' parameter defaults written into the staging tree
+    /// by a sandboxed command: the tree is the build's, its directories may be links.
+    private func modprobeDefaults(_ plan: BuildPlan, _ workspace: Workspace) -> [BuildStep] {
+        let options: [String]
+        do {
+            options = try ModuleParameterDefaults(plan.modules, tree: workspace.source).modprobe
+        } catch {
+            return [.check("loadable modules' parameter defaults") { throw error }]
+        }
+        guard !options.isEmpty else { return [] }
+        let file = workspace.staging.appendingPathComponent(ModuleParameterDefaults.modprobeFile)
+        let script = #"file=$1; shift; mkdir -p "${file%/*}" && printf '%s\n' "$@" > "$file""#
+        return [.run(Command("sh", ["-c", script, "kfarm-modprobe", file.path] + options))]
     }
 
     private func imageName(_ spec: ToolchainSpec) -> String {
@@ -105,8 +118,8 @@ public struct KernelRecipe: BuildRecipe {
     }
 
     private func package(_ build: BuildRecord, _ plan: BuildPlan, _ workspace: Workspace) throws {
-        let release = try String(contentsOf: workspace.output.appendingPathComponent("include/config/kernel.release"),
-                                 encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let release = try workspace.text(of: workspace.output.appendingPathComponent("include/config/kernel.release"))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
         let image = "boot/" + imageName(workspace.toolchain.spec)
         _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory, level: compressionLevel).write { files in
             ArtifactMetadata(
@@ -116,7 +129,7 @@ public struct KernelRecipe: BuildRecipe {
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
                 imageSize: files.first { $0.path == image }?.size ?? 0,
                 compilerWarnings: workspace.diagnostics.warnings, compilerErrors: workspace.diagnostics.errors,
-                ccache: workspace.ccacheStatsLog.flatMap(CcacheStatsLog.read), files: files)
+                ccache: workspace.ccacheStatsLog.flatMap { try? workspace.text(of: $0) }.map(CcacheStatsLog.parse), files: files)
         }
     }
 
@@ -155,7 +168,7 @@ public struct KernelRecipe: BuildRecipe {
     }
 
     private func verify(_ fragment: KconfigFragment, _ workspace: Workspace) throws {
-        let text = try String(contentsOf: workspace.output.appendingPathComponent(".config"), encoding: .utf8)
+        let text = try workspace.text(of: workspace.output.appendingPathComponent(".config"))
         let dropped = fragment.dropped(from: DotConfig(text: text)).filter(\.required)
         guard !dropped.isEmpty else { return }
         let reasons = KconfigDependencies(tree: workspace.source, kernelArch: workspace.toolchain.spec.kernelArch)

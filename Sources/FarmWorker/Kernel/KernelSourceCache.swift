@@ -50,13 +50,16 @@ public struct DebianKernelSource: KernelSourceProvider {
         // Arguments, not interpolation: paths never become shell code.
         let script = """
             set -e
-            [ -d "$2" ] && exit 0
-            mkdir -p "$(dirname "$2")"
-            staging=$(mktemp -d "$2.unpacking.XXXXXX")
-            tar -xJf "$1" -C "$staging"
-            mv -T "$staging" "$2" 2>/dev/null || { [ -d "$2" ] && rm -rf "$staging"; }
+            if [ ! -d "$2" ]; then
+              mkdir -p "$(dirname "$2")"
+              staging=$(mktemp -d "$2.unpacking.XXXXXX")
+              tar -xJf "$1" -C "$staging"
+              mv -T "$staging" "$2" 2>/dev/null || { [ -d "$2" ] && rm -rf "$staging"; }
+            fi
+            # mktemp made it private; sandboxed builds read it as another user.
+            chmod 755 "$2"
             """
-        return .run(Command("sh", ["-c", script, "kfarm-unpack", tarball.path, target.path]))
+        return .trusted(Command("sh", ["-c", script, "kfarm-unpack", tarball.path, target.path]))
     }
 
     /// `linux-source-6.1.tar.xz sha256:<hex>`; the hash is computed once per

@@ -1,0 +1,146 @@
+import FarmModel
+@testable import FarmWorker
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a build's commands can and cannot touch in the bubblewrap sandbox,
+/// each checked beside the same command unsandboxed (which can), so a
+/// sandbox that stopped confining would fail here.
+@Suite struct BuildSandboxTests {
+    /// A workspace in a fresh directory: source (read-only) and output,
+    /// beside a secret file of the "worker" that no build may read.
+    struct Scene {
+        let directory: URL
+        let workspace: Workspace
+        let secret: URL
+
+        init(sandbox: BuildSandbox?) throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-sandbox-\(UUID())")
+            let source = directory.appendingPathComponent("source")
+            let output = directory.appendingPathComponent("attempt/out")
+            let staging = directory.appendingPathComponent("attempt/staging")
+            try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+            for writable in [output, staging] {
+                if let sandbox { try sandbox.makeWritable(writable) } else {
+                    try FileManager.default.createDirectory(at: writable, withIntermediateDirectories: true)
+                }
+            }
+            secret = directory.appendingPathComponent("worker-token")
+            try "SECRET-\(UUID())".write(to: secret, atomically: true, encoding: .utf8)
+            let toolchain = InstalledToolchain(spec: ToolchainSpec(
+                architecture: .x86_64, kernelArch: "x86", crossCompile: "", compiler: "gcc", imageTarget: "bzImage",
+                imagePath: "arch/x86/boot/bzImage", elfMachine: 62, bootConfig: [], commandLineConfig: [],
+                qemu: .init(binary: "qemu-system-x86_64", arguments: [], console: "ttyS0")), compilerVersion: "gcc")
+            workspace = Workspace(source: source, output: output, staging: staging, toolchain: toolchain, jobs: 1,
+                                  sandbox: sandbox)
+        }
+
+        /// `script` run by sh as the build would run it: its status and output.
+        func run(_ script: String, _ arguments: [String] = []) async throws -> (status: Int32, lines: [String]) {
+            let lines = LineCollector()
+            let status = try await CommandRunner.run(workspace.sandboxed(Command("sh", ["-c", script, "test"] + arguments)),
+                                                     onLines: lines.append)
+            return (status, lines.lines)
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+    }
+
+    @Test func aBuildRunsUnprivilegedWithoutTheWorkersEnvironmentOrFiles() async throws {
+        setenv("KFARM_SANDBOX_TEST_SECRET", "worker-only", 1)
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        let (status, lines) = try await scene.run(#"id -u; env; cat "$1" || echo unreadable"#, [scene.secret.path])
+        #expect(status == 0)
+        #expect(lines.first == String(BuildSandbox().owner.uid))
+        #expect(lines.first != "0")
+        #expect(!lines.contains { $0.contains("KFARM_SANDBOX_TEST_SECRET") })
+        #expect(lines.contains("KBUILD_BUILD_HOST=kfarm"))
+        #expect(lines.last == "unreadable")
+
+        let open = try Scene(sandbox: nil)
+        defer { open.remove() }
+        let unconfined = try await open.run(#"env; cat "$1""#, [open.secret.path])
+        #expect(unconfined.lines.contains("KFARM_SANDBOX_TEST_SECRET=worker-only"))
+        #expect(unconfined.lines.last?.hasPrefix("SECRET-") == true)
+    }
+
+    @Test func onlyTheBuildsOwnDirectoriesAreWritable() async throws {
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        let marker = "/tmp/kfarm-sandbox-escape-\(UUID())"
+        defer { unlink(marker) }
+        let (status, _) = try await scene.run(#"""
+            touch out-file && touch "$1/written" && ! touch "$2/written" 2>/dev/null && touch "$3" && [ ! -e /etc/passwd ]
+            """#, [scene.workspace.staging.path, scene.workspace.source.path, marker])
+        #expect(status == 0)
+        #expect(FileManager.default.fileExists(atPath: scene.workspace.output.appendingPathComponent("out-file").path))
+        #expect(FileManager.default.fileExists(atPath: scene.workspace.staging.appendingPathComponent("written").path))
+        #expect(!FileManager.default.fileExists(atPath: scene.workspace.source.appendingPathComponent("written").path))
+        #expect(!FileManager.default.fileExists(atPath: marker), "the sandbox's /tmp is its own")
+    }
+
+    @Test func aBuildHasNoNetwork() async throws {
+        let listener = try LoopbackListener()
+        defer { listener.close() }
+        let connect = #"exec 3<>/dev/tcp/127.0.0.1/$1 && echo connected"#
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        let lines = LineCollector()
+        let command = Command("bash", ["-c", connect, "test", String(listener.port)])
+        let sandboxed = try await CommandRunner.run(scene.workspace.sandboxed(command), onLines: lines.append)
+        #expect(sandboxed != 0)
+        #expect(!lines.lines.contains("connected"))
+        let unconfined = try await CommandRunner.run(command, onLines: { _ in })
+        #expect(unconfined == 0, "the same connection outside the sandbox reaches the listener")
+    }
+
+    @Test func theWorkerReadsNoLinkABuildLeftPointingOutOfItsWorkspace() async throws {
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        let (status, _) = try await scene.run(#"""
+            ln -s "$1" .config && mkdir -p include && ln -s /etc include/config && echo 6.1.0 > kernel.release
+            """#, [scene.secret.path])
+        #expect(status == 0)
+        let output = scene.workspace.output
+        #expect(throws: CheckFailed.self) { try scene.workspace.text(of: output.appendingPathComponent(".config")) }
+        #expect(throws: CheckFailed.self) { try scene.workspace.text(of: output.appendingPathComponent("include/config/passwd")) }
+        #expect(try scene.workspace.text(of: output.appendingPathComponent("kernel.release")) == "6.1.0\n")
+    }
+
+    @Test func aProgramTheSandboxDoesNotShowIsAMissingToolchain() throws {
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
+        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 at a free port, accepting nothing: enough
+/// for a connection to succeed from outside a network namespace.
+struct LoopbackListener {
+    let descriptor: Int32
+    let port: UInt16
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
+                bind(descriptor, generic, length) == 0 && listen(descriptor, 8) == 0
+                    && getsockname(descriptor, generic, &length) == 0
+            }
+        }
+        guard bound else { throw CheckFailed("cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))") }
+        self.descriptor = descriptor
+        port = UInt16(bigEndian: address.sin_port)
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
