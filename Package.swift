@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
         .target(name: "CRabbitMQ", linkerSettings: [.linkedLibrary("rabbitmq")]),
+        // glibc's close-from and close-on-exec pipe for spawning builds (GNU extensions Swift's Glibc hides).
+        .target(name: "CSpawn"),
         // libzstd from Debian's libzstd-dev.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // Streaming zstd compression over libzstd; knows nothing of kfarm.
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "FarmWorker",
             dependencies: [
-                "AMQP", "FarmBus", "FarmModel", "Zstd",
+                "AMQP", "CSpawn", "FarmBus", "FarmModel", "Zstd",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

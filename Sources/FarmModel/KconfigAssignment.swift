@@ -19,7 +19,11 @@ public enum KconfigAssignment {
         "MODULE_SIG_KEY",              // the module signing key (a PKCS#11 URI or a file)
         "UNUSED_KSYMS_WHITELIST",      // a symbol list read at link time
         "EFI_SBAT_FILE",               // read into the EFI stub (newer kernels)
+        "BOOT_CONFIG_EMBED_FILE",      // copied into the image (lib/Makefile)
+        "CFG80211_EXTRA_REGDB_KEYDIR", // every *.x509 in it built into the kernel
+        "ACPI_CUSTOM_DSDT_FILE",       // #included into the ACPI tables (x86)
         "BUILTIN_DTB_SOURCE",          // device trees built into the image (some architectures)
+        "SOC_CANAAN_K210_DTB_SOURCE", "NIOS2_DTB_SOURCE", "OPENRISC_BUILTIN_DTB", "ARC_BUILTIN_DTB_NAME",
     ]
 
     /// Characters a string value may not hold: what starts an expansion in

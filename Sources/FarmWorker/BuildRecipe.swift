@@ -94,25 +94,32 @@ public struct Workspace: Sendable {
                                 workingDirectory: output)
     }
 
-    /// A file the build wrote, read by the worker: refused when it, or a
-    /// directory on its way, is a link leading outside the attempt's
-    /// directory (a build must not make the worker read host files for it).
-    public func text(of file: URL) throws -> String {
-        let rootPath = try Self.resolved(root)
-        let directory = try Self.resolved(file.deletingLastPathComponent())
-        guard directory == rootPath || directory.hasPrefix(rootPath + "/") else {
-            throw CheckFailed("\(file.lastPathComponent) is outside the build's workspace")
-        }
-        let path = directory + "/" + file.lastPathComponent
+    /// The most `text(of:)` reads: a build's .config or console is far smaller.
+    public static let textLimit = 16 << 20
+
+    /// At most `limit` bytes of a regular file the build wrote, read by the
+    /// worker: refused when it is not a regular file (a FIFO, a device) or
+    /// it, or a directory on its way, is a link leading out of the attempt's
+    /// directory. A build must not make the worker read host files for it.
+    public func contents(of file: URL, upTo limit: Int) throws -> Data {
+        let refused = CheckFailed("\(file.lastPathComponent) is not a regular file inside the build's workspace")
+        guard let rootPath = Self.resolved(root), let directory = Self.resolved(file.deletingLastPathComponent()),
+              directory == rootPath || directory.hasPrefix(rootPath + "/") else { throw refused }
+        let descriptor = open(directory + "/" + file.lastPathComponent, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw refused }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var status = stat()
-        guard lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
-            throw CheckFailed("\(file.lastPathComponent) is not a regular file of the build")
-        }
-        return try String(contentsOfFile: path, encoding: .utf8)
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { throw refused }
+        return try handle.read(upToCount: limit) ?? Data()
     }
 
-    private static func resolved(_ url: URL) throws -> String {
-        guard let path = realpath(url.path, nil) else { throw CheckFailed("\(url.lastPathComponent): \(String(cString: strerror(errno)))") }
+    /// A text file the build wrote (`contents(of:upTo:)`, at most `textLimit` bytes).
+    public func text(of file: URL) throws -> String {
+        String(decoding: try contents(of: file, upTo: Self.textLimit), as: UTF8.self)
+    }
+
+    private static func resolved(_ url: URL) -> String? {
+        guard let path = realpath(url.path, nil) else { return nil }
         defer { free(path) }
         return String(cString: path)
     }

@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -60,7 +61,7 @@ public enum CommandRunner {
     /// into one pipe; returns its pid and the pipe's reading end.
     private static func spawn(_ command: Command) throws -> (pid_t, Int32) {
         var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw WorkerError.launch("\(command.executable): pipe: \(errno)") }
+        guard kfarm_pipe_cloexec(&pipeEnds) == 0 else { throw WorkerError.launch("\(command.executable): pipe: \(errno)") }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -70,6 +71,9 @@ public enum CommandRunner {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addclose(&actions, writeEnd)
+        // Nothing else of the worker's goes with it: NIO opens its sockets
+        // (the API, PostgreSQL, other builds' pipes) without close-on-exec.
+        kfarm_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -144,8 +148,12 @@ private final class RunningProcess: Sendable {
 }
 
 /// Splits a byte stream into lines (without their `\n` or `\r\n`); invalid
-/// UTF-8 is repaired rather than dropped.
+/// UTF-8 is repaired rather than dropped, NUL bytes (which PostgreSQL's
+/// text cannot hold) are dropped, and a line longer than `maxLength` bytes
+/// is cut into several, so output without newlines cannot grow without bound.
 struct LineSplitter {
+    static let maxLength = 64 * 1024
+
     private var partial: [UInt8] = []
 
     mutating func feed(_ bytes: ArraySlice<UInt8>) -> [String] {
@@ -153,8 +161,9 @@ struct LineSplitter {
         for byte in bytes {
             if byte == UInt8(ascii: "\n") {
                 lines.append(take())
-            } else {
+            } else if byte != 0 {
                 partial.append(byte)
+                if partial.count >= Self.maxLength { lines.append(take()) }
             }
         }
         return lines

@@ -23,7 +23,7 @@ public struct FixtureRecipe: BuildRecipe {
         case .testing:
             [.check("image and module are \(workspace.toolchain.spec.architecture.rawValue) ELF files") {
                 for file in ["boot/vmlinux", "lib/modules/fixture/hello.ko"] {
-                    try ELFHeader.require(workspace.staging.appendingPathComponent(file), named: file,
+                    try ELFHeader.require(workspace.staging.appendingPathComponent(file), of: workspace, named: file,
                                           machine: workspace.toolchain.spec.elfMachine)
                 }
             }]

@@ -56,7 +56,10 @@ struct TestFarm: Sendable {
             let app = buildApplication(
                 settings: ServerSettings(host: "127.0.0.1", port: 0,
                                          rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
-                                         broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence),
+                                         broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence,
+                                         // The test client keeps one connection through minutes-long kernel
+                                         // builds and does not reconnect, as real clients do after an idle close.
+                                         limits: RequestLimits(idleTimeout: .seconds(3600))),
                 store: store, shelf: shelf, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)

@@ -54,6 +54,25 @@ import Testing
         }
     }
 
+    @Test func aStreamOfABuildThatNeverRunsEndsAfterItsLifetimeSayingWhereToResume() async throws {
+        let limits = RequestLimits(followersPerUser: 1, keepAlive: .milliseconds(100), streamLifetime: .milliseconds(500))
+        try await withAPI(.live, requestLimits: limits) { api, fixtures in
+            let port = try #require(api.client.port)
+            let developer = try await fixtures.account()
+            let build = try await queuedBuild(fixtures, members: [(developer, .developer)])
+            let (connection, _) = try await follow(build, as: developer, port: port)
+            let rest = await connection.read(until: "event: resume\ndata: {\"after\":0}\n\n")
+            #expect(rest.contains("event: resume"), "\(rest)")
+            // Its slot is given back: the user's one stream may open again.
+            var again = ""
+            for _ in 0..<20 where !again.hasPrefix("HTTP/1.1 200") {
+                try await Task.sleep(for: .milliseconds(100))
+                again = try await follow(build, as: developer, port: port).1
+            }
+            #expect(again.hasPrefix("HTTP/1.1 200"), "\(again)")
+        }
+    }
+
     @Test func theFarmWideFollowerBoundHolds() async throws {
         let limits = RequestLimits(followersPerUser: 2, followersPerFarm: 3, keepAlive: .milliseconds(200))
         try await withAPI(.live, requestLimits: limits) { api, fixtures in

@@ -102,13 +102,28 @@ import Glibc
         let scene = try Scene(sandbox: BuildSandbox())
         defer { scene.remove() }
         let (status, _) = try await scene.run(#"""
-            ln -s "$1" .config && mkdir -p include && ln -s /etc include/config && echo 6.1.0 > kernel.release
+            ln -s "$1" .config && mkdir -p include && ln -s /etc include/config && echo 6.1.0 > kernel.release && mkfifo vmlinux
             """#, [scene.secret.path])
         #expect(status == 0)
         let output = scene.workspace.output
+        #expect(throws: CheckFailed.self, "a FIFO neither blocks nor passes") {
+            try ELFHeader.require(output.appendingPathComponent("vmlinux"), of: scene.workspace, named: "vmlinux", machine: 62)
+        }
         #expect(throws: CheckFailed.self) { try scene.workspace.text(of: output.appendingPathComponent(".config")) }
         #expect(throws: CheckFailed.self) { try scene.workspace.text(of: output.appendingPathComponent("include/config/passwd")) }
         #expect(try scene.workspace.text(of: output.appendingPathComponent("kernel.release")) == "6.1.0\n")
+    }
+
+    @Test func aBuildInheritsNoDescriptorOfTheWorker() async throws {
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        // What NIO does with its sockets: no close-on-exec.
+        let inheritable = open(scene.secret.path, O_RDONLY)
+        defer { close(inheritable) }
+        #expect(inheritable > 2)
+        let (status, lines) = try await scene.run(#"ls /proc/$$/fd"#)  // the shell's own, listed by a child
+        #expect(status == 0)
+        #expect(lines == ["0", "1", "2"])
     }
 
     @Test func aProgramTheSandboxDoesNotShowIsAMissingToolchain() throws {

@@ -11,6 +11,15 @@ import Testing
         #expect(lines.lines == ["one", "two", "three", "no newline"])
     }
 
+    @Test func endlessLinesAreCutAndNULBytesDropped() async throws {
+        let lines = LineCollector()
+        let status = try await CommandRunner.run(
+            Command("sh", ["-c", "head -c 200000 /dev/zero | tr '\\0' x; printf 'a\\0b\\n'"]), onLines: lines.append)
+        #expect(status == 0)
+        #expect(lines.lines.map(\.count) == [65_536, 65_536, 65_536, 200_000 - 3 * 65_536 + 2])
+        #expect(lines.lines.last?.hasSuffix("xab") == true)
+    }
+
     @Test func aMissingProgramCannotBeStarted() async throws {
         await #expect(throws: WorkerError.self) {
             try await CommandRunner.run(Command("kfarm-no-such-compiler", []), onLines: { _ in })

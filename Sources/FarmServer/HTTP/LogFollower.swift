@@ -9,18 +9,21 @@ import Hummingbird
 /// closes the stream once the attempt has finished and every line is out.
 /// While nothing happens the stream polls less often (up to `idlePoll`) and
 /// sends a `: keep-alive` comment every `keepAlive`, so proxies keep it open
-/// and a client that left is noticed. It holds its follower slot until it ends.
+/// and a client that left is noticed. It holds its follower slot until it
+/// ends, which is at the latest after `lifetime`: then a `resume` event says
+/// which `after` to reconnect with.
 struct LogFollower {
     let logs: BuildLogRepository
     let slot: FollowerCount.Slot
     var keepAlive: Duration
+    var lifetime: Duration
     var pageSize = 5000
     var pollInterval: Duration = .milliseconds(50)
     var idlePoll: Duration = .seconds(1)
 
     func response(build: UUID, attempt: Int?, after start: Int) -> Response {
-        let (logs, slot, keepAlive, pageSize, pollInterval, idlePoll) =
-            (logs, slot, keepAlive, pageSize, pollInterval, idlePoll)
+        let (logs, slot, keepAlive, lifetime, pageSize, pollInterval, idlePoll) =
+            (logs, slot, keepAlive, lifetime, pageSize, pollInterval, idlePoll)
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
@@ -28,6 +31,7 @@ struct LogFollower {
                 var after = start
                 var wait = pollInterval
                 var lastSent = clock.now
+                let deadline = clock.now + lifetime
                 while let page = try await logs.page(of: build, attempt: attempt, after: after, limit: pageSize) {
                     if !page.lines.isEmpty {
                         var text = ""
@@ -44,6 +48,10 @@ struct LogFollower {
                     }
                     if page.finished {
                         try await writer.write(ByteBuffer(string: "event: end\ndata: {\"attempt\":\(page.attempt)}\n\n"))
+                        break
+                    }
+                    if clock.now >= deadline {
+                        try await writer.write(ByteBuffer(string: "event: resume\ndata: {\"after\":\(after)}\n\n"))
                         break
                     }
                     if page.lines.count < pageSize {

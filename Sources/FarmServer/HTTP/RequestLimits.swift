@@ -11,6 +11,9 @@ public struct RequestLimits: Sendable {
     public var followersPerFarm: Int
     /// How often an idle follower sends a `: keep-alive` comment.
     public var keepAlive: Duration
+    /// How long one stream lasts at most (it then says where to resume):
+    /// a build that never runs must not hold a follower slot for ever.
+    public var streamLifetime: Duration
     /// The largest tarball `PUT /artifact-blobs/{sha256}` takes.
     public var maxBlobSize: Int
     /// How long a request waits for PostgreSQL before it is answered 503.
@@ -27,11 +30,12 @@ public struct RequestLimits: Sendable {
     }
 
     public init(followersPerUser: Int = 10, followersPerFarm: Int = 200,
-                keepAlive: Duration = .seconds(15), maxBlobSize: Int = RequestLimits.defaultMaxBlobSize,
+                keepAlive: Duration = .seconds(15), streamLifetime: Duration = .seconds(3600), maxBlobSize: Int = RequestLimits.defaultMaxBlobSize,
                 databasePatience: Duration = DatabaseDeadline.defaultPatience, idleTimeout: Duration = .seconds(60)) {
         self.followersPerUser = followersPerUser
         self.followersPerFarm = followersPerFarm
         self.keepAlive = keepAlive
+        self.streamLifetime = streamLifetime
         self.maxBlobSize = maxBlobSize
         self.databasePatience = databasePatience
         self.idleTimeout = idleTimeout

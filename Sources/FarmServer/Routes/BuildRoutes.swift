@@ -52,7 +52,8 @@ struct BuildRoutes {
                 let id = try await visibleBuild(context)
                 let query = try LogQuery(request)
                 let slot = try followers.admit(try context.requireUser().id)
-                return LogFollower(logs: store.logs, slot: slot, keepAlive: followers.limits.keepAlive)
+                return LogFollower(logs: store.logs, slot: slot, keepAlive: followers.limits.keepAlive,
+                                   lifetime: followers.limits.streamLifetime)
                     .response(build: id, attempt: query.attempt, after: query.after)
             },
             Endpoint(.post, "/builds/:id/cancel", .project(.developer)) { _, context in

@@ -78,7 +78,8 @@ public struct KernelRecipe: BuildRecipe {
             return steps
         case .testing:
             return [.check("vmlinux is a \(spec.architecture.rawValue) ELF file") {
-                try ELFHeader.require(output.appendingPathComponent("vmlinux"), named: "vmlinux", machine: spec.elfMachine)
+                try ELFHeader.require(output.appendingPathComponent("vmlinux"), of: workspace, named: "vmlinux",
+                                      machine: spec.elfMachine)
             }] + BootTest(data: data, workspace: workspace).steps
         }
     }
@@ -98,8 +99,8 @@ public struct KernelRecipe: BuildRecipe {
         ]
     }
 
-    /// Loadable modules' parameter defaults written into the staging tree
-    /// by a sandboxed command: the tree is the build's, its directories may be links.
+    /// Loadable modules' parameter defaults, written into the staging tree
+    /// from the sandbox: the tree is the build's, its directories may be links.
     private func modprobeDefaults(_ plan: BuildPlan, _ workspace: Workspace) -> [BuildStep] {
         let options: [String]
         do {
@@ -109,8 +110,7 @@ public struct KernelRecipe: BuildRecipe {
         }
         guard !options.isEmpty else { return [] }
         let file = workspace.staging.appendingPathComponent(ModuleParameterDefaults.modprobeFile)
-        let script = #"file=$1; shift; mkdir -p "${file%/*}" && printf '%s\n' "$@" > "$file""#
-        return [.run(Command("sh", ["-c", script, "kfarm-modprobe", file.path] + options))]
+        return [.run(.writeLines(options, to: file))]
     }
 
     private func imageName(_ spec: ToolchainSpec) -> String {

@@ -1,0 +1,14 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include "CSpawn.h"
+
+int kfarm_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
+}
+
+int kfarm_pipe_cloexec(int ends[2]) {
+    return pipe2(ends, O_CLOEXEC);
+}
