@@ -87,8 +87,9 @@ import Testing
                 let reply = try await api.send(.get, "/users/me", headers: [.xForwardedFor: "198.51.100.\(index + 1)"])
                 remaining.append(try #require(reply.headers[.xRateLimitRemaining].flatMap(Int.init)))
             }
-            // One bucket (the loopback peer) whatever the header claims.
-            #expect(remaining[1] == remaining[0] - 1 && remaining[2] == remaining[1] - 1)
+            // One bucket (the loopback peer) whatever the header claims: each request spends from it (other
+            // tests' requests from the loopback peer may spend too), where a bucket per claimed address would not.
+            #expect(remaining[1] < remaining[0] && remaining[2] < remaining[1], "\(remaining)")
         }
     }
 }
