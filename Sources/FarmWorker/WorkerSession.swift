@@ -141,11 +141,7 @@ struct WorkerSession: Sendable {
         let ccache = settings.compilerLauncher == nil ? nil
             : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
         for directory in [output, staging] + (ccache.map { [$0] } ?? []) {
-            if let sandbox = settings.sandbox {
-                try sandbox.makeWritable(directory)
-            } else {
-                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            }
+            try BuildSandbox.makeWritable(directory, for: settings.sandbox)
         }
         return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
                          jobs: settings.makeJobs, environment: settings.buildEnvironment,

@@ -24,9 +24,7 @@ import Glibc
             let staging = directory.appendingPathComponent("attempt/staging")
             try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
             for writable in [output, staging] {
-                if let sandbox { try sandbox.makeWritable(writable) } else {
-                    try FileManager.default.createDirectory(at: writable, withIntermediateDirectories: true)
-                }
+                try BuildSandbox.makeWritable(writable, for: sandbox)
             }
             secret = directory.appendingPathComponent("worker-token")
             try "SECRET-\(UUID())".write(to: secret, atomically: true, encoding: .utf8)

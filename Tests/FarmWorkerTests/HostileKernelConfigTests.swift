@@ -31,9 +31,7 @@ import Testing
         let output = directory.appendingPathComponent("attempt/out")
         let staging = directory.appendingPathComponent("attempt/staging")
         for writable in [output, staging] {
-            if let sandbox { try sandbox.makeWritable(writable) } else {
-                try FileManager.default.createDirectory(at: writable, withIntermediateDirectories: true)
-            }
+            try BuildSandbox.makeWritable(writable, for: sandbox)
         }
         let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: InstalledToolchain(
             spec: try #require(specs.first { $0.architecture == .x86_64 }), compilerVersion: "gcc"), jobs: 2, sandbox: sandbox)

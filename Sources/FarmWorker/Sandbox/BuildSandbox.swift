@@ -36,6 +36,16 @@ public struct BuildSandbox: Sendable, Equatable {
         }
     }
 
+    /// Makes `directory` for a build's commands to write in: handed to the
+    /// sandbox's account, or, unsandboxed (`sandbox` nil), simply made.
+    public static func makeWritable(_ directory: URL, for sandbox: BuildSandbox?) throws {
+        if let sandbox {
+            try sandbox.makeWritable(directory)
+        } else {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+    }
+
     /// What every sandboxed command finds in its environment (the worker's own is not passed on).
     static let baseEnvironment = [
         "PATH": "/usr/local/bin:/usr/bin:/bin",
