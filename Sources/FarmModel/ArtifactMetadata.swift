@@ -36,6 +36,8 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public var compilerErrors: Int
     /// How the build's compilations went through ccache; null without ccache.
     @ExplicitNull public var ccache: CcacheStats?
+    /// Dependencies the build enabled and its warnings; absent in artifacts built before they were recorded.
+    public var findings: BuildFindings?
     public var files: [File]
 
     /// Compilations ccache answered from its cache, and those it had to run.
@@ -55,7 +57,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public init(buildId: UUID, buildNumber: String, configuration: ConfigurationRef, configVersion: VersionRef,
                 architecture: Architecture, toolchain: String, options: BuildOptions, baseVersion: String,
                 kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
-                ccache: CcacheStats? = nil, files: [File]) {
+                ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File]) {
         self.schema = Self.schema
         self.buildId = buildId
         self.buildNumber = buildNumber
@@ -71,6 +73,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.compilerWarnings = compilerWarnings
         self.compilerErrors = compilerErrors
         self.ccache = ccache
+        self.findings = findings
         self.files = files
     }
 

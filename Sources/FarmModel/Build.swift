@@ -61,15 +61,15 @@ public enum StageStatus: String, CaseIterable, Codable, Sendable {
 /// The seed's build options.
 public struct BuildOptions: Codable, Sendable, Equatable {
     public var debugSymbols: Bool
-    /// The compiler optimisation level asked for: only what the kernel
-    /// offers (`kernelOptimizationLevels`) is accepted at submit time.
-    @ExplicitNull public var optimizationLevel: Int?
+    /// The compiler optimisation asked for; absent: the base configuration's
+    /// own choice (tinyconfig optimises for size).
+    @ExplicitNull public var optimizationLevel: OptimizationLevel?
     /// e.g. `gcc-12.2.0`; absent means the worker's default toolchain.
     @ExplicitNull public var compilerVersion: String?
     /// Build even when an artifact of the same inputs exists (the build cache is skipped).
     public var noCache: Bool
 
-    public init(debugSymbols: Bool = false, optimizationLevel: Int? = nil, compilerVersion: String? = nil,
+    public init(debugSymbols: Bool = false, optimizationLevel: OptimizationLevel? = nil, compilerVersion: String? = nil,
                 noCache: Bool = false) {
         self.debugSymbols = debugSymbols
         self.optimizationLevel = optimizationLevel
@@ -82,22 +82,15 @@ public struct BuildOptions: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         debugSymbols = try container.decodeIfPresent(Bool.self, forKey: .debugSymbols) ?? false
-        optimizationLevel = try container.decodeIfPresent(Int.self, forKey: .optimizationLevel)
+        optimizationLevel = try container.decodeIfPresent(OptimizationLevel.self, forKey: .optimizationLevel)
         compilerVersion = try container.decodeIfPresent(String.self, forKey: .compilerVersion)
         noCache = try container.decodeIfPresent(Bool.self, forKey: .noCache) ?? false
     }
 
     func validate(into validator: inout Validator) {
-        if let level = optimizationLevel, !Self.kernelOptimizationLevels.contains(level) {
-            validator.fail("options.optimizationLevel", "the kernel builds at -O2 only: give 2, or leave it out for the "
-                           + "configuration's own choice (tinyconfig optimises for size, -Os)")
-        }
+        if let problem = optimizationLevel?.problem { validator.fail("options.optimizationLevel", problem) }
         if let compiler = compilerVersion { validator.check("options.compilerVersion", compiler, Self.compilerRule) }
     }
-
-    /// The levels Linux's Kconfig offers as numbers: CC_OPTIMIZE_FOR_PERFORMANCE
-    /// (-O2); its other choice is -Os, and -O3 (ARC only) is gone since 6.0.
-    public static let kernelOptimizationLevels = [2]
 
     /// `gcc-12.2.0`, `clang-16`: a compiler name and a version.
     static let compilerRule = FieldRule { value in

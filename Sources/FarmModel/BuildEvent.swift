@@ -17,6 +17,8 @@ public enum BuildEventPayload: Codable, Sendable, Equatable {
 public struct BuildOutcome: Codable, Sendable, Equatable {
     public var status: BuildStatus
     public var failure: BuildFailure?
+    /// What the recipe enabled and warned about; absent when nothing.
+    public var findings: BuildFindings?
 
     public static let completed = BuildOutcome(status: .completed, failure: nil)
 
@@ -24,9 +26,10 @@ public struct BuildOutcome: Codable, Sendable, Equatable {
         BuildOutcome(status: .failed, failure: BuildFailure(kind: kind, reason: reason))
     }
 
-    public init(status: BuildStatus, failure: BuildFailure?) {
+    public init(status: BuildStatus, failure: BuildFailure?, findings: BuildFindings? = nil) {
         self.status = status
         self.failure = failure
+        self.findings = findings
     }
 }
 
@@ -59,8 +62,11 @@ public struct BuildEventBatch: Codable, Sendable, Equatable {
     /// never summed past `Int.max` or retried forever.
     public var isWellFormed: Bool {
         schema == Self.schema && (1...1000).contains(attempt) && events.allSatisfy { event in
-            guard case .log(let first, let lines) = event else { return true }
-            return first >= 1 && first <= Int(Int32.max) - lines.count + 1
+            switch event {
+            case .log(let first, let lines): first >= 1 && first <= Int(Int32.max) - lines.count + 1
+            case .result(let outcome): outcome.findings?.isWellFormed ?? true
+            default: true
+            }
         }
     }
 }

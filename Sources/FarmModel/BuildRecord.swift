@@ -56,13 +56,17 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     @ExplicitNull public var artifactId: String?
     /// When the build reused an earlier build's artifact (same inputs): that build's id.
     @ExplicitNull public var cachedFrom: String?
+    /// Kconfig symbols the build enabled because a requested one depends on them.
+    public var enabledDependencies: [BuildFindings.EnabledSymbol]
+    /// What the build could not do as asked but went on without (an optional module, a parameter not applied).
+    public var warnings: [String]
 
     public init(
         id: UUID, buildNumber: String, status: BuildStatus, progress: Int, startedAt: Date, estimatedCompletion: Date,
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
         stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?, artifactId: String? = nil,
-        cachedFrom: String? = nil
+        cachedFrom: String? = nil, findings: BuildFindings = BuildFindings()
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -86,6 +90,8 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.claimedAt = claimedAt
         self.artifactId = artifactId
         self.cachedFrom = cachedFrom
+        self.enabledDependencies = findings.enabledDependencies
+        self.warnings = findings.warnings
     }
 }
 

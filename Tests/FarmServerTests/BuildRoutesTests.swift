@@ -98,8 +98,8 @@ import Testing
                 (["configVersionId": s.versionID, "priority": "urgent"], "priority"),
                 (["configVersionId": s.versionID, "environment": "prod env"], "environment"),
                 (["configVersionId": s.versionID, "options": ["optimizationLevel": 7]], "options.optimizationLevel"),
-                // Levels the kernel has no choice for are refused before anything is queued.
-                (["configVersionId": s.versionID, "options": ["optimizationLevel": 3]], "options.optimizationLevel"),
+                // The kernel does not build without optimisation: refused before anything is queued.
+                (["configVersionId": s.versionID, "options": ["optimizationLevel": 1]], "options.optimizationLevel"),
                 (["configVersionId": s.versionID, "options": ["optimizationLevel": 0]], "options.optimizationLevel"),
                 (["configVersionId": s.versionID, "options": ["compilerVersion": "gcc; rm -rf /"]], "options.compilerVersion"),
                 (["configVersionId": s.versionID, "options": ["debugSymbols": "yes"]], "options.debugSymbols"),

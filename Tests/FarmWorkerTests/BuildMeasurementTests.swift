@@ -109,7 +109,7 @@ import Testing
             key(toolchain: riscv),
             key(toolchain: newer),
             key(options: BuildOptions(debugSymbols: true)),
-            key(options: BuildOptions(optimizationLevel: 2)),
+            key(options: BuildOptions(optimizationLevel: .level(2))),
         ]
         #expect(Set(keys).count == keys.count)
         #expect(try key(options: BuildOptions(noCache: true)) == key(), "noCache is no input of the artifact")

@@ -168,7 +168,7 @@ import Testing
         #expect(throws: CheckFailed.self) {
             try fragment.add([Self.module("a", "fs/ext4", builtin: true), Self.module("b", "fs/ext4", builtin: false)], symbols: symbols)
         }
-        #expect(throws: CheckFailed.self) { try fragment.add(BuildOptions(optimizationLevel: 1)) }
+        #expect(throws: CheckFailed.self) { try fragment.add(BuildOptions(optimizationLevel: .level(1))) }
         #expect(throws: CheckFailed.self) { try fragment.add(lines: ["CONFIG_A=y\" CONFIG_B=y"], origin: "data") }
     }
 

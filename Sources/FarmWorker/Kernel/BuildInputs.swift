@@ -18,7 +18,7 @@ struct BuildInputs: Encodable {
     let toolchain: String
     let imageTarget: String
     let debugSymbols: Bool
-    let optimizationLevel: Int?
+    let optimizationLevel: OptimizationLevel?
 
     init(source: String, configuration: String, toolchain: InstalledToolchain, options: BuildOptions) {
         self.source = source

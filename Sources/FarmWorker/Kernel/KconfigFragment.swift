@@ -65,22 +65,19 @@ public struct KconfigFragment: Sendable, Equatable {
         try add(lines: architectureLines, origin: "\(architecture) commandLineConfig")
     }
 
-    /// `debugSymbols` and `optimizationLevel` as the kernel's own choices.
+    /// `debugSymbols` and `optimizationLevel` as the kernel's own choices
+    /// (`-O3` is `-O2` here and `KCFLAGS=-O3` on make's command line: Kconfig has no -O3).
     public mutating func add(_ options: BuildOptions) throws {
         if options.debugSymbols {
             try set("DEBUG_KERNEL", "y", required: true, origin: "options.debugSymbols")
             try set("DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT", "y", required: true, origin: "options.debugSymbols")
             try set("DEBUG_INFO", "y", required: true, origin: "options.debugSymbols")
         }
-        switch options.optimizationLevel {
-        case nil:
-            break  // the base configuration's choice (tinyconfig optimises for size)
-        case 2?:
-            try set("CC_OPTIMIZE_FOR_PERFORMANCE", "y", required: true, origin: "options.optimizationLevel")
-        case let level?:
-            // Submits are checked already; this guards builds queued before that check.
-            throw CheckFailed("options.optimizationLevel \(level): the kernel builds at -O2 (2) only")
-        }
+        guard let level = options.optimizationLevel else { return }  // the base's choice (tinyconfig: -Os)
+        // Submits are checked already; this guards builds queued before that check.
+        if let problem = level.problem { throw CheckFailed("options.optimizationLevel \(level): \(problem)") }
+        try set(level == .size ? "CC_OPTIMIZE_FOR_SIZE" : "CC_OPTIMIZE_FOR_PERFORMANCE", "y", required: true,
+                origin: "options.optimizationLevel")
     }
 
     /// The fragment file's text.
