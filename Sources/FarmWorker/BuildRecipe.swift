@@ -17,6 +17,13 @@ public enum BuildStep: Sendable {
     /// through `Workspace.text(of:)`, and it writes only by replacing files
     /// in directories the worker made.
     case check(String, @Sendable () throws -> Void)
+    /// Lines for the build's log: what the worker decided and why.
+    case note([String])
+    /// Asked for steps, which run, then asked again, until it answers none:
+    /// for work whose next step depends on what the last one produced
+    /// (Kconfig's answer to the symbols enabled so far). Runs in the worker's
+    /// process like a check, and bounds its own rounds.
+    case repeating(String, @Sendable () throws -> [BuildStep])
 }
 
 /// A failed check's reason.
@@ -147,6 +154,10 @@ public protocol BuildRecipe: Sendable {
     /// The same, asked once `initialization` has completed (e.g. with the
     /// final configuration in place of what produced it).
     func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String?
+    /// What the attempt enabled on its own and warned about, reported with its outcome; nil: nothing.
+    func findings(in workspace: Workspace) -> BuildFindings?
+    /// The module catalogs of the series the recipe builds, published when the worker joins.
+    func moduleCatalogs() async throws -> [KernelModuleCatalog]
 }
 
 extension BuildRecipe {
@@ -155,4 +166,6 @@ extension BuildRecipe {
     public var dataDirectories: [URL] { [] }
     public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }
+    public func findings(in workspace: Workspace) -> BuildFindings? { nil }
+    public func moduleCatalogs() async throws -> [KernelModuleCatalog] { [] }
 }

@@ -24,6 +24,13 @@ public struct FarmClient: Sendable {
         try await send(.POST, "/workers", registration)
     }
 
+    /// Publishes a kernel series' module catalog (`PUT /kernels/{series}/catalog`): whether the farm's copy changed.
+    public func publish(_ catalog: KernelModuleCatalog) async throws -> Bool {
+        struct Publication: Decodable { var changed: Bool }
+        let answer: Publication = try await send(.PUT, "/kernels/\(catalog.series)/catalog", catalog)
+        return answer.changed
+    }
+
     /// The build, or nil when another worker won it or it is no longer
     /// queued as this attempt (a 409 or 404 from the API).
     public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> ClaimedBuild? {

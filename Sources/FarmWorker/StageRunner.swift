@@ -32,6 +32,13 @@ public struct StageRunner: Sendable {
     }
 
     public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
+        let ending = await stages(build, plan: plan, in: workspace, spool: spool)
+        guard case .outcome(var outcome) = ending, let findings = recipe.findings(in: workspace), !findings.isEmpty else { return ending }
+        outcome.findings = findings
+        return .outcome(outcome)
+    }
+
+    private func stages(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
         let meter = ProgressMeter(spool: spool, history: progressHistory?.appendingPathComponent(
             "\(build.config.id.lowercased)-\(build.architecture.rawValue).json"))
         var keys = CacheKeys()
@@ -134,13 +141,32 @@ public struct StageRunner: Sendable {
             }
         case .check(let name, let body):
             spool.log(["check: \(name)"])
-            do {
-                try body()
-                return nil
-            } catch {
-                spool.log(["check failed: \(error)"])
-                return BuildFailure(kind: .build, reason: "check failed: \(error)")
+            return checked(spool) { try body() }
+        case .note(let lines):
+            spool.log(lines)
+            return nil
+        case .repeating(let name, let next):
+            spool.log(["until settled: \(name)"])
+            while true {
+                var steps: [BuildStep] = []
+                if let failure = checked(spool, { steps = try next() }) { return failure }
+                if steps.isEmpty { return nil }
+                for step in steps {
+                    if Task.isCancelled { return nil }
+                    if let failure = await run(step, workspace: workspace, spool: spool, meter: meter) { return failure }
+                }
             }
+        }
+    }
+
+    /// A check's failure as the build's: its description is the reason.
+    private func checked(_ spool: EventSpool, _ body: () throws -> Void) -> BuildFailure? {
+        do {
+            try body()
+            return nil
+        } catch {
+            spool.log(["check failed: \(error)"])
+            return BuildFailure(kind: .build, reason: "check failed: \(error)")
         }
     }
 }

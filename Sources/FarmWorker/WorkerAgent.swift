@@ -52,8 +52,10 @@ public struct WorkerAgent: Sendable {
         // The publisher outlives the stop request (an unstructured task does
         // not inherit cancellation): the stopped builds' results must still go out.
         let publishing = Task { await publisher.run() }
+        let catalogLogger = workerLogger
         await withDiscardingTaskGroup { group in
             group.addTask { await session.followControl() }
+            group.addTask { await publishCatalogs(logger: catalogLogger) }
             await session.consumeBuilds()
             group.cancelAll()
         }
@@ -62,5 +64,22 @@ public struct WorkerAgent: Sendable {
         }
         publishing.cancel()
         await publishing.value
+    }
+
+    /// The module catalogs of the series this worker builds, so people can
+    /// write modules by name; read from the trees (once per tree) while builds already run.
+    private func publishCatalogs(logger: Logger) async {
+        do {
+            let start = ContinuousClock.now
+            for catalog in try await settings.recipe.moduleCatalogs() {
+                let changed = try await client.publish(catalog)
+                logger.info("module catalog published", metadata: [
+                    "series": "\(catalog.series)", "modules": "\(catalog.modules.count)", "changed": "\(changed)",
+                    "seconds": "\((ContinuousClock.now - start).components.seconds)",
+                ])
+            }
+        } catch {
+            logger.warning("module catalog not published; names are resolved by each build instead", metadata: ["error": "\(error)"])
+        }
     }
 }

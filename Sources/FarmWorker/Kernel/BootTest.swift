@@ -8,6 +8,8 @@ import Foundation
 /// ends QEMU (`-no-reboot`). When the kernel takes loadable modules, the
 /// seed's hello module is built out of tree against it, put in the
 /// initramfs and loaded by the init; its printk line must reach the console.
+/// The configuration's loadable modules are put in the initramfs too, with
+/// what they depend on, and loaded in `modules.dep` order: each must load.
 /// The console goes into the build's log, so a failed boot shows why.
 struct BootTest {
     static let marker = QemuBoot.initMarker
@@ -17,6 +19,8 @@ struct BootTest {
 
     let data: URL
     let workspace: Workspace
+    /// The configuration's loadable modules, as their `.ko` files are named (`btrfs`, `crc-ccitt`).
+    var modules: [String] = []
 
     private var directory: URL { workspace.output.appendingPathComponent("kfarm-boot") }
     private var console: URL { directory.appendingPathComponent("console.log") }
@@ -47,6 +51,19 @@ struct BootTest {
             ], environment: workspace.environment)),
         ]
         var files = ["dir /dev 755 0 0", "nod /dev/console 600 0 0 c 5 1", "file /init \(initBinary.path) 755 0 0"]
+        let loading: [URL]
+        do {
+            loading = try loadOrder()
+        } catch {
+            return [.check("the modules to load at boot") { throw error }]
+        }
+        if !loading.isEmpty {
+            let names = loading.map { "/m/\($0.lastPathComponent)" }
+            let listFile = directory.appendingPathComponent("modules.list")
+            steps.append(.run(.writeLines(names, to: listFile)))
+            files += ["dir /m 755 0 0", "file /modules.list \(listFile.path) 644 0 0"]
+                + zip(names, loading).map { "file \($0) \($1.path) 644 0 0" }
+        }
         if modular {
             steps += [
                 .run(Command("cp", ["-R", data.appendingPathComponent("hello").path, hello.path])),
@@ -59,7 +76,8 @@ struct BootTest {
             .run(Command("sh", ["-c", "\"$1\" \"$2\" > \"$3\"", "kfarm-cpio",
                                 output.appendingPathComponent("usr/gen_init_cpio").path, list.path, initramfs.path])),
             .run(qemu(initramfs: initramfs)),
-            .check("the boot printed \(Self.marker)\(modular ? " and the hello module's line" : "")") {
+            .check("the boot printed \(Self.marker)\(modular ? " and the hello module's line" : "")"
+                   + (loading.isEmpty ? "" : ", and loaded \(loading.map { $0.deletingPathExtension().lastPathComponent }.joined(separator: ", "))")) {
                 let text = (try? workspace.text(of: console)) ?? ""
                 guard text.contains(Self.marker) else {
                     throw CheckFailed("the kernel did not boot to the test init within \(Self.timeoutSeconds) s (console above)")
@@ -67,9 +85,44 @@ struct BootTest {
                 if modular, !text.contains(Self.moduleLine) {
                     throw CheckFailed("the hello module did not print \"\(Self.moduleLine)\" when loaded (console above)")
                 }
+                let failed = loading.map { "/m/\($0.lastPathComponent)" }.filter { !text.contains("KFARM-MODULE: finit_module(\($0)) = 0") }
+                if !failed.isEmpty {
+                    throw CheckFailed("these modules did not load at boot: \(failed.joined(separator: ", ")) (console above)")
+                }
             },
         ]
         return steps
+    }
+
+    /// The installed `.ko` files of `modules` and everything they depend on,
+    /// dependencies first, from the `modules.dep` that `modules_install` wrote into staging.
+    private func loadOrder() throws -> [URL] {
+        guard !modules.isEmpty else { return [] }
+        let release = try workspace.text(of: workspace.output.appendingPathComponent("include/config/kernel.release"))
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let root = workspace.staging.appendingPathComponent("lib/modules/\(release)")
+        var dependencies: [String: [String]] = [:]
+        for line in try workspace.text(of: root.appendingPathComponent("modules.dep")).split(separator: "\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard let module = parts.first else { continue }
+            dependencies[String(module)] = parts.count > 1 ? parts[1].split(separator: " ").map(String.init) : []
+        }
+        var order: [String] = []
+        func visit(_ module: String, depth: Int) {
+            guard !order.contains(module), depth < 64 else { return }
+            for dependency in dependencies[module] ?? [] { visit(dependency, depth: depth + 1) }
+            order.append(module)
+        }
+        for name in modules {
+            let wanted = KernelModuleInfo.canonical(name) + ".ko"
+            guard let module = dependencies.keys.sorted().first(where: {
+                KernelModuleInfo.canonical(($0 as NSString).lastPathComponent) == wanted
+            }) else {
+                throw CheckFailed("\(name).ko is not in modules.dep: modules_install did not install it")
+            }
+            visit(module, depth: 0)
+        }
+        return order.map { root.appendingPathComponent($0) }
     }
 
     /// QEMU with the console in a file, then the file into the log.

@@ -54,12 +54,17 @@ public struct KbuildSymbols: Sendable {
 
     /// `SYMBOL` from `obj-$(CONFIG_SYMBOL) += … target …`, when the line builds one of `targets`.
     static func symbol(in line: String, building targets: [String]) -> String? {
+        guard let (symbol, built) = assignment(in: line), built.contains(where: targets.contains) else { return nil }
+        return symbol
+    }
+
+    /// The symbol and the words it builds, from `obj-$(CONFIG_SYMBOL) += a.o b/` (or `:=`).
+    static func assignment(in line: String) -> (symbol: String, built: [String])? {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("obj-$(CONFIG_"), let close = trimmed.firstIndex(of: ")"),
               let assignment = trimmed.range(of: "+=") ?? trimmed.range(of: ":=") else { return nil }
         let symbol = String(trimmed[trimmed.index(trimmed.startIndex, offsetBy: "obj-$(CONFIG_".count)..<close])
-        let built = trimmed[assignment.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
-        guard KconfigAssignment.isSymbol(symbol), built.contains(where: targets.contains) else { return nil }
-        return symbol
+        guard KconfigAssignment.isSymbol(symbol) else { return nil }
+        return (symbol, trimmed[assignment.upperBound...].split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init))
     }
 }

@@ -5,16 +5,22 @@ import Foundation
 /// the configuration's base (tinyconfig, defconfig or its stored .config)
 /// plus the boot fragment (`workers/kernel/boot.config` and the
 /// architecture's `bootConfig`), the configuration's modules and the build
-/// options, merged and completed by `olddefconfig`, then verified: a
-/// required symbol Kconfig dropped fails the build in `initialization`,
-/// naming the symbol and its unmet dependencies. The testing stage boots
-/// the image under QEMU (`BootTest`).
+/// options, merged and completed by `olddefconfig`; what the requested
+/// symbols depend on is enabled round by round (`KconfigSettling`), then
+/// verified: a required symbol Kconfig still dropped fails the build in
+/// `initialization`, naming the symbol and its unmet dependencies; an
+/// optional one is a warning. Modules given by name only are found in the
+/// series' module catalog, read from the tree. The testing stage boots the
+/// image under QEMU and loads the requested modules (`BootTest`).
 public struct KernelRecipe: BuildRecipe {
     public let sources: any KernelSourceProvider
     /// `workers/kernel`: boot.config, the boot test's init.c and hello module.
     public let data: URL
     /// zstd's level for the artifact tarball.
     public let compressionLevel: Int32
+    let indexes = KernelTreeIndexes()
+    /// Written into the build's output by `initialization`, read for the outcome and the metadata.
+    static let findingsFile = "kfarm-findings.json"
 
     public init(sources: any KernelSourceProvider, data: URL, compressionLevel: Int32 = KernelPackage.defaultLevel) {
         self.sources = sources
@@ -45,29 +51,44 @@ public struct KernelRecipe: BuildRecipe {
                 }]
             }
             let fragmentFile = output.appendingPathComponent("kfarm.config")
-            return [prepare] + baseSteps(plan, workspace) + [
-                .check("configuration fragment from the boot symbols, modules and options") {
-                    try fragment(plan, build, workspace).text.write(to: fragmentFile, atomically: true, encoding: .utf8)
-                },
+            let settling = KconfigSettling()
+            let merge: [BuildStep] = [
                 .run(Command(workspace.source.appendingPathComponent("scripts/kconfig/merge_config.sh").path,
                              ["-m", "-O", output.path, output.appendingPathComponent(".config").path, fragmentFile.path],
                              environment: workspace.environment)),
                 .run(workspace.make(["olddefconfig"])),
+            ]
+            return [prepare] + baseSteps(plan, workspace) + [
+                .check("configuration fragment from the boot symbols, modules and options") {
+                    let (fragment, warnings) = try fragment(plan, build, workspace)
+                    settling.start(fragment, warnings: warnings)
+                    try fragment.text.write(to: fragmentFile, atomically: true, encoding: .utf8)
+                },
+            ] + merge + [
+                .repeating("enable what the requested symbols depend on, as Kconfig's conditions say") {
+                    let added = settling.nextRound(try finalConfig(workspace), resolver: resolver(workspace))
+                    guard !added.isEmpty else { return [] }
+                    try settling.fragment.text.write(to: fragmentFile, atomically: true, encoding: .utf8)
+                    return [.note(added.map { "Kconfig dependency: enabling \($0)" })] + merge
+                },
                 .check("every required symbol kept its value through olddefconfig") {
-                    try verify(fragment(plan, build, workspace), workspace)
+                    let findings = try settling.verify(try finalConfig(workspace), resolver: resolver(workspace))
+                    try JSONEncoder().encode(findings).write(to: output.appendingPathComponent(Self.findingsFile), options: .atomic)
                 },
             ]
         case .compiling_core:
-            return [.run(workspace.make([spec.imageTarget]))]
+            return [.run(workspace.make([spec.imageTarget], variables: Self.compilerFlags(build.options)))]
         case .compiling_modules:
-            return loadable ? [.run(workspace.make(["modules"]))] : []
+            return loadable ? [.run(workspace.make(["modules"], variables: Self.compilerFlags(build.options)))] : []
         case .packaging:
             let boot = workspace.staging.appendingPathComponent("boot")
             var steps: [BuildStep] = []
             if loadable {
                 steps.append(.run(workspace.make(["modules_install"], variables: ["INSTALL_MOD_PATH": workspace.staging.path])))
             }
-            for (file, name) in [(spec.imagePath, imageName(spec)), ("System.map", "System.map"), (".config", "config")] {
+            // With debug symbols, the unstripped vmlinux too: what a debugger and crash tools read.
+            let vmlinux = build.options.debugSymbols ? [("vmlinux", "vmlinux")] : []
+            for (file, name) in [(spec.imagePath, imageName(spec)), ("System.map", "System.map"), (".config", "config")] + vmlinux {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
             }
@@ -80,7 +101,7 @@ public struct KernelRecipe: BuildRecipe {
             return [.check("vmlinux is a \(spec.architecture.rawValue) ELF file") {
                 try ELFHeader.require(output.appendingPathComponent("vmlinux"), of: workspace, named: "vmlinux",
                                       machine: spec.elfMachine)
-            }] + BootTest(data: data, workspace: workspace).steps
+            }] + bootTest(plan, workspace)
         }
     }
 
@@ -104,7 +125,7 @@ public struct KernelRecipe: BuildRecipe {
     private func modprobeDefaults(_ plan: BuildPlan, _ workspace: Workspace) -> [BuildStep] {
         let options: [String]
         do {
-            options = try ModuleParameterDefaults(plan.modules, tree: workspace.source).modprobe
+            options = try ModuleParameterDefaults(try modules(plan, workspace), tree: workspace.source).modprobe
         } catch {
             return [.check("loadable modules' parameter defaults") { throw error }]
         }
@@ -129,7 +150,8 @@ public struct KernelRecipe: BuildRecipe {
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
                 imageSize: files.first { $0.path == image }?.size ?? 0,
                 compilerWarnings: workspace.diagnostics.warnings, compilerErrors: workspace.diagnostics.errors,
-                ccache: workspace.ccacheStatsLog.flatMap { try? workspace.text(of: $0) }.map(CcacheStatsLog.parse), files: files)
+                ccache: workspace.ccacheStatsLog.flatMap { try? workspace.text(of: $0) }.map(CcacheStatsLog.parse),
+                findings: findings(in: workspace), files: files)
         }
     }
 
@@ -153,30 +175,85 @@ public struct KernelRecipe: BuildRecipe {
                                toolchain: workspace.toolchain, options: build.options).key()
     }
 
-    /// What the build asks of Kconfig, resolved against the unpacked tree.
-    func fragment(_ plan: BuildPlan, _ build: BuildRecord, _ workspace: Workspace) throws -> KconfigFragment {
+    /// What the build asks of Kconfig, resolved against the unpacked tree,
+    /// and the warnings about optional modules' parameters not applied.
+    func fragment(_ plan: BuildPlan, _ build: BuildRecord, _ workspace: Workspace) throws -> (KconfigFragment, [String]) {
         var fragment = KconfigFragment()
         let boot = try String(contentsOf: bootConfig, encoding: .utf8)
         try fragment.add(lines: boot.components(separatedBy: "\n"), origin: bootConfig.lastPathComponent)
         try fragment.add(lines: workspace.toolchain.spec.bootConfig, origin: "\(workspace.toolchain.spec.architecture.rawValue) bootConfig")
-        try fragment.add(plan.modules, symbols: KbuildSymbols(tree: workspace.source))
+        let modules = try modules(plan, workspace)
+        try fragment.add(modules, symbols: KbuildSymbols(tree: workspace.source))
         let spec = workspace.toolchain.spec
-        try fragment.add(commandLine: try ModuleParameterDefaults(plan.modules, tree: workspace.source).commandLine,
-                         architectureLines: spec.commandLineConfig, architecture: spec.architecture.rawValue)
+        let defaults = try ModuleParameterDefaults(modules, tree: workspace.source)
+        try fragment.add(commandLine: defaults.commandLine, architectureLines: spec.commandLineConfig, architecture: spec.architecture.rawValue)
         try fragment.add(build.options)
-        return fragment
+        return (fragment, defaults.warnings)
     }
 
-    private func verify(_ fragment: KconfigFragment, _ workspace: Workspace) throws {
-        let text = try workspace.text(of: workspace.output.appendingPathComponent(".config"))
-        let dropped = fragment.dropped(from: DotConfig(text: text)).filter(\.required)
-        guard !dropped.isEmpty else { return }
-        let reasons = KconfigDependencies(tree: workspace.source, kernelArch: workspace.toolchain.spec.kernelArch)
-            .explain(dropped.map(\.symbol))
-        throw CheckFailed(dropped.map { entry in
-            let because = reasons[entry.symbol].map { $0.isEmpty ? "no unmet `depends on`" : $0.joined(separator: "; ") }
-                ?? "no such Kconfig symbol in this kernel"
-            return "CONFIG_\(entry.symbol)=\(entry.value) (\(entry.origin)) was dropped by Kconfig: \(because)"
-        }.joined(separator: "; "))
+    /// The plan's modules, those given by name only with their path from the series' module catalog.
+    func modules(_ plan: BuildPlan, _ workspace: Workspace) throws -> [ConfigModule] {
+        guard plan.modules.contains(where: { $0.path == nil }) else { return plan.modules }
+        let series = KernelSeries.of(plan.baseVersion)
+        let catalog = indexes.catalog(of: workspace.source, series: series)
+        return try plan.modules.map { module in
+            guard module.path == nil else { return module }
+            guard let known = catalog.module(named: module.name) else {
+                throw CheckFailed("module \(module.name) has no path, and the \(series) module catalog has no module of that name "
+                                  + "(GET /kernels/\(series)/modules?q=\(module.name) lists the near ones)")
+            }
+            var resolved = module
+            resolved.path = known.path
+            return resolved
+        }
+    }
+
+    /// `KCFLAGS=-O3` for `-O3` builds: it comes after the kernel's own `-O2`, which Kconfig chose.
+    static func compilerFlags(_ options: BuildOptions) -> [String: String] {
+        options.optimizationLevel == .level(3) ? ["KCFLAGS": "-O3"] : [:]
+    }
+
+    private func finalConfig(_ workspace: Workspace) throws -> DotConfig {
+        DotConfig(text: try workspace.text(of: workspace.output.appendingPathComponent(".config")))
+    }
+
+    private func resolver(_ workspace: Workspace) -> KconfigDependencyResolver {
+        KconfigDependencyResolver(index: indexes.kconfig(of: workspace.source, kernelArch: workspace.toolchain.spec.kernelArch))
+    }
+
+    /// The boot test, loading the configuration's modules that the final .config builds as loadable.
+    private func bootTest(_ plan: BuildPlan, _ workspace: Workspace) -> [BuildStep] {
+        do {
+            let config = try finalConfig(workspace)
+            let symbols = KbuildSymbols(tree: workspace.source)
+            let loadable = try modules(plan, workspace).filter { !$0.isBuiltin }.compactMap { module -> String? in
+                guard let path = module.path, config.value(of: try symbols.symbol(forModuleAt: path)) == "m" else { return nil }
+                return (path as NSString).lastPathComponent
+            }
+            return BootTest(data: data, workspace: workspace, modules: loadable).steps
+        } catch {
+            return [.check("the modules the boot test loads") { throw error }]
+        }
+    }
+
+    public func findings(in workspace: Workspace) -> BuildFindings? {
+        (try? workspace.text(of: workspace.output.appendingPathComponent(Self.findingsFile)))
+            .flatMap { try? JSONDecoder().decode(BuildFindings.self, from: Data($0.utf8)) }
+    }
+
+    /// Each series' catalog, read from its tree (unpacked first, as a build would).
+    public func moduleCatalogs() async throws -> [KernelModuleCatalog] {
+        var catalogs: [KernelModuleCatalog] = []
+        for series in sources.series {
+            let version = "\(series).0"
+            guard let tree = sources.tree(for: version) else { continue }
+            if case .trusted(let unpack)? = sources.prepare(for: version) {
+                guard try await CommandRunner.run(unpack, onLines: { _ in }) == 0 else {
+                    throw CheckFailed("unpacking the \(series) source failed")
+                }
+            }
+            catalogs.append(indexes.catalog(of: tree, series: series))
+        }
+        return catalogs
     }
 }

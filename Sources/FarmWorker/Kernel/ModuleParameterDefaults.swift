@@ -6,13 +6,17 @@ import Foundation
 /// (`module_param(name, …)` and its variants): a built-in module's on the
 /// kernel command line built into the image (`CONFIG_CMDLINE`, which the
 /// boot loader's arguments still override), a loadable module's in
-/// `etc/modprobe.d/kfarm.conf` inside the artifact. Any other key is refused
-/// naming the parameters the module has.
+/// `etc/modprobe.d/kfarm.conf` inside the artifact. Any other key of a
+/// required module is refused naming the parameters the module has; an
+/// optional module's is kept with the configuration, not applied, and
+/// becomes a warning.
 struct ModuleParameterDefaults: Equatable {
     /// `module.parameter=value` words.
     var commandLine: [String] = []
     /// `options module parameter=value …` lines.
     var modprobe: [String] = []
+    /// Optional modules' parameters that were not applied.
+    var warnings: [String] = []
 
     static let modprobeFile = "etc/modprobe.d/kfarm.conf"
 
@@ -21,17 +25,22 @@ struct ModuleParameterDefaults: Equatable {
             let given = module.parameters.filter { !$0.key.hasPrefix("CONFIG_") }.sorted { $0.key < $1.key }
             guard !given.isEmpty, let path = module.path else { continue }
             let name = Self.moduleName(path)
-            let declared = try Self.declaredParameters(at: path, in: tree)
+            let declared = Self.declaredParameters(at: path, in: tree)
             var words: [String] = []
             for (key, value) in given {
                 guard declared.contains(key) else {
-                    throw CheckFailed("module \(module.name): parameter \(key) is neither a Kconfig option (CONFIG_…) nor a "
-                                      + "parameter \(path) declares (module_param); it has: "
-                                      + (declared.isEmpty ? "none" : declared.sorted().joined(separator: ", ")))
+                    let problem = "module \(module.name): parameter \(key) is neither a Kconfig option (CONFIG_…) nor a "
+                        + "parameter \(path) declares (module_param); it has: "
+                        + (declared.isEmpty ? "none" : declared.sorted().joined(separator: ", "))
+                    guard !module.isRequired else { throw CheckFailed(problem) }
+                    warnings.append(problem + "; kept with the configuration, not applied")
+                    continue
                 }
                 words.append("\(key)=\(try Self.text(of: value, for: key, module: module.name))")
             }
-            if module.isBuiltin {
+            if words.isEmpty {
+                continue
+            } else if module.isBuiltin {
                 commandLine += words.map { "\(name).\($0)" }
             } else {
                 modprobe.append((["options", name] + words).joined(separator: " "))
@@ -44,32 +53,10 @@ struct ModuleParameterDefaults: Equatable {
         String((path.split(separator: "/").last ?? "").map { $0 == "-" ? "_" : $0 })
     }
 
-    /// Parameter names declared by `module_param…(name, …)` in the module's
-    /// C files: those of its directory, or `<path>.c` for a single-file module.
-    static func declaredParameters(at path: String, in tree: URL) throws -> Set<String> {
-        let location = tree.appendingPathComponent(path)
-        var isDirectory: ObjCBool = false
-        let files: [URL]
-        if FileManager.default.fileExists(atPath: location.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            files = try FileManager.default.contentsOfDirectory(at: location, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "c" }
-        } else {
-            files = [location.appendingPathExtension("c")].filter { FileManager.default.fileExists(atPath: $0.path) }
-        }
-        var names: Set<String> = []
-        for file in files {
-            let source = try String(contentsOf: file, encoding: .isoLatin1)
-            var rest = source[...]
-            while let found = rest.range(of: "module_param") {
-                rest = rest[found.upperBound...]
-                let variant = rest.prefix { $0.isLetter || $0 == "_" }
-                let afterVariant = rest.dropFirst(variant.count).drop { $0 == " " || $0 == "\t" }
-                guard afterVariant.first == "(" else { continue }
-                let name = afterVariant.dropFirst().drop { $0.isWhitespace }.prefix { $0.isLetter || $0.isNumber || $0 == "_" }
-                if !name.isEmpty { names.insert(String(name)) }
-            }
-        }
-        return names
+    /// Parameter names declared by `module_param…(name, …)` in the module's C files (`ModuleSources`).
+    static func declaredParameters(at path: String, in tree: URL) -> Set<String> {
+        var sources = ModuleSources(tree: tree)
+        return Set(sources.parameters(at: path).map(\.name))
     }
 
     /// The value as the kernel's parameter parser reads it: no spaces or quotes.

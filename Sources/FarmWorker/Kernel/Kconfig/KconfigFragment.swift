@@ -80,6 +80,15 @@ public struct KconfigFragment: Sendable, Equatable {
                 origin: "options.optimizationLevel")
     }
 
+    /// Adds `symbol=y` because `entry` depends on it, as required as
+    /// `entry` is and in its name; false when the fragment already sets it
+    /// (to anything: a conflict is Kconfig's to report).
+    mutating func enable(_ symbol: String, for entry: Entry) -> Bool {
+        guard !entries.contains(where: { $0.symbol == symbol }) else { return false }
+        entries.append(Entry(symbol: symbol, value: "y", required: entry.required, origin: entry.origin))
+        return true
+    }
+
     /// The fragment file's text.
     public var text: String {
         entries.map { "CONFIG_\($0.symbol)=\($0.value)\n" }.joined()
