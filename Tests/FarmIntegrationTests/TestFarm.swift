@@ -130,15 +130,38 @@ struct TestFarm: Sendable {
 
     func submit(_ configuration: ConfigurationDetail, by developer: Fixtures.Account, priority: BuildPriority = .normal)
         async throws -> UUID {
-        let body = "{\"configVersionId\":\"\(configuration.versions[0].id.lowercased)\",\"priority\":\"\(priority.rawValue)\"}"
+        try await submit(configuration.versions[0].id, by: developer, request: ["priority": priority.rawValue])
+    }
+
+    /// `POST /builds` of `version` with the rest of the request as given.
+    func submit(_ version: UUID, by developer: Fixtures.Account, request: [String: Any]) async throws -> UUID {
+        var body = request
+        body["configVersionId"] = version.lowercased
+        let (status, data) = try await call(.post, "/builds", as: developer, json: body)
+        #expect(status == .created, "\(data)")
+        return try #require((data["id"] as? String).flatMap(UUID.init(uuidString:)))
+    }
+
+    /// A JSON call through the API as `account`: the status and the envelope's `data` object.
+    func call(_ method: HTTPRequest.Method, _ uri: String, as account: Fixtures.Account, json: [String: Any]? = nil)
+        async throws -> (HTTPResponse.Status, [String: Any]) {
         let response = try await client.execute(
-            uri: "/builds", method: .post,
-            headers: [.authorization: developer.authorization, .contentType: "application/json"],
-            body: ByteBuffer(string: body))
-        #expect(response.status == .created)
-        let reply = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
-        let id = (reply?["data"] as? [String: Any])?["id"] as? String
-        return try #require(id.flatMap(UUID.init(uuidString:)))
+            uri: uri, method: method, headers: [.authorization: account.authorization, .contentType: "application/json"],
+            body: try json.map { ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: $0))) })
+        let reply = try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+        return (response.status, (reply?["data"] as? [String: Any]) ?? reply ?? [:])
+    }
+
+    /// Waits until a worker has published `series`' module catalog (`GET /kernels`).
+    func catalogPublished(_ series: String, as account: Fixtures.Account, within seconds: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            let (_, reply) = try await call(.get, "/kernels", as: account)
+            let offers = (reply["data"] as? [[String: Any]]) ?? []
+            if offers.contains(where: { $0["series"] as? String == series && ($0["modules"] as? Int ?? 0) > 0 }) { return }
+            try await Task.sleep(for: .seconds(1))
+        }
+        Issue.record("no worker published the \(series) module catalog within \(seconds) s")
     }
 
     /// Waits until `condition` holds for the build, or fails after `seconds`.

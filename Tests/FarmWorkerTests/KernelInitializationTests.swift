@@ -7,17 +7,6 @@ import Testing
 /// tree, Kconfig, the sandbox): modules by name, dependencies enabled round
 /// by round, required and optional modules that cannot be had, options.
 @Suite struct KernelInitializationTests {
-    /// Only `initialization` of the kernel recipe: the stage under test, in seconds rather than minutes.
-    struct InitializationOnly: BuildRecipe {
-        let kernel: KernelRecipe
-
-        func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
-            stage == .initialization ? kernel.steps(for: stage, build: build, plan: plan, in: workspace) : []
-        }
-
-        func findings(in workspace: Workspace) -> BuildFindings? { kernel.findings(in: workspace) }
-    }
-
     struct Initialized {
         var outcome: BuildOutcome
         var config: DotConfig
@@ -27,16 +16,6 @@ import Testing
     static func module(_ name: String, builtin: Bool = false, required: Bool = true,
                        parameters: [String: ModuleParameter] = [:]) -> ConfigModule {
         ConfigModule(id: UUID(), name: name, path: nil, isBuiltin: builtin, isRequired: required, parameters: parameters)
-    }
-
-    static func build(_ options: BuildOptions) -> BuildRecord {
-        let now = Date()
-        return BuildRecord(
-            id: UUID(), buildNumber: "BUILD-TEST", status: .in_progress, progress: 0, startedAt: now, estimatedCompletion: now,
-            completedAt: nil, configVersion: VersionRef(id: UUID(), version: "1.0.0"),
-            config: ConfigurationRef(id: UUID(), name: "test"), initiator: UserRef(id: UUID(), username: "test"),
-            architecture: .x86_64, environment: "test", priority: .normal, options: options, attempt: 1, currentStage: nil,
-            stages: [], retryOf: nil, failure: nil, claimedAt: now)
     }
 
     func initialize(_ modules: [ConfigModule], options: BuildOptions = BuildOptions()) async throws -> Initialized {
@@ -54,9 +33,9 @@ import Testing
             inputs: [root.appendingPathComponent("workers/kernel")], sandbox: sandbox)
         let kernel = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
                                   data: root.appendingPathComponent("workers/kernel"))
-        let build = Self.build(options)
+        let build = BuildRecord.standalone(architecture: .x86_64, options: options)
         let spool = EventSpool(buildId: build.id, attempt: 1, workerId: UUID())
-        let ending = await StageRunner(recipe: InitializationOnly(kernel: kernel))
+        let ending = await StageRunner(recipe: SelectedStages([.initialization], of: kernel))
             .run(build, plan: BuildPlan(baseVersion: "6.1.0", modules: modules), in: workspace, spool: spool)
         guard case .outcome(let outcome) = ending else { throw CheckFailed("the stage did not end with an outcome: \(ending)") }
         var log: [String] = []

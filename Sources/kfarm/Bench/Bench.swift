@@ -4,7 +4,7 @@ import ArgumentParser
 /// scripts); none asserts anything about speed.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks: a running farm (default), zstd streaming, artifact packaging.",
-        subcommands: [FarmBench.self, ZstdBench.self, PackageBench.self],
+        abstract: "Benchmarks: a running farm (default), zstd streaming, artifact packaging, module catalog and Kconfig resolution.",
+        subcommands: [FarmBench.self, ZstdBench.self, PackageBench.self, KconfigBench.self],
         defaultSubcommand: FarmBench.self)
 }

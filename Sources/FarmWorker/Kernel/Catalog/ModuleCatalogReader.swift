@@ -8,10 +8,14 @@ import Foundation
 /// with the symbol's type, prompt and conditions from Kconfig and the
 /// parameters its sources declare. Where two objects share a name, a
 /// loadable (tristate) one wins, then the shorter path.
-struct ModuleCatalogReader {
-    let tree: URL
+public struct ModuleCatalogReader {
+    public let tree: URL
 
-    func read(series: String) -> KernelModuleCatalog {
+    public init(tree: URL) {
+        self.tree = tree
+    }
+
+    public func read(series: String) -> KernelModuleCatalog {
         let index = KconfigIndex(tree: tree, kernelArch: nil)
         var chosen: [String: KernelModuleInfo] = [:]
         for (directory, symbol, name) in builtObjects() {

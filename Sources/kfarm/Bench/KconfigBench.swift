@@ -1,0 +1,114 @@
+import ArgumentParser
+import FarmModel
+import FarmWorker
+import Foundation
+
+/// What module names and Kconfig dependencies cost: reading a series'
+/// module catalog from its tree (size, seconds), publishing it to a farm,
+/// and the seconds dependency resolution adds to `initialization` for the
+/// contract's example (ext4 built in, btrfs loadable) — against the same
+/// stage with the dependency (BLOCK) already given, alternating rounds.
+struct KconfigBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kconfig", abstract: "Module catalog and Kconfig dependency resolution, timed.")
+
+    @Option(help: "Where kernel trees are unpacked (the worker's --source-cache).")
+    var sourceCache = "/var/cache/kfarm/kernel-sources"
+
+    @Option(help: "The toolchain data files.")
+    var toolchains = "workers/toolchains"
+
+    @Option(help: "The kernel recipe's data (boot.config, init.c, the hello module).")
+    var data = "workers/kernel"
+
+    @Option(help: "The architecture whose initialization is timed.")
+    var architecture: Architecture = .riscv64
+
+    @Option(help: "Rounds of each initialization (alternating).")
+    var rounds = 3
+
+    @Option(help: "A farm to publish the catalog to (with KFARM_WORKER_TOKEN); none: not timed.")
+    var apiURL: String?
+
+    func run() async throws {
+        let sources = DebianKernelSource(cache: URL(fileURLWithPath: sourceCache))
+        guard let series = sources.series.first, let tree = sources.tree(for: "\(series).0") else {
+            throw ValidationError("no linux-source tarball in /usr/src (scripts/install-deps.sh installs it)")
+        }
+        let recipe = KernelRecipe(sources: sources, data: URL(fileURLWithPath: data))
+        _ = try await recipe.moduleCatalogs()  // unpacks the tree if needed
+
+        var started = ContinuousClock.now
+        let catalog = ModuleCatalogReader(tree: tree).read(series: series)
+        let readSeconds = (ContinuousClock.now - started).inSeconds
+        let bytes = try JSONEncoder().encode(catalog).count
+        print(String(format: "catalog %@: %d modules, %d with parameters, %.1f MB JSON, read from the tree in %.1f s",
+                     series, catalog.modules.count, catalog.modules.filter { !$0.parameters.isEmpty }.count,
+                     Double(bytes) / 1_000_000, readSeconds))
+        print(String(format: "BENCH catalog_modules=%d catalog_bytes=%d catalog_read_seconds=%.2f", catalog.modules.count, bytes, readSeconds))
+        if let apiURL, let token = ProcessInfo.processInfo.environment["KFARM_WORKER_TOKEN"] {
+            let client = FarmClient(baseURL: URL(string: apiURL)!, token: token)
+            for attempt in ["first", "again"] {
+                started = ContinuousClock.now
+                let changed = try await client.publish(catalog)
+                let seconds = (ContinuousClock.now - started).inSeconds
+                print(String(format: "publish (%@): %.2f s, changed %@", attempt, seconds, changed ? "yes" : "no"))
+                print(String(format: "BENCH catalog_publish_%@_seconds=%.3f", attempt, seconds))
+            }
+        }
+
+        let spec = try ToolchainSpec.load(from: URL(fileURLWithPath: toolchains)).first { $0.architecture == architecture }
+        guard let spec else { throw ValidationError("no toolchain file for \(architecture.rawValue)") }
+        guard let toolchain = await InstalledToolchain.probe([spec], skipped: { _, _ in }).first else {
+            throw ValidationError("the \(architecture.rawValue) compiler is not installed")
+        }
+        let contract = [
+            module("ext4", builtin: true, required: true),
+            module("btrfs", builtin: false, required: false, parameters: ["raid_levels": .list([.integer(0), .integer(1), .integer(10)])]),
+        ]
+        // The same request with the dependency given: resolution has nothing to do.
+        var given = contract
+        given[0].parameters = ["CONFIG_BLOCK": .bool(true)]
+        var times: [String: [Double]] = ["resolved": [], "given": []]
+        for _ in 0..<rounds {
+            for (name, modules) in [("resolved", contract), ("given", given)] {
+                let seconds = try await initialization(modules, recipe: recipe, tree: tree, toolchain: toolchain)
+                times[name]?.append(seconds)
+            }
+        }
+        let resolved = median(times["resolved"] ?? []), given_ = median(times["given"] ?? [])
+        print(String(format: "initialization (%@, contract example), median of %d: dependencies resolved %.1f s, given %.1f s: +%.1f s",
+                     architecture.rawValue, rounds, resolved, given_, resolved - given_))
+        print(String(format: "BENCH init_resolved_seconds=%.2f init_given_seconds=%.2f resolution_seconds=%.2f", resolved, given_, resolved - given_))
+    }
+
+    private func module(_ name: String, builtin: Bool, required: Bool, parameters: [String: ModuleParameter] = [:]) -> ConfigModule {
+        ConfigModule(id: UUID(), name: name, path: nil, isBuiltin: builtin, isRequired: required, parameters: parameters)
+    }
+
+    /// Seconds of one `initialization` of `modules`, which must complete.
+    private func initialization(_ modules: [ConfigModule], recipe: KernelRecipe, tree: URL, toolchain: InstalledToolchain) async throws -> Double {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-bench-init-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let sandbox = BuildSandbox()
+        let output = directory.appendingPathComponent("out"), staging = directory.appendingPathComponent("staging")
+        for writable in [output, staging] { try BuildSandbox.makeWritable(writable, for: sandbox) }
+        let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: toolchain, jobs: 2,
+                                  inputs: recipe.dataDirectories, sandbox: sandbox)
+        let build = BuildRecord.standalone(architecture: toolchain.spec.architecture, options: BuildOptions())
+        let started = ContinuousClock.now
+        let ending = await StageRunner(recipe: SelectedStages([.initialization], of: recipe))
+            .run(build, plan: BuildPlan(baseVersion: "6.1.0", modules: modules), in: workspace,
+                 spool: EventSpool(buildId: build.id, attempt: 1, workerId: UUID()))
+        let seconds = (ContinuousClock.now - started).inSeconds
+        guard case .outcome(let outcome) = ending, outcome.status == .completed else {
+            throw ValidationError("initialization did not complete: \(ending)")
+        }
+        return seconds
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+}
