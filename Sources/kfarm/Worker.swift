@@ -53,14 +53,7 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "The source tree --recipe fixture compiles.")
     var sourceTree = "fixtures/kernel-tree"
 
-    @Option(help: "Where the linux-source-<series>.tar.xz tarballs are (Debian's linux-source-6.1 puts one there).")
-    var kernelSources = "/usr/src"
-
-    @Option(help: "Where kernel sources are unpacked once and shared read-only by builds.")
-    var sourceCache = "/tmp/kfarm-kernel-sources"
-
-    @Option(help: "The kernel recipe's data: boot.config (Kconfig every kernel gets to boot to a console), the boot test's init.c and hello module.")
-    var kernelData = "workers/kernel"
+    @OptionGroup(title: "Kernels") var kernel: KernelRecipeOptions
 
     @Option(help: "Where builds run (default: /tmp/kfarm-worker-NAME).")
     var workDir: String?
@@ -109,9 +102,7 @@ struct Worker: AsyncParsableCommand {
     private var buildRecipe: any BuildRecipe {
         switch recipe {
         case .kernel:
-            KernelRecipe(sources: DebianKernelSource(tarballs: URL(fileURLWithPath: kernelSources),
-                                                     cache: URL(fileURLWithPath: sourceCache)),
-                         data: URL(fileURLWithPath: kernelData), compressionLevel: Int32(zstdLevel))
+            kernel.recipe(compressionLevel: Int32(zstdLevel))
         case .fixture: FixtureRecipe()
         case .noop: NoopRecipe()
         case .logFlood: LogFloodRecipe(lines: floodLines)

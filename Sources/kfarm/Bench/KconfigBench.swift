@@ -12,14 +12,10 @@ struct KconfigBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kconfig", abstract: "Module catalog and Kconfig dependency resolution, timed.")
 
-    @Option(help: "Where kernel trees are unpacked (the worker's --source-cache).")
-    var sourceCache = "/var/cache/kfarm/kernel-sources"
+    @OptionGroup(title: "Kernels") var kernel: KernelRecipeOptions
 
-    @Option(help: "The toolchain data files.")
+    @Option(help: "The folder of toolchain data files.")
     var toolchains = "workers/toolchains"
-
-    @Option(help: "The kernel recipe's data (boot.config, init.c, the hello module).")
-    var data = "workers/kernel"
 
     @Option(help: "The architecture whose initialization is timed.")
     var architecture: Architecture = .riscv64
@@ -31,11 +27,11 @@ struct KconfigBench: AsyncParsableCommand {
     var apiURL: String?
 
     func run() async throws {
-        let sources = DebianKernelSource(cache: URL(fileURLWithPath: sourceCache))
+        let sources = kernel.sources
         guard let series = sources.series.first, let tree = sources.tree(for: "\(series).0") else {
-            throw ValidationError("no linux-source tarball in /usr/src (scripts/install-deps.sh installs it)")
+            throw ValidationError("no linux-source tarball in \(kernel.kernelSources) (scripts/install-deps.sh installs it)")
         }
-        let recipe = KernelRecipe(sources: sources, data: URL(fileURLWithPath: data))
+        let recipe = kernel.recipe()
         _ = try await recipe.moduleCatalogs()  // unpacks the tree if needed
 
         var started = ContinuousClock.now

@@ -1,0 +1,23 @@
+import ArgumentParser
+import FarmWorker
+import Foundation
+
+/// Where the kernel recipe finds its sources and data: `kfarm worker` and `kfarm bench kconfig`.
+struct KernelRecipeOptions: ParsableArguments {
+    @Option(help: "Where the linux-source-<series>.tar.xz tarballs are (Debian's linux-source-6.1 puts one there).")
+    var kernelSources = "/usr/src"
+
+    @Option(help: "Where kernel sources are unpacked once and shared read-only by builds.")
+    var sourceCache = "/tmp/kfarm-kernel-sources"
+
+    @Option(help: "The kernel recipe's data: boot.config (Kconfig every kernel gets to boot to a console), the boot test's init.c and hello module.")
+    var kernelData = "workers/kernel"
+
+    var sources: DebianKernelSource {
+        DebianKernelSource(tarballs: URL(fileURLWithPath: kernelSources), cache: URL(fileURLWithPath: sourceCache))
+    }
+
+    func recipe(compressionLevel: Int32 = KernelPackage.defaultLevel) -> KernelRecipe {
+        KernelRecipe(sources: sources, data: URL(fileURLWithPath: kernelData), compressionLevel: compressionLevel)
+    }
+}
