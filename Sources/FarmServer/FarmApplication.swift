@@ -47,6 +47,7 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + ConfigurationRoutes(store: store, access: access).endpoints
         + BuildRoutes(store: store, access: access, followers: FollowerCount(limits: limits)).endpoints
         + WorkerRoutes(store: store, lease: lease).endpoints
+        + KernelRoutes(store: store).endpoints
         + ArtifactRoutes(store: store, access: access, shelf: shelf, maxBlobSize: limits.maxBlobSize).endpoints
         + SystemRoutes(store: store, access: access).endpoints
         + DeploymentRoutes(store: store, access: access).endpoints

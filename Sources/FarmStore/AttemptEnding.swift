@@ -53,7 +53,7 @@ enum AttemptEnding {
     ) async throws -> Result {
         let id = running.id
         if outcome.status == .completed {
-            try await complete([running], on: connection, logger: logger)
+            try await complete([(running, outcome.findings)], on: connection, logger: logger)
             return .completed
         }
         let failure = outcome.failure ?? BuildFailure(kind: .infrastructure, reason: "the worker reported no reason")
@@ -65,7 +65,8 @@ enum AttemptEnding {
             ? "\(failure.reason) (attempt \(running.attempt) of \(maxAttempts))" : failure.reason
         try await connection.query("""
             UPDATE builds SET status = 'failed', completed_at = now(), lease_expires_at = NULL,
-                   failure_kind = \(failure.kind.rawValue), failure_reason = \(reason)
+                   failure_kind = \(failure.kind.rawValue), failure_reason = \(reason),
+                   findings = \(try findingsJSON(outcome.findings))::jsonb
             WHERE id = \(id)
             """, logger: logger)
         try await closeStages(of: id, on: connection, logger: logger)
@@ -74,16 +75,19 @@ enum AttemptEnding {
         return .failed
     }
 
-    /// Completed attempts, the farm's most frequent ending: one statement for all.
-    static func complete(_ attempts: [RunningAttempt], on connection: PostgresConnection, logger: Logger) async throws {
-        guard !attempts.isEmpty else { return }
+    /// Completed attempts with what each found, the farm's most frequent ending: one statement for all.
+    static func complete(_ endings: [(attempt: RunningAttempt, findings: BuildFindings?)], on connection: PostgresConnection,
+                         logger: Logger) async throws {
+        guard !endings.isEmpty else { return }
+        let attempts = endings.map(\.attempt)
+        let findings = try endings.map { try findingsJSON($0.findings) }
         try await connection.query("""
             WITH done AS (
                 SELECT * FROM unnest(\(attempts.map(\.id))::uuid[], \(attempts.map(\.attempt))::int8[],
-                                     \(attempts.map(\.projectID))::uuid[]) AS d(id, attempt, project_id)
+                                     \(attempts.map(\.projectID))::uuid[], \(findings)::jsonb[]) AS d(id, attempt, project_id, findings)
             ), completed AS (
                 UPDATE builds b SET status = 'completed', completed_at = now(), progress = 100, current_stage = NULL,
-                       lease_expires_at = NULL
+                       lease_expires_at = NULL, findings = done.findings
                 FROM done WHERE b.id = done.id
             ), skipped AS (
                 UPDATE build_stages s SET status = 'skipped' FROM done WHERE s.build_id = done.id AND s.status = 'pending'
@@ -91,6 +95,11 @@ enum AttemptEnding {
             INSERT INTO audit_events (action, resource_type, resource_id, project_id, details)
             SELECT 'build.complete', 'build', id::text, project_id, jsonb_build_object('attempt', attempt::text) FROM done
             """, logger: logger)
+    }
+
+    /// What the attempt found, as `builds.findings` holds it (an empty one when it reported none).
+    private static func findingsJSON(_ findings: BuildFindings?) throws -> String {
+        String(decoding: try JSONEncoder().encode(findings ?? BuildFindings()), as: UTF8.self)
     }
 
     /// Puts the build back in its queue as the next attempt, with fresh stages.

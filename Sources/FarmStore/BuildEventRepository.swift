@@ -39,19 +39,19 @@ public struct BuildEventRepository: Sendable {
             let held = running.keys.sorted().map { (changing[$0], running[$0]!) }
             try await moveStages(of: held.map(\.0).filter { !$0.summary.stages.isEmpty || $0.summary.highestProgress != nil },
                                  on: connection)
-            var completed: [RunningAttempt] = []
+            var completed: [(attempt: RunningAttempt, findings: BuildFindings?)] = []
             var endings: [(RunningAttempt, AttemptEnding.Result)] = []
             for (events, attempt) in held {
                 guard let outcome = events.summary.outcome else { continue }
                 if outcome.status == .completed {
-                    completed.append(attempt)
+                    completed.append((attempt, outcome.findings))
                 } else {
                     endings.append((attempt, try await AttemptEnding.end(attempt, outcome, maxAttempts: maxAttempts,
                                                                          on: connection, logger: logger)))
                 }
             }
             try await AttemptEnding.complete(completed, on: connection, logger: logger)
-            endings += completed.map { ($0, .completed) }
+            endings += completed.map { ($0.attempt, .completed) }
             for (attempt, ending) in endings {
                 logger.info("build attempt ended", metadata: [
                     "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "\(ending)",

@@ -180,9 +180,9 @@ public struct BuildRepository: Sendable {
         guard let row else { return nil }
         let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
              configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
-             currentStage, retryOf, _, failureKind, failureReason, claimedAt, artifactID, cachedFrom) = try row.decode(
+             currentStage, retryOf, _, failureKind, failureReason, claimedAt, artifactID, cachedFrom, findings) = try row.decode(
                 (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
-                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?, UUID?, UUID?).self)
+                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?, UUID?, UUID?, String).self)
         var failure: BuildFailure?
         if let kind = failureKind.flatMap(BuildFailure.Kind.init) {
             failure = BuildFailure(kind: kind, reason: failureReason ?? "", logTail: try await BuildLogRepository.tail(
@@ -198,7 +198,8 @@ public struct BuildRepository: Sendable {
             priority: BuildPriority(rawValue: priority) ?? .normal,
             options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
             currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure,
-            claimedAt: claimedAt, artifactId: artifactID?.lowercased, cachedFrom: cachedFrom?.lowercased)
+            claimedAt: claimedAt, artifactId: artifactID?.lowercased, cachedFrom: cachedFrom?.lowercased,
+            findings: try JSONDecoder().decode(BuildFindings.self, from: Data(findings.utf8)))
     }
 
     struct StageRows: PreparedByID {

@@ -71,7 +71,8 @@ public struct ConfigurationRepository: Sendable {
                             \(request.storedConfig))
                     """, logger: logger)
                 let versionID = try await Self.insertVersion(.initial, of: id, by: creator, on: connection, logger: logger)
-                try await Self.insertModules(request.modules ?? [], into: versionID, on: connection, logger: logger)
+                try await Self.insertModules(request.modules ?? [], into: versionID, baseVersion: request.baseVersion,
+                                             on: connection, logger: logger)
                 try await Audit.record("configuration.create", "configuration", id, project: request.projectId, by: creator,
                                        details: ["name": request.name, "version": SemanticVersion.initial.description],
                                        on: connection, logger: logger)
@@ -88,7 +89,7 @@ public struct ConfigurationRepository: Sendable {
         try request.validate()
         return try await translatingConflicts(unique: "this version exists", details: ["version": request.version ?? ""]) {
             try await client.transaction(logger: logger) { connection in
-                try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
+                let baseVersion = try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
                 let latest = try await Self.latestVersion(of: configurationID, on: connection, logger: logger)
                 let number: SemanticVersion
                 if let requested = request.version.flatMap(SemanticVersion.init) {
@@ -104,7 +105,7 @@ public struct ConfigurationRepository: Sendable {
                 }
                 let versionID = try await Self.insertVersion(number, of: configurationID, by: creator, on: connection, logger: logger)
                 if let modules = request.modules {
-                    try await Self.insertModules(modules, into: versionID, on: connection, logger: logger)
+                    try await Self.insertModules(modules, into: versionID, baseVersion: baseVersion, on: connection, logger: logger)
                 } else {
                     try await connection.query("""
                         INSERT INTO config_modules (id, version_id, position, name, path, is_builtin, is_required, parameters)
@@ -131,7 +132,7 @@ public struct ConfigurationRepository: Sendable {
             unique: "a configuration with this name exists in the project", details: ["name": changes.name ?? ""]
         ) {
             try await client.transaction(logger: logger) { connection in
-                try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
+                let baseVersion = try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
                 if changes.baseVersion != nil || changes.changesBase {
                     let locked = try await connection.query("""
                         SELECT version FROM configuration_versions WHERE configuration_id = \(configurationID) AND is_locked
@@ -151,7 +152,8 @@ public struct ConfigurationRepository: Sendable {
                             details: ["version": latest.number.description, "versionId": latest.id.lowercased])
                     }
                     try await connection.query("DELETE FROM config_modules WHERE version_id = \(latest.id)", logger: logger)
-                    try await Self.insertModules(modules, into: latest.id, on: connection, logger: logger)
+                    try await Self.insertModules(modules, into: latest.id, baseVersion: changes.baseVersion ?? baseVersion,
+                                                 on: connection, logger: logger)
                 }
                 try await connection.query("""
                     UPDATE configurations SET
@@ -202,11 +204,13 @@ public struct ConfigurationRepository: Sendable {
         var isLocked: Bool
     }
 
-    private static func lockConfiguration(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        let found = try await connection.query(
-            "SELECT id FROM configurations WHERE id = \(id) FOR UPDATE", logger: logger
-        ).collect()
-        if found.isEmpty { throw StoreError.notFound(resource: "configuration", id: id.lowercased) }
+    /// Locks the configuration's row; returns its base kernel version.
+    private static func lockConfiguration(_ id: UUID, on connection: PostgresConnection, logger: Logger) async throws -> String {
+        let baseVersion = try await connection.query(
+            "SELECT base_version FROM configurations WHERE id = \(id) FOR UPDATE", logger: logger
+        ).first { try $0.decode(String.self) }
+        guard let baseVersion else { throw StoreError.notFound(resource: "configuration", id: id.lowercased) }
+        return baseVersion
     }
 
     private static func latestVersion(
@@ -236,12 +240,15 @@ public struct ConfigurationRepository: Sendable {
         return id
     }
 
+    /// Inserts the modules as the catalog of `baseVersion`'s series resolves them (ModuleResolution).
     private static func insertModules(
-        _ modules: [ModuleSpec], into versionID: UUID, on connection: PostgresConnection, logger: Logger
+        _ modules: [ModuleSpec], into versionID: UUID, baseVersion: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
+        let resolved = try await KernelCatalogRepository.resolve(
+            modules, field: "modules", series: KernelSeries.of(baseVersion), on: connection, logger: logger)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        for (position, module) in modules.enumerated() {
+        for (position, module) in resolved.enumerated() {
             let parameters = String(decoding: try encoder.encode(module.parameters), as: UTF8.self)
             try await connection.query("""
                 INSERT INTO config_modules (id, version_id, position, name, path, is_builtin, is_required, parameters)

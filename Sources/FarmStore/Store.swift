@@ -21,6 +21,7 @@ public struct Store: Sendable {
     public let deployments: DeploymentRepository
     public let rollouts: RolloutRepository
     public let lineage: LineageRepository
+    public let kernels: KernelCatalogRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -42,6 +43,7 @@ public struct Store: Sendable {
         deployments = DeploymentRepository(client: client, logger: logger)
         rollouts = RolloutRepository(client: client, logger: logger, doorbell: doorbell)
         lineage = LineageRepository(client: client, logger: logger)
+        kernels = KernelCatalogRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

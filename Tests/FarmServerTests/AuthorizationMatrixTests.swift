@@ -93,6 +93,22 @@ import Testing
                 token: workerTokenID)
         }
 
+        /// A new kernel series a new worker of the scenario's worker token builds, its catalog published when asked.
+        func kernelSeries(published: Bool) async throws -> String {
+            let series = Fixtures.uniqueSeries()
+            // Beside a worker of any version, so that one building only this series refuses no other test's submits.
+            _ = try await worker()
+            _ = try await fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096, kernelSeries: [series]),
+                token: workerTokenID)
+            if published {
+                _ = try await fixtures.store.kernels.publish(.sample(series: series), sha256: String(repeating: "0", count: 64),
+                                                             token: workerTokenID)
+            }
+            return series
+        }
+
         /// A new build of the scenario's configuration, claimed by a new worker of the scenario's worker token.
         func claimedBuild() async throws -> (build: BuildRecord, worker: Worker) {
             let (build, worker) = (try await queuedBuild(), try await worker())
@@ -235,6 +251,16 @@ import Testing
             ]))
         },
         "GET /workers": { _, _ in Call(path: "/workers") },
+        "GET /kernels": { _, _ in Call(path: "/kernels") },
+        "GET /kernels/:series/modules": { s, _ in Call(path: "/kernels/\(try await s.kernelSeries(published: true))/modules?q=ext") },
+        "GET /kernels/:series/modules/:name": { s, _ in
+            Call(path: "/kernels/\(try await s.kernelSeries(published: true))/modules/ext4")
+        },
+        "PUT /kernels/:series/catalog": { s, _ in
+            let series = try await s.kernelSeries(published: false)
+            let body = String(decoding: try JSONEncoder().encode(KernelModuleCatalog.sample(series: series)), as: UTF8.self)
+            return Call(path: "/kernels/\(series)/catalog", body: body)
+        },
         "POST /builds/:id/claim": { s, _ in
             let (build, worker) = (try await s.queuedBuild(), try await s.worker())
             return Call(path: "/builds/\(build.id.lowercased)/claim", body: json(["workerId": worker.id.lowercased, "attempt": 1]))

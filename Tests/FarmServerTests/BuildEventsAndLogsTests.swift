@@ -145,6 +145,31 @@ import Testing
         }
     }
 
+    /// What a kernel build enabled and warned about is shown on the build, whether it completed or failed.
+    @Test func findingsOfAnOutcomeAreShownOnTheBuild() async throws {
+        try await withAPI { api, fixtures in
+            let findings = BuildFindings(
+                enabledDependencies: [.init(symbol: "BLOCK", value: "y", neededBy: "EXT4_FS", origin: "module ext4")],
+                warnings: ["btrfs: parameter raid_levels is not declared by the module; kept, not applied"])
+            let (completed, failed) = (try await runningBuild(fixtures), try await runningBuild(fixtures))
+            try await fixtures.store.events.record(
+                [batch(completed, [.result(BuildOutcome(status: .completed, failure: nil, findings: findings))]),
+                 batch(failed, [.result(BuildOutcome(status: .failed, failure: BuildFailure(kind: .build, reason: "dropped"),
+                                                     findings: BuildFindings(warnings: ["dummy: needs NET"])))])],
+                maxAttempts: 3)
+            let shown = try await api.send(.get, "/builds/\(completed.build.id.lowercased)", as: completed.developer)
+            let enabled = try #require(shown.data["enabledDependencies"] as? [[String: String]])
+            #expect(enabled == [["symbol": "BLOCK", "value": "y", "neededBy": "EXT4_FS", "origin": "module ext4"]])
+            #expect(shown.data["warnings"] as? [String] == findings.warnings)
+            let failure = try await api.send(.get, "/builds/\(failed.build.id.lowercased)", as: failed.developer)
+            #expect(failure.data["status"] as? String == "failed" && failure.data["warnings"] as? [String] == ["dummy: needs NET"])
+            #expect((failure.data["enabledDependencies"] as? [Any])?.isEmpty == true)
+            let queued = try await fixtures.store.builds.find(id: try await fixtures.store.builds.submit(
+                NewBuild(configVersionId: completed.build.configVersion.id), by: completed.developer.user.id).id)
+            #expect(queued?.enabledDependencies == [] && queued?.warnings == [], "none until an outcome is recorded")
+        }
+    }
+
     @Test func logQueriesAreValidated() async throws {
         try await withAPI { api, fixtures in
             let r = try await runningBuild(fixtures)

@@ -68,6 +68,21 @@ import Testing
         }
     }
 
+    /// The contract writes `optimizationLevel` as a number; `"s"` asks for size.
+    @Test func optimizationLevelsTheKernelBuildsAreAccepted() async throws {
+        try await withAPI { api, fixtures in
+            let s = try await setup(fixtures)
+            for level: Any in [3, "s", 2] {
+                let reply = try await api.send(.post, "/builds", as: s.developer, json: json([
+                    "configVersionId": s.versionID, "options": ["optimizationLevel": level],
+                ]))
+                #expect(reply.status == .created, "\(level): \(reply.invalidFields)")
+                let options = try #require(reply.data["options"] as? [String: Any])
+                #expect("\(options["optimizationLevel"] ?? "")" == "\(level)")
+            }
+        }
+    }
+
     @Test func concurrentSubmitsGetUniqueGapFreeNumbers() async throws {
         try await withAPI { api, fixtures in
             let s = try await setup(fixtures)
@@ -101,6 +116,7 @@ import Testing
                 // The kernel does not build without optimisation: refused before anything is queued.
                 (["configVersionId": s.versionID, "options": ["optimizationLevel": 1]], "options.optimizationLevel"),
                 (["configVersionId": s.versionID, "options": ["optimizationLevel": 0]], "options.optimizationLevel"),
+                (["configVersionId": s.versionID, "options": ["optimizationLevel": "x"]], "options.optimizationLevel"),
                 (["configVersionId": s.versionID, "options": ["compilerVersion": "gcc; rm -rf /"]], "options.compilerVersion"),
                 (["configVersionId": s.versionID, "options": ["debugSymbols": "yes"]], "options.debugSymbols"),
                 (["configVersionId": "not-a-uuid"], "configVersionId"),

@@ -62,12 +62,18 @@ public struct Fixtures: Sendable {
         return (secret.value, token.id)
     }
 
-    /// A registered worker offering `toolchains`, with its token's secret.
-    public func worker(_ toolchains: [Toolchain]) async throws -> (worker: Worker, secret: String) {
+    /// A registered worker offering `toolchains` (and building `kernelSeries`), with its token's secret.
+    public func worker(_ toolchains: [Toolchain], kernelSeries: [String]? = nil) async throws -> (worker: Worker, secret: String) {
         let (secret, tokenID) = try await workerToken()
         let worker = try await store.workers.register(
-            WorkerRegistration(name: Self.unique("worker"), toolchains: toolchains, cores: 2, memoryMb: 4096), token: tokenID)
+            WorkerRegistration(name: Self.unique("worker"), toolchains: toolchains, cores: 2, memoryMb: 4096,
+                               kernelSeries: kernelSeries), token: tokenID)
         return (worker, secret)
+    }
+
+    /// A kernel series no other test uses (`4711.815`): catalogs are farm-wide, one per series.
+    public static func uniqueSeries() -> String {
+        "\(Int.random(in: 100...9999)).\(Int.random(in: 0...9999))"
     }
 
     /// A recorded artifact of a new build of `version`, as a worker would

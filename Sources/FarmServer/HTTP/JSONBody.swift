@@ -23,6 +23,15 @@ enum JSONBody {
         return decoder
     }
 
+    /// Decodes a request body; a wrong type or a missing field names its path.
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        do {
+            return try decoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationError(decoding: error)
+        }
+    }
+
     static func response(status: HTTPResponse.Status, _ value: some Encodable) throws -> Response {
         let data = try encoder().encode(value)
         return Response(

@@ -7,12 +7,12 @@ import Hummingbird
 extension Request {
     /// Decodes the JSON body; a wrong type or a missing field names its path.
     func decodeJSON<T: Decodable>(as type: T.Type, context: some RequestContext, limit: Int? = nil) async throws -> T {
-        let buffer = try await body.collect(upTo: limit ?? context.maxUploadSize)
-        do {
-            return try JSONBody.decoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let error as DecodingError {
-            throw ValidationError(decoding: error)
-        }
+        try JSONBody.decode(T.self, from: try await collectBody(context: context, limit: limit))
+    }
+
+    /// The whole body, 413 beyond `limit` (the JSON default when nil).
+    func collectBody(context: some RequestContext, limit: Int? = nil) async throws -> Data {
+        Data(buffer: try await body.collect(upTo: limit ?? context.maxUploadSize))
     }
 
     /// An optional query parameter parsed by `parse`; unparseable values name the parameter.
