@@ -70,10 +70,10 @@ public struct KernelModuleCatalog: Codable, Sendable, Equatable {
         self.modules = modules
     }
 
-    /// The module `name` is known by (`-` and `_` alike), if any.
+    /// The module `name` is known by (as the farm matches names: `ModuleResolution.key`), if any.
     public func module(named name: String) -> KernelModuleInfo? {
-        let wanted = KernelModuleInfo.canonical(name)
-        return modules.first { KernelModuleInfo.canonical($0.name) == wanted }
+        let wanted = ModuleResolution.key(name)
+        return modules.first { ModuleResolution.key($0.name) == wanted }
     }
 
     /// Every field within its rule, names unique; what a worker sends is held to it before it is stored.

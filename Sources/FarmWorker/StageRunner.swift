@@ -141,16 +141,16 @@ public struct StageRunner: Sendable {
             }
         case .check(let name, let body):
             spool.log(["check: \(name)"])
-            return checked(spool) { try body() }
+            return await checked(spool, body).failure
         case .note(let lines):
             spool.log(lines)
             return nil
         case .repeating(let name, let next):
             spool.log(["until settled: \(name)"])
             while true {
-                var steps: [BuildStep] = []
-                if let failure = checked(spool, { steps = try next() }) { return failure }
-                if steps.isEmpty { return nil }
+                let (answer, failure) = await checked(spool, next)
+                if let failure { return failure }
+                guard let steps = answer, !steps.isEmpty else { return nil }
                 for step in steps {
                     if Task.isCancelled { return nil }
                     if let failure = await run(step, workspace: workspace, spool: spool, meter: meter) { return failure }
@@ -159,14 +159,16 @@ public struct StageRunner: Sendable {
         }
     }
 
-    /// A check's failure as the build's: its description is the reason.
-    private func checked(_ spool: EventSpool, _ body: () throws -> Void) -> BuildFailure? {
+    /// What a check answers, or its failure as the build's (its description
+    /// is the reason). Checks run on a thread of their own (`BlockingWork`):
+    /// some read a whole kernel tree.
+    private func checked<T: Sendable>(_ spool: EventSpool, _ body: @escaping @Sendable () throws -> T) async
+        -> (value: T?, failure: BuildFailure?) {
         do {
-            try body()
-            return nil
+            return (try await BlockingWork.run("check", body), nil)
         } catch {
             spool.log(["check failed: \(error)"])
-            return BuildFailure(kind: .build, reason: "check failed: \(error)")
+            return (nil, BuildFailure(kind: .build, reason: "check failed: \(error)"))
         }
     }
 }

@@ -7,7 +7,8 @@ import Testing
 /// with paths, symbols, conditions and declared parameters.
 @Suite struct ModuleCatalogTests {
     static let catalog = Task<KernelModuleCatalog, any Error> {
-        ModuleCatalogReader(tree: try await KernelConfigTests.tree()).read(series: "6.1")
+        let tree = try await KernelConfigTests.tree()
+        return try await BlockingWork.run("catalog") { ModuleCatalogReader(tree: tree).read(series: "6.1") }
     }
 
     @Test func theNamesPeopleWriteAreInIt() async throws {

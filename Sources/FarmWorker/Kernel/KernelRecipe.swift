@@ -252,7 +252,7 @@ public struct KernelRecipe: BuildRecipe {
                     throw CheckFailed("unpacking the \(series) source failed")
                 }
             }
-            catalogs.append(indexes.catalog(of: tree, series: series))
+            catalogs.append(try await BlockingWork.run("catalog") { [indexes] in indexes.catalog(of: tree, series: series) })
         }
         return catalogs
     }
