@@ -1,3 +1,4 @@
+@testable import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation
@@ -127,8 +128,8 @@ import Glibc
     @Test func aProgramTheSandboxDoesNotShowIsAMissingToolchain() throws {
         let scene = try Scene(sandbox: BuildSandbox())
         defer { scene.remove() }
-        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
-        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
+        #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
+        #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FarmMachine
 import FarmModel
 import FarmWorker
 import Foundation

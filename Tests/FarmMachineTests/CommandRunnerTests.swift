@@ -1,4 +1,4 @@
-import FarmWorker
+import FarmMachine
 import Foundation
 import Testing
 
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func aMissingProgramCannotBeStarted() async throws {
-        await #expect(throws: WorkerError.self) {
+        await #expect(throws: MachineError.self) {
             try await CommandRunner.run(Command("kfarm-no-such-compiler", []), onLines: { _ in })
         }
     }
