@@ -128,26 +128,18 @@ struct WorkerSession: Sendable {
         }
     }
 
-    /// The attempt's directory, made by the worker, with the output and
-    /// staging directories in it owned by the account the sandbox runs as
-    /// (which cannot replace them: their parent is the worker's). ccache's
-    /// directory is one per configuration: a build can write to it, so it
-    /// is shared only by builds of the same configuration.
+    /// The attempt's directory, made by the worker (`Workspace.prepare`).
+    /// ccache's directory is one per configuration: a build can write to
+    /// it, so it is shared only by builds of the same configuration.
     private func prepareWorkspace(for build: BuildRecord, source: URL, toolchain: InstalledToolchain) throws -> Workspace {
         let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
             .appendingPathComponent("attempt-\(build.attempt)")
         try? FileManager.default.removeItem(at: root)
-        let output = root.appendingPathComponent("out")
-        let staging = root.appendingPathComponent("staging")
         let ccache = settings.compilerLauncher == nil ? nil
             : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
-        for directory in [output, staging] + (ccache.map { [$0] } ?? []) {
-            try BuildSandbox.makeWritable(directory, for: settings.sandbox)
-        }
-        return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
-                         jobs: settings.makeJobs, environment: settings.buildEnvironment,
-                         compilerLauncher: settings.compilerLauncher, ccacheDirectory: ccache,
-                         inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
+        return try Workspace.prepare(at: root, source: source, toolchain: toolchain, jobs: settings.makeJobs,
+                                     environment: settings.buildEnvironment, compilerLauncher: settings.compilerLauncher,
+                                     ccacheDirectory: ccache, inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
     }
 
     /// Stops running builds that are cancelled, until cancelled itself.

@@ -87,11 +87,8 @@ struct KconfigBench: AsyncParsableCommand {
     private func initialization(_ modules: [ConfigModule], recipe: KernelRecipe, tree: URL, toolchain: InstalledToolchain) async throws -> Double {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-bench-init-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let sandbox = BuildSandbox()
-        let output = directory.appendingPathComponent("out"), staging = directory.appendingPathComponent("staging")
-        for writable in [output, staging] { try BuildSandbox.makeWritable(writable, for: sandbox) }
-        let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: toolchain, jobs: 2,
-                                  inputs: recipe.dataDirectories, sandbox: sandbox)
+        let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: toolchain, jobs: 2,
+                                              inputs: recipe.dataDirectories, sandbox: BuildSandbox())
         let build = BuildRecord.standalone(architecture: toolchain.spec.architecture, options: BuildOptions())
         let started = ContinuousClock.now
         let ending = await StageRunner(recipe: SelectedStages([.initialization], of: recipe))

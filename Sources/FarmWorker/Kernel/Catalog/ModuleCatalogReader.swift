@@ -6,8 +6,10 @@ import Foundation
 /// ext4.o` in fs/ext4/Makefile is `ext4` at `fs/ext4`; `obj-$(CONFIG_DUMMY)
 /// += dummy.o` in drivers/net/Makefile is `dummy` at `drivers/net/dummy`),
 /// with the symbol's type, prompt and conditions from Kconfig and the
-/// parameters its sources declare. Where two objects share a name, a
-/// loadable (tristate) one wins, then the shorter path.
+/// parameters its sources declare. Where two objects share a name as the
+/// farm matches names (`ModuleResolution.key`: case, `-` and `_` alike;
+/// netfilter's `xt_DSCP` and `xt_dscp`), a loadable (tristate) one wins,
+/// then the shorter path.
 public struct ModuleCatalogReader {
     public let tree: URL
 
@@ -22,7 +24,7 @@ public struct ModuleCatalogReader {
             guard let entry = index[symbol], let type = entry.type, ["tristate", "bool"].contains(type) else { continue }
             let path = (directory as NSString).lastPathComponent == name ? directory : "\(directory)/\(name)"
             guard FieldRule.moduleName.problem(with: name) == nil, FieldRule.kernelPath.problem(with: path) == nil else { continue }
-            let key = KernelModuleInfo.canonical(name)
+            let key = ModuleResolution.key(name)
             if let other = chosen[key], !Self.prefer(type: type, path: path, over: other) { continue }
             chosen[key] = KernelModuleInfo(name: name, path: path, symbol: symbol, type: type,
                                            prompt: entry.prompt.map { String($0.prefix(KernelModuleCatalog.maxText)) },
