@@ -41,6 +41,7 @@ import Testing
         run.cancel()
         let status = try await run.value
         #expect(status == 128 + SIGTERM)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Killed, not run out: the sleep alone would take 30 s (the margin is for a loaded machine, not a speed goal).
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 }
