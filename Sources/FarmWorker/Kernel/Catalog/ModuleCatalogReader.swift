@@ -48,18 +48,12 @@ public struct ModuleCatalogReader {
     /// (directory, symbol, object stem) for each `obj-$(CONFIG_X) += name.o` in the tree's Makefiles and Kbuild files.
     private func builtObjects() -> [(String, String, String)] {
         let skipped = Set(["Documentation", "tools", "samples", "scripts", "LICENSES", "usr", "include"])
-        guard let walker = FileManager.default.enumerator(at: tree, includingPropertiesForKeys: [.isDirectoryKey]) else { return [] }
+        let makefiles = KernelTreeFiles.files(in: tree, skipping: { $0.count == 1 && skipped.contains(String($0[0])) },
+                                              where: { ["Makefile", "Kbuild"].contains($0.lastPathComponent) })
         var objects: [(String, String, String)] = []
-        for case let url as URL in walker {
-            let relative = String(url.path.dropFirst(tree.path.count + 1))
-            if !relative.contains("/"), skipped.contains(relative) {
-                walker.skipDescendants()
-                continue
-            }
-            guard ["Makefile", "Kbuild"].contains(url.lastPathComponent),
-                  let text = try? String(contentsOf: url, encoding: .isoLatin1) else { continue }
-            let directory = (relative as NSString).deletingLastPathComponent
-            guard !directory.isEmpty else { continue }
+        for url in makefiles {
+            let directory = (String(url.path.dropFirst(tree.path.count + 1)) as NSString).deletingLastPathComponent
+            guard !directory.isEmpty, let text = try? String(contentsOf: url, encoding: .isoLatin1) else { continue }
             for line in KbuildSymbols.logicalLines(text) {
                 guard let (symbol, built) = KbuildSymbols.assignment(in: line) else { continue }
                 for object in built where object.hasSuffix(".o") && !object.contains("$") && !object.contains("/") {
