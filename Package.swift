@@ -62,16 +62,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The build worker: toolchains, stage runner, event spool, worker loop.
+        // What both machines (build worker, deployment agent) use: the farm's HTTP client,
+        // commands, toolchain data, QEMU boot, JSON coders.
         .target(
-            name: "FarmWorker",
+            name: "FarmMachine",
             dependencies: [
-                "AMQP", "CSpawn", "FarmBus", "FarmModel", "Zstd",
+                "CSpawn", "FarmModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
+            ]
+        ),
+        // The build worker: stage runner, recipes, sandbox, packaging, event spool, worker loop.
+        .target(
+            name: "FarmWorker",
+            dependencies: [
+                "AMQP", "FarmBus", "FarmMachine", "FarmModel", "Zstd",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -79,7 +88,7 @@ let package = Package(
         .target(
             name: "FarmAgent",
             dependencies: [
-                "AMQP", "FarmBus", "FarmModel", "FarmWorker",
+                "AMQP", "FarmBus", "FarmMachine", "FarmModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -91,6 +100,7 @@ let package = Package(
                 "FarmModel",
                 "FarmStore",
                 "FarmServer",
+                "FarmMachine",
                 "FarmWorker",
                 "FarmAgent",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -112,9 +122,12 @@ let package = Package(
             path: "Tests/FarmTestSupport"
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
+        // ARCHITECTURE.md's dependency rule, read from this file.
+        .testTarget(name: "DependencyRuleTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
-        .testTarget(name: "ZstdTests", dependencies: ["Zstd", "FarmWorker"]),
-        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmModel"]),
+        .testTarget(name: "ZstdTests", dependencies: ["Zstd", "FarmMachine"]),
+        .testTarget(name: "FarmMachineTests", dependencies: ["FarmMachine"]),
+        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmMachine", "FarmModel"]),
         .testTarget(
             name: "FarmAgentTests",
             dependencies: ["FarmAgent", "FarmModel", .product(name: "Crypto", package: "swift-crypto")]
@@ -123,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "FarmIntegrationTests",
             dependencies: [
-                "AMQP", "FarmBus", "FarmModel", "FarmServer", "FarmStore", "FarmWorker", "FarmTestSupport",
+                "AMQP", "FarmBus", "FarmMachine", "FarmModel", "FarmServer", "FarmStore", "FarmWorker", "FarmTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,17 +3,21 @@
 # (with the arm64 and riscv64 cross compilers), starts a private PostgreSQL
 # and RabbitMQ, builds kfarm, migrates, makes sure an admin exists, prints a
 # fresh admin token, and runs the API (with its relay, recorder and lease
-# reaper) and one build worker serving x86_64, arm64 and riscv64. Ctrl-C
-# stops both gracefully;
+# reaper) and one build worker serving x86_64, arm64 and riscv64. The
+# worker's token is kept in the state directory, so a restarted farm comes
+# back with the same worker. Ctrl-C stops both gracefully; when either exits
+# on its own the script stops the other and says which.
 # scripts/postgres.sh stop and scripts/rabbitmq.sh stop stop the services.
 #   KFARM_PORT (default 8080), KFARM_ADMIN (default admin),
-#   KFARM_BUILD (release or debug; default release)
+#   KFARM_BUILD (release or debug; default release),
+#   KFARM_STATE_DIR (default /tmp/kfarm-state-$KFARM_PORT)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${KFARM_PORT:-8080}"
 ADMIN="${KFARM_ADMIN:-admin}"
 BUILD="${KFARM_BUILD:-release}"
+STATE="${KFARM_STATE_DIR:-/tmp/kfarm-state-$PORT}"
 
 scripts/install-deps.sh
 scripts/postgres.sh start
@@ -29,7 +33,7 @@ KFARM="$(swift build -c "$BUILD" --show-bin-path)/kfarm"
 "$KFARM" migrate
 "$KFARM" admin create-user "$ADMIN" --role admin --if-missing
 TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh $(date -u +%FT%TZ)")"
-WORKER_TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh worker $(date -u +%FT%TZ)" --kind worker)"
+mkdir -p "$STATE" && chmod 700 "$STATE"
 
 cat <<INFO
 
@@ -50,14 +54,34 @@ A target system's deployment agent (after POST /systems, as a release manager of
 INFO
 "$KFARM" serve --port "$PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
 SERVE=$!
-trap 'kill -TERM ${WORKER:-} $SERVE 2>/dev/null; wait' INT TERM
+STOPPING=
+trap 'STOPPING=1; kill -TERM ${WORKER:-} $SERVE 2>/dev/null' INT TERM
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do
-  kill -0 $SERVE 2>/dev/null || exit 1
+  kill -0 $SERVE 2>/dev/null || { echo "kfarm serve exited before it answered /health" >&2; exit 1; }
   sleep 0.5
 done
+# The worker keeps its name and token across restarts (a new token for the
+# same name would be refused); a token the farm no longer knows (a reset
+# database, a revocation) is replaced.
+WORKER_TOKEN="$(cat "$STATE/worker-token" 2>/dev/null || true)"
+if [ -z "$WORKER_TOKEN" ] || [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $WORKER_TOKEN" \
+      "http://127.0.0.1:$PORT/users/me")" = 401 ]; then
+  WORKER_TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh worker $(date -u +%FT%TZ)" --kind worker)"
+  (umask 077 && printf '%s\n' "$WORKER_TOKEN" > "$STATE/worker-token")
+fi
 # One worker for all three architectures (Debian's cross compilers), building
 # real kernels from linux-source-6.1; see `kfarm worker --help` for more
 # workers and options.
 KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
 WORKER=$!
-wait $SERVE
+# Until Ctrl-C, or until one of the two exits on its own: then the farm is not whole, so stop the other and say so.
+status=0
+wait -n $SERVE $WORKER || status=$?
+if [ -z "$STOPPING" ]; then
+  if kill -0 $SERVE 2>/dev/null; then who="kfarm worker"; else who="kfarm serve"; fi
+  echo "$who exited (status $status): stopping the farm; its log is above" >&2
+  kill -TERM $WORKER $SERVE 2>/dev/null || true
+  wait
+  exit 1
+fi
+wait

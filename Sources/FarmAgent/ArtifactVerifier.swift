@@ -1,6 +1,6 @@
 import Crypto
+import FarmMachine
 import FarmModel
-import FarmWorker
 import Foundation
 
 /// Checks a downloaded artifact before anything of it is unpacked: its
@@ -13,7 +13,7 @@ struct ArtifactVerifier: Sendable {
     let trustedKey: Data
 
     func verify(_ file: URL, for order: DeploymentOrder) throws -> ArtifactProvenance {
-        let actual = try KernelPackage.sha256(of: file)
+        let actual = try FileHash.sha256(of: file)
         guard actual == order.sha256 else {
             throw AgentError.verification("the download hashes to \(actual), the order names \(order.sha256)")
         }

@@ -1,7 +1,7 @@
 import AMQP
 import FarmBus
+import FarmMachine
 import FarmModel
-import FarmWorker
 import Foundation
 import Logging
 
@@ -43,8 +43,8 @@ public struct DeployAgent: Sendable {
         await connection.close()
         do {
             try await heartbeat()
-        } catch WorkerError.api(let status, let message) where (400..<500).contains(status) {
-            throw AgentError.configuration("the API refused this agent: \(message)")
+        } catch let error as FarmClientError where (400..<500).contains(error.status) {
+            throw AgentError.configuration("the API refused this agent: \(error.message)")
         }
         logger.info("agent ready", metadata: ["root": "\(settings.root.path)", "activeSlot": "\(layout.active()?.rawValue ?? "none")"])
         await withDiscardingTaskGroup { group in
@@ -83,12 +83,12 @@ public struct DeployAgent: Sendable {
             let report = try await carryOut(order, verifier: verifier, logger: logger)
             logger.info("order done", metadata: ["action": "\(order.action.rawValue)", "phase": "\(report.phase.rawValue)"])
             consumer.ack(delivery)
-        } catch WorkerError.api(let status, let message) where status == 409 || status == 404 {
-            logger.info("order dropped: it no longer stands", metadata: ["why": "\(message)"])
+        } catch let error as FarmClientError where error.status == 409 || error.status == 404 {
+            logger.info("order dropped: it no longer stands", metadata: ["why": "\(error.message)"])
             consumer.ack(delivery)
-        } catch WorkerError.api(let status, let message) where (400..<500).contains(status) && status != 429 {
+        } catch let error as FarmClientError where (400..<500).contains(error.status) && error.status != 429 {
             // Asking again would get the same answer.
-            logger.error("order refused by the API; sent to the dead letters", metadata: ["why": "\(message)"])
+            logger.error("order refused by the API; sent to the dead letters", metadata: ["why": "\(error.message)"])
             consumer.nack(delivery, requeue: false)
         } catch {
             logger.warning("order interrupted; it comes again", metadata: ["error": "\(error)"])
@@ -104,9 +104,9 @@ public struct DeployAgent: Sendable {
         }
         do {
             _ = try await send(AgentReport(action: order.action, phase: .started), for: order)
-        } catch WorkerError.api(let status, _) where status == 409 {
+        } catch let error as FarmClientError where error.status == 409 {
             try restoreUnreported(order)
-            throw WorkerError.api(status: status, "the \(order.action.rawValue) order no longer stands")
+            throw FarmClientError(status: error.status, "the \(order.action.rawValue) order no longer stands")
         }
         let report = switch order.action {
         case .install: try await install(order, verifier: verifier, logger: logger)

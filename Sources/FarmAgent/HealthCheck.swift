@@ -1,5 +1,5 @@
+import FarmMachine
 import FarmModel
-import FarmWorker
 import Foundation
 
 /// What "reboot into the new kernel and check it" means on this system,

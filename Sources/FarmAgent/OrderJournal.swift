@@ -1,5 +1,5 @@
+import FarmMachine
 import FarmModel
-import FarmWorker
 import Foundation
 
 /// What the agent has done about one order, kept on disk so a restarted

@@ -1,5 +1,5 @@
+import FarmMachine
 import FarmModel
-import FarmWorker
 import Foundation
 import Logging
 
@@ -117,7 +117,7 @@ extension DeployAgent {
         let metadata = try JSONDecoder.iso8601.decode(
             ArtifactMetadata.self, from: Data(contentsOf: directory.appendingPathComponent("metadata.json")))
         for entry in metadata.files {
-            guard try KernelPackage.sha256(of: directory.appendingPathComponent(entry.path)) == entry.sha256 else {
+            guard try FileHash.sha256(of: directory.appendingPathComponent(entry.path)) == entry.sha256 else {
                 throw AgentError.install("\(entry.path) does not match its sha256 in metadata.json")
             }
         }

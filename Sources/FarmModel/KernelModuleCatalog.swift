@@ -86,7 +86,7 @@ public struct KernelModuleCatalog: Codable, Sendable, Equatable {
         for (index, module) in modules.enumerated() {
             let field = "modules[\(index)]"
             validator.check("\(field).name", module.name, .moduleName)
-            if !seen.insert(KernelModuleInfo.canonical(module.name)).inserted {
+            if !seen.insert(ModuleResolution.key(module.name)).inserted {
                 validator.fail("\(field).name", "duplicates another module named '\(module.name)'")
             }
             validator.check("\(field).path", module.path, .kernelPath)

@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 import Foundation
 #if canImport(Glibc)
@@ -71,6 +72,22 @@ public struct Workspace: Sendable {
         self.ccacheDirectory = ccacheDirectory
         self.inputs = inputs
         self.sandbox = sandbox
+    }
+
+    /// A workspace in `root`: its `out/` and `staging/` (and the ccache
+    /// directory) made writable for the sandbox's account, which cannot
+    /// replace them (their parent is the caller's).
+    public static func prepare(at root: URL, source: URL, toolchain: InstalledToolchain, jobs: Int,
+                               environment: [String: String] = [:], compilerLauncher: String? = nil,
+                               ccacheDirectory: URL? = nil, inputs: [URL] = [], sandbox: BuildSandbox?) throws -> Workspace {
+        let output = root.appendingPathComponent("out")
+        let staging = root.appendingPathComponent("staging")
+        for directory in [output, staging] + (ccacheDirectory.map { [$0] } ?? []) {
+            try BuildSandbox.makeWritable(directory, for: sandbox)
+        }
+        return Workspace(source: source, output: output, staging: staging, toolchain: toolchain, jobs: jobs,
+                         environment: environment, compilerLauncher: compilerLauncher, ccacheDirectory: ccacheDirectory,
+                         inputs: inputs, sandbox: sandbox)
     }
 
     /// The attempt's directory: `output`, `staging` and `artifact` are in it.

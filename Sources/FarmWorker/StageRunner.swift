@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 import Foundation
 import Synchronization

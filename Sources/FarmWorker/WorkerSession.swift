@@ -1,5 +1,6 @@
 import AMQP
 import FarmBus
+import FarmMachine
 import FarmModel
 import Foundation
 import Logging
@@ -7,12 +8,12 @@ import Logging
 /// A registered worker at work: its build consumer, its control consumer,
 /// and the attempts it runs.
 struct WorkerSession: Sendable {
-    let agent: WorkerAgent
+    let worker: BuildWorker
     let workerID: UUID
     let toolchains: [InstalledToolchain]
     let logger: Logger
 
-    private var settings: WorkerSettings { agent.settings }
+    private var settings: WorkerSettings { worker.settings }
 
     /// Takes builds from the queues of its architectures, at most
     /// `concurrentBuilds` at once, until cancelled. Builds run outside the
@@ -49,7 +50,7 @@ struct WorkerSession: Sendable {
         }
         let claimed: ClaimedBuild?
         do {
-            claimed = try await agent.client.claim(dispatch.buildId, BuildClaim(workerId: workerID, attempt: dispatch.attempt))
+            claimed = try await worker.client.claim(dispatch.buildId, BuildClaim(workerId: workerID, attempt: dispatch.attempt))
         } catch {
             logger.warning("claim failed; the build goes back to the queue", metadata: ["error": "\(error)"])
             consumer.nack(delivery, requeue: true)
@@ -69,7 +70,7 @@ struct WorkerSession: Sendable {
         logger[metadataKey: "build"] = "\(build.id.lowercased)"
         logger[metadataKey: "attempt"] = "\(build.attempt)"
         logger.info("build started", metadata: ["number": "\(build.buildNumber)"])
-        let spool = agent.publisher.open(buildId: build.id, attempt: build.attempt, workerId: workerID)
+        let spool = worker.publisher.open(buildId: build.id, attempt: build.attempt, workerId: workerID)
         if let asked = build.options.compilerVersion, asked != toolchain.compilerVersion {
             spool.result(.failed(.infrastructure,
                                  "toolchain missing: this worker has \(toolchain.compilerVersion), the build asks for \(asked)"))
@@ -83,18 +84,18 @@ struct WorkerSession: Sendable {
             spool.result(.failed(.infrastructure, "cannot prepare the workspace: \(error)"))
             return
         }
-        agent.running.add(build.id, attempt: build.attempt)
-        defer { agent.running.remove(build.id) }
-        let delivery = ArtifactDelivery(client: agent.client, buildID: build.id,
+        worker.running.add(build.id, attempt: build.attempt)
+        defer { worker.running.remove(build.id) }
+        let delivery = ArtifactDelivery(client: worker.client, buildID: build.id,
                                         claim: BuildClaim(workerId: workerID, attempt: build.attempt))
         let runner = StageRunner(recipe: settings.recipe, delivery: delivery,
                                  progressHistory: settings.workDirectory.appendingPathComponent("progress-history"))
         let attempt = Task { await runner.run(build, plan: plan, in: workspace, spool: spool) }
-        agent.running.attach(cancel: { attempt.cancel() }, to: build.id)
+        worker.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
         let ending = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
         lease.cancel()
-        switch (ending, agent.running.stopReason(build.id)) {
+        switch (ending, worker.running.stopReason(build.id)) {
         case (.outcome(let outcome), nil):
             spool.result(outcome)
             logger.info("build ended", metadata: ["status": "\(outcome.status.rawValue)", "lines": "\(spool.linesReported)"])
@@ -117,8 +118,8 @@ struct WorkerSession: Sendable {
         let claim = BuildClaim(workerId: workerID, attempt: build.attempt)
         while (try? await Task.sleep(for: settings.heartbeatInterval)) != nil {
             do {
-                if try await !agent.client.heartbeat(build.id, claim) {
-                    agent.running.stop(build.id, attempt: build.attempt, .leaseLost)
+                if try await !worker.client.heartbeat(build.id, claim) {
+                    worker.running.stop(build.id, attempt: build.attempt, .leaseLost)
                     return
                 }
             } catch {
@@ -127,26 +128,18 @@ struct WorkerSession: Sendable {
         }
     }
 
-    /// The attempt's directory, made by the worker, with the output and
-    /// staging directories in it owned by the account the sandbox runs as
-    /// (which cannot replace them: their parent is the worker's). ccache's
-    /// directory is one per configuration: a build can write to it, so it
-    /// is shared only by builds of the same configuration.
+    /// The attempt's directory, made by the worker (`Workspace.prepare`).
+    /// ccache's directory is one per configuration: a build can write to
+    /// it, so it is shared only by builds of the same configuration.
     private func prepareWorkspace(for build: BuildRecord, source: URL, toolchain: InstalledToolchain) throws -> Workspace {
         let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
             .appendingPathComponent("attempt-\(build.attempt)")
         try? FileManager.default.removeItem(at: root)
-        let output = root.appendingPathComponent("out")
-        let staging = root.appendingPathComponent("staging")
         let ccache = settings.compilerLauncher == nil ? nil
             : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
-        for directory in [output, staging] + (ccache.map { [$0] } ?? []) {
-            try BuildSandbox.makeWritable(directory, for: settings.sandbox)
-        }
-        return Workspace(source: source, output: output, staging: staging, toolchain: toolchain,
-                         jobs: settings.makeJobs, environment: settings.buildEnvironment,
-                         compilerLauncher: settings.compilerLauncher, ccacheDirectory: ccache,
-                         inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
+        return try Workspace.prepare(at: root, source: source, toolchain: toolchain, jobs: settings.makeJobs,
+                                     environment: settings.buildEnvironment, compilerLauncher: settings.compilerLauncher,
+                                     ccacheDirectory: ccache, inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
     }
 
     /// Stops running builds that are cancelled, until cancelled itself.
@@ -160,7 +153,7 @@ struct WorkerSession: Sendable {
                 for delivery in deliveries {
                     if let control = try? JSONDecoder().decode(BuildControl.self, from: Data(delivery.body)),
                        control.action == .cancel,
-                       agent.running.stop(control.buildId, attempt: control.attempt, .cancelled) {
+                       worker.running.stop(control.buildId, attempt: control.attempt, .cancelled) {
                         logger.info("cancelling build", metadata: ["build": "\(control.buildId.lowercased)"])
                     }
                     consumer.ack(delivery)

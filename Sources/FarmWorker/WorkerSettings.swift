@@ -21,6 +21,8 @@ public struct WorkerSettings: Sendable {
     public var concurrentBuilds: Int
     /// `make -j` for each build.
     public var makeJobs: Int
+    /// What builds run: kernels (`KernelRecipe`, which needs to be told where its
+    /// sources and data are), or a stand-in from `TestRecipes/` for tests and benchmarks.
     public var recipe: any BuildRecipe
     /// Keep each attempt's workspace after the build (otherwise removed).
     public var keepWorkspaces: Bool
@@ -36,7 +38,7 @@ public struct WorkerSettings: Sendable {
     public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, toolchains: URL,
                 architectures: Set<Architecture>? = nil, sourceTree: URL,
                 workDirectory: URL, concurrentBuilds: Int = 1, makeJobs: Int = ProcessInfo.processInfo.activeProcessorCount,
-                recipe: any BuildRecipe = FixtureRecipe(), keepWorkspaces: Bool = false,
+                recipe: any BuildRecipe, keepWorkspaces: Bool = false,
                 heartbeatInterval: Duration = .seconds(20), buildEnvironment: [String: String] = [:],
                 compilerLauncher: String? = nil, sandbox: BuildSandbox? = BuildSandbox()) {
         self.name = name

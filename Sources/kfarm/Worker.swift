@@ -131,8 +131,8 @@ struct Worker: AsyncParsableCommand {
             compilerLauncher: ccacheInstalled ? "ccache" : nil,
             sandbox: noSandbox ? nil : BuildSandbox(uid: sandboxUid, gid: sandboxGid))
         let logger = Logger.kfarm("kfarm.worker")
-        let agent = WorkerAgent(settings: settings, logger: logger)
-        try await MachineService.run(logger: logger) { try await agent.run() }
+        let worker = BuildWorker(settings: settings, logger: logger)
+        try await MachineService.run(logger: logger) { try await worker.run() }
     }
 }
 

@@ -1,5 +1,6 @@
 import AMQP
 import FarmBus
+import FarmMachine
 import FarmModel
 import FarmStore
 import FarmWorker

@@ -1,5 +1,6 @@
 import AMQP
 import FarmBus
+import FarmMachine
 import FarmModel
 import FarmServer
 import FarmStore
@@ -107,7 +108,7 @@ struct TestFarm: Sendable {
     /// Runs `body` while an in-process worker with `settings` works.
     func withWorker<T: Sendable>(_ settings: WorkerSettings, _ body: @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await WorkerAgent(settings: settings, logger: Self.logger).run() }
+            group.addTask { try await BuildWorker(settings: settings, logger: Self.logger).run() }
             defer { group.cancelAll() }
             return try await body()
         }
@@ -199,7 +200,7 @@ extension TestFarm {
     static func kfarmBinary() throws -> URL {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kfarm")
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw WorkerError.configuration("\(binary.path) is missing: build with `swift build --build-tests`")
+            throw MachineError.configuration("\(binary.path) is missing: build with `swift build --build-tests`")
         }
         return binary
     }

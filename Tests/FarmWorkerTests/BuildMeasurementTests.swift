@@ -1,3 +1,4 @@
+@testable import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation

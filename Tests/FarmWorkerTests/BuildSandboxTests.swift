@@ -1,3 +1,4 @@
+@testable import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation
@@ -20,20 +21,15 @@ import Glibc
         init(sandbox: BuildSandbox?) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-sandbox-\(UUID())")
             let source = directory.appendingPathComponent("source")
-            let output = directory.appendingPathComponent("attempt/out")
-            let staging = directory.appendingPathComponent("attempt/staging")
             try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
-            for writable in [output, staging] {
-                try BuildSandbox.makeWritable(writable, for: sandbox)
-            }
             secret = directory.appendingPathComponent("worker-token")
             try "SECRET-\(UUID())".write(to: secret, atomically: true, encoding: .utf8)
             let toolchain = InstalledToolchain(spec: ToolchainSpec(
                 architecture: .x86_64, kernelArch: "x86", crossCompile: "", compiler: "gcc", imageTarget: "bzImage",
                 imagePath: "arch/x86/boot/bzImage", elfMachine: 62, bootConfig: [], commandLineConfig: [],
                 qemu: .init(binary: "qemu-system-x86_64", arguments: [], console: "ttyS0")), compilerVersion: "gcc")
-            workspace = Workspace(source: source, output: output, staging: staging, toolchain: toolchain, jobs: 1,
-                                  sandbox: sandbox)
+            workspace = try Workspace.prepare(at: directory.appendingPathComponent("attempt"), source: source,
+                                              toolchain: toolchain, jobs: 1, sandbox: sandbox)
         }
 
         /// `script` run by sh as the build would run it: its status and output.
@@ -127,8 +123,8 @@ import Glibc
     @Test func aProgramTheSandboxDoesNotShowIsAMissingToolchain() throws {
         let scene = try Scene(sandbox: BuildSandbox())
         defer { scene.remove() }
-        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
-        #expect(throws: WorkerError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
+        #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
+        #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
     }
 }
 

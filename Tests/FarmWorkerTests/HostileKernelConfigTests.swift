@@ -1,3 +1,4 @@
+@testable import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation
@@ -28,13 +29,9 @@ import Testing
         let secret = "SECRET-\(UUID())"
         try secret.write(to: secretDirectory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         let marker = directory.appendingPathComponent("ran-as-the-worker")
-        let output = directory.appendingPathComponent("attempt/out")
-        let staging = directory.appendingPathComponent("attempt/staging")
-        for writable in [output, staging] {
-            try BuildSandbox.makeWritable(writable, for: sandbox)
-        }
-        let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: InstalledToolchain(
+        let workspace = try Workspace.prepare(at: directory.appendingPathComponent("attempt"), source: tree, toolchain: InstalledToolchain(
             spec: try #require(specs.first { $0.architecture == .x86_64 }), compilerVersion: "gcc"), jobs: 2, sandbox: sandbox)
+        let output = workspace.output
         let log = LineCollector()
         func make(_ target: String) async throws -> Int32 {
             try await CommandRunner.run(workspace.sandboxed(workspace.make([target])), onLines: log.append)

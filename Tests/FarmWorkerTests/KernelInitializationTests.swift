@@ -1,3 +1,4 @@
+@testable import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation
@@ -24,13 +25,10 @@ import Testing
         let specs = try ToolchainSpec.load(from: root.appendingPathComponent("workers/toolchains"))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-init-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let sandbox = BuildSandbox()
-        let output = directory.appendingPathComponent("out")
-        let staging = directory.appendingPathComponent("staging")
-        for writable in [output, staging] { try BuildSandbox.makeWritable(writable, for: sandbox) }
-        let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: InstalledToolchain(
+        let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: InstalledToolchain(
             spec: try #require(specs.first { $0.architecture == .x86_64 }), compilerVersion: "gcc-12.2.0"), jobs: 2,
-            inputs: [root.appendingPathComponent("workers/kernel")], sandbox: sandbox)
+            inputs: [root.appendingPathComponent("workers/kernel")], sandbox: BuildSandbox())
+        let output = workspace.output
         let kernel = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
                                   data: root.appendingPathComponent("workers/kernel"))
         let build = BuildRecord.standalone(architecture: .x86_64, options: options)

@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 @testable import FarmWorker
 import Foundation
@@ -39,7 +40,7 @@ import Testing
         }
         let (metadata, archive, sha256) = try package(into: "one")
         #expect(archive.lastPathComponent == "linux-6.1.192-edge-gw-arm64.tar.zst")
-        #expect(try KernelPackage.sha256(of: archive) == sha256)
+        #expect(try FileHash.sha256(of: archive) == sha256)
         #expect(try PackagedArtifact.load(from: archive.deletingLastPathComponent())?.size
                 == (try FileManager.default.attributesOfItem(atPath: archive.path)[.size] as? Int))
         #expect(metadata.files.map(\.path) == contents.keys.sorted())
@@ -53,7 +54,7 @@ import Testing
             #expect(Array(try Data(contentsOf: unpacked.appendingPathComponent(path))) == bytes, "\(path)")
             let file = try #require(metadata.files.first { $0.path == path })
             #expect(file.size == bytes.count)
-            #expect(file.sha256 == (try KernelPackage.sha256(of: unpacked.appendingPathComponent(path))))
+            #expect(file.sha256 == (try FileHash.sha256(of: unpacked.appendingPathComponent(path))))
         }
         let stored = try JSONDecoder().decode(ArtifactMetadata.self,
                                               from: Data(contentsOf: unpacked.appendingPathComponent("metadata.json")))

@@ -1,4 +1,4 @@
-import FarmWorker
+import FarmMachine
 import Foundation
 import Testing
 import Zstd

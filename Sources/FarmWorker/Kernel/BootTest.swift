@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 import Foundation
 
@@ -96,7 +97,7 @@ struct BootTest {
 
     /// The installed `.ko` files of `modules` and everything they depend on,
     /// dependencies first, from the `modules.dep` that `modules_install` wrote into staging.
-    private func loadOrder() throws -> [URL] {
+    func loadOrder() throws -> [URL] {
         guard !modules.isEmpty else { return [] }
         let release = try workspace.text(of: workspace.output.appendingPathComponent("include/config/kernel.release"))
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -105,7 +106,12 @@ struct BootTest {
         for line in try workspace.text(of: root.appendingPathComponent("modules.dep")).split(separator: "\n") {
             let parts = line.split(separator: ":", maxSplits: 1)
             guard let module = parts.first else { continue }
-            dependencies[String(module)] = parts.count > 1 ? parts[1].split(separator: " ").map(String.init) : []
+            // The build wrote this file: only paths of .ko files inside the tree go into the initramfs list.
+            let needs = parts.count > 1 ? parts[1].split(separator: " ").map(String.init) : []
+            guard Self.isModulePath(String(module)), needs.allSatisfy(Self.isModulePath) else {
+                throw CheckFailed("modules.dep names a module outside lib/modules: \(line.prefix(200))")
+            }
+            dependencies[String(module)] = needs
         }
         var order: [String] = []
         func visit(_ module: String, depth: Int) {
@@ -123,6 +129,12 @@ struct BootTest {
             visit(module, depth: 0)
         }
         return order.map { root.appendingPathComponent($0) }
+    }
+
+    /// `kernel/fs/btrfs/btrfs.ko`: relative, no `..`, nothing the initramfs list would read as a separator.
+    private static func isModulePath(_ path: String) -> Bool {
+        path.hasSuffix(".ko") && !path.hasPrefix("/") && !path.split(separator: "/").contains("..")
+            && path.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-+/".unicodeScalars.contains($0)) }
     }
 
     /// QEMU with the console in a file, then the file into the log.

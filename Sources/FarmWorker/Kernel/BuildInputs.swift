@@ -1,4 +1,5 @@
 import Crypto
+import FarmMachine
 import FarmModel
 import Foundation
 

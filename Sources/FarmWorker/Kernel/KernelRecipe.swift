@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 import Foundation
 
@@ -169,7 +170,7 @@ public struct KernelRecipe: BuildRecipe {
     /// The same with the final .config (which also names the compiler's
     /// version) in place of the plan: what the image, System.map and modules are made from.
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
-        let config = try KernelPackage.sha256(of: workspace.output.appendingPathComponent(".config"))
+        let config = try FileHash.sha256(of: workspace.output.appendingPathComponent(".config"))
         return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
                                configuration: BuildInputs.finalConfig(sha256: config),
                                toolchain: workspace.toolchain, options: build.options).key()

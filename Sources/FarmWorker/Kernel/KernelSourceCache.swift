@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 import Foundation
 
@@ -74,7 +75,7 @@ public struct DebianKernelSource: KernelSourceProvider {
         if let known = try? String(contentsOf: memo, encoding: .utf8), known.count == 64 {
             return "\(tarball.lastPathComponent) sha256:\(known)"
         }
-        let digest = try KernelPackage.sha256(of: tarball)
+        let digest = try FileHash.sha256(of: tarball)
         try FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         try digest.write(to: memo, atomically: true, encoding: .utf8)
         return "\(tarball.lastPathComponent) sha256:\(digest)"

@@ -94,12 +94,4 @@ public struct KernelPackage: Sendable {
             }
         }
     }
-
-    public static func sha256(of file: URL) throws -> String {
-        var hash = SHA256()
-        let handle = try FileHandle(forReadingFrom: file)
-        defer { try? handle.close() }
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data: data) }
-        return ContentHash.hex(hash.finalize())
-    }
 }

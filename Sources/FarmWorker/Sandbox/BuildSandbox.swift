@@ -1,3 +1,4 @@
+import FarmMachine
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +33,7 @@ public struct BuildSandbox: Sendable, Equatable {
     public func makeWritable(_ directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         guard chown(directory.path, owner.uid, owner.gid) == 0 else {
-            throw WorkerError.configuration("cannot hand \(directory.path) to uid \(owner.uid): \(String(cString: strerror(errno)))")
+            throw MachineError.configuration("cannot hand \(directory.path) to uid \(owner.uid): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -106,10 +107,10 @@ public struct BuildSandbox: Sendable, Equatable {
                                                       readOnly: [], writable: [scratch], workingDirectory: scratch),
                                                  onLines: output.append)
         } catch {
-            throw WorkerError.configuration("cannot sandbox builds: \(error) (scripts/install-deps.sh installs bubblewrap)")
+            throw MachineError.configuration("cannot sandbox builds: \(error) (scripts/install-deps.sh installs bubblewrap)")
         }
         guard status == 0 else {
-            throw WorkerError.configuration("cannot sandbox builds: bubblewrap exited with \(status): "
+            throw MachineError.configuration("cannot sandbox builds: bubblewrap exited with \(status): "
                                             + output.lines.suffix(5).joined(separator: " / "))
         }
     }
@@ -123,13 +124,13 @@ public struct BuildSandbox: Sendable, Equatable {
         } else {
             let searched = (ProcessInfo.processInfo.environment["PATH"] ?? Self.baseEnvironment["PATH"]!).split(separator: ":")
             guard let found = searched.map({ "\($0)/\(executable)" }).first(where: FileManager.default.isExecutableFile(atPath:)) else {
-                throw WorkerError.launch("\(executable): not found on PATH")
+                throw MachineError.launch("\(executable): not found on PATH")
             }
             path = found
         }
         let visible = ["/usr", "/bin", "/sbin"] + directories.map(\.path)
         guard visible.contains(where: { path.hasPrefix($0 + "/") }) else {
-            throw WorkerError.launch("\(executable): \(path) is outside what the build sandbox shows (/usr and the build's own trees)")
+            throw MachineError.launch("\(executable): \(path) is outside what the build sandbox shows (/usr and the build's own trees)")
         }
         return path
     }

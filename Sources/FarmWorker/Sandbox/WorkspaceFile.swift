@@ -1,3 +1,4 @@
+import FarmMachine
 import Foundation
 
 extension Command {

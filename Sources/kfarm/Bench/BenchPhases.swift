@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmWorker
 import Foundation
 import Synchronization

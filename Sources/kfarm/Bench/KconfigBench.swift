@@ -1,4 +1,5 @@
 import ArgumentParser
+import FarmMachine
 import FarmModel
 import FarmWorker
 import Foundation
@@ -25,6 +26,10 @@ struct KconfigBench: AsyncParsableCommand {
 
     @Option(help: "A farm to publish the catalog to (with KFARM_WORKER_TOKEN); none: not timed.")
     var apiURL: String?
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+    }
 
     func run() async throws {
         let sources = kernel.sources
@@ -65,14 +70,14 @@ struct KconfigBench: AsyncParsableCommand {
         // The same request with the dependency given: resolution has nothing to do.
         var given = contract
         given[0].parameters = ["CONFIG_BLOCK": .bool(true)]
-        var times: [String: [Double]] = ["resolved": [], "given": []]
+        var times: [String: [Duration]] = ["resolved": [], "given": []]
         for _ in 0..<rounds {
             for (name, modules) in [("resolved", contract), ("given", given)] {
-                let seconds = try await initialization(modules, recipe: recipe, tree: tree, toolchain: toolchain)
-                times[name]?.append(seconds)
+                times[name]?.append(try await initialization(modules, recipe: recipe, tree: tree, toolchain: toolchain))
             }
         }
-        let resolved = median(times["resolved"] ?? []), given_ = median(times["given"] ?? [])
+        let resolved = BenchPhases.Percentiles(times["resolved"] ?? []).p50.inSeconds
+        let given_ = BenchPhases.Percentiles(times["given"] ?? []).p50.inSeconds
         print(String(format: "initialization (%@, contract example), median of %d: dependencies resolved %.1f s, given %.1f s: +%.1f s",
                      architecture.rawValue, rounds, resolved, given_, resolved - given_))
         print(String(format: "BENCH init_resolved_seconds=%.2f init_given_seconds=%.2f resolution_seconds=%.2f", resolved, given_, resolved - given_))
@@ -82,29 +87,21 @@ struct KconfigBench: AsyncParsableCommand {
         ConfigModule(id: UUID(), name: name, path: nil, isBuiltin: builtin, isRequired: required, parameters: parameters)
     }
 
-    /// Seconds of one `initialization` of `modules`, which must complete.
-    private func initialization(_ modules: [ConfigModule], recipe: KernelRecipe, tree: URL, toolchain: InstalledToolchain) async throws -> Double {
+    /// How long one `initialization` of `modules` takes; it must complete.
+    private func initialization(_ modules: [ConfigModule], recipe: KernelRecipe, tree: URL, toolchain: InstalledToolchain) async throws -> Duration {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-bench-init-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let sandbox = BuildSandbox()
-        let output = directory.appendingPathComponent("out"), staging = directory.appendingPathComponent("staging")
-        for writable in [output, staging] { try BuildSandbox.makeWritable(writable, for: sandbox) }
-        let workspace = Workspace(source: tree, output: output, staging: staging, toolchain: toolchain, jobs: 2,
-                                  inputs: recipe.dataDirectories, sandbox: sandbox)
+        let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: toolchain, jobs: 2,
+                                              inputs: recipe.dataDirectories, sandbox: BuildSandbox())
         let build = BuildRecord.standalone(architecture: toolchain.spec.architecture, options: BuildOptions())
         let started = ContinuousClock.now
         let ending = await StageRunner(recipe: SelectedStages([.initialization], of: recipe))
             .run(build, plan: BuildPlan(baseVersion: "6.1.0", modules: modules), in: workspace,
                  spool: EventSpool(buildId: build.id, attempt: 1, workerId: UUID()))
-        let seconds = (ContinuousClock.now - started).inSeconds
+        let took = ContinuousClock.now - started
         guard case .outcome(let outcome) = ending, outcome.status == .completed else {
             throw ValidationError("initialization did not complete: \(ending)")
         }
-        return seconds
-    }
-
-    private func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+        return took
     }
 }

@@ -10,7 +10,7 @@ final class KernelTreeIndexes: Sendable {
     private let kconfigs = Mutex<[String: KconfigIndex]>([:])
 
     /// Bump with the reader: an older file beside the tree is read again.
-    static let catalogFile = "kfarm-module-catalog-1.json"
+    static let catalogFile = "kfarm-module-catalog-2.json"
 
     func catalog(of tree: URL, series: String) -> KernelModuleCatalog {
         if let known = catalogs.withLock({ $0[tree.path] }) { return known }

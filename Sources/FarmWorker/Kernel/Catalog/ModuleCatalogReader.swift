@@ -6,8 +6,10 @@ import Foundation
 /// ext4.o` in fs/ext4/Makefile is `ext4` at `fs/ext4`; `obj-$(CONFIG_DUMMY)
 /// += dummy.o` in drivers/net/Makefile is `dummy` at `drivers/net/dummy`),
 /// with the symbol's type, prompt and conditions from Kconfig and the
-/// parameters its sources declare. Where two objects share a name, a
-/// loadable (tristate) one wins, then the shorter path.
+/// parameters its sources declare. Where two objects share a name as the
+/// farm matches names (`ModuleResolution.key`: case, `-` and `_` alike;
+/// netfilter's `xt_DSCP` and `xt_dscp`), a loadable (tristate) one wins,
+/// then the shorter path.
 public struct ModuleCatalogReader {
     public let tree: URL
 
@@ -22,7 +24,7 @@ public struct ModuleCatalogReader {
             guard let entry = index[symbol], let type = entry.type, ["tristate", "bool"].contains(type) else { continue }
             let path = (directory as NSString).lastPathComponent == name ? directory : "\(directory)/\(name)"
             guard FieldRule.moduleName.problem(with: name) == nil, FieldRule.kernelPath.problem(with: path) == nil else { continue }
-            let key = KernelModuleInfo.canonical(name)
+            let key = ModuleResolution.key(name)
             if let other = chosen[key], !Self.prefer(type: type, path: path, over: other) { continue }
             chosen[key] = KernelModuleInfo(name: name, path: path, symbol: symbol, type: type,
                                            prompt: entry.prompt.map { String($0.prefix(KernelModuleCatalog.maxText)) },
@@ -46,18 +48,12 @@ public struct ModuleCatalogReader {
     /// (directory, symbol, object stem) for each `obj-$(CONFIG_X) += name.o` in the tree's Makefiles and Kbuild files.
     private func builtObjects() -> [(String, String, String)] {
         let skipped = Set(["Documentation", "tools", "samples", "scripts", "LICENSES", "usr", "include"])
-        guard let walker = FileManager.default.enumerator(at: tree, includingPropertiesForKeys: [.isDirectoryKey]) else { return [] }
+        let makefiles = KernelTreeFiles.files(in: tree, skipping: { $0.count == 1 && skipped.contains(String($0[0])) },
+                                              where: { ["Makefile", "Kbuild"].contains($0.lastPathComponent) })
         var objects: [(String, String, String)] = []
-        for case let url as URL in walker {
-            let relative = String(url.path.dropFirst(tree.path.count + 1))
-            if !relative.contains("/"), skipped.contains(relative) {
-                walker.skipDescendants()
-                continue
-            }
-            guard ["Makefile", "Kbuild"].contains(url.lastPathComponent),
-                  let text = try? String(contentsOf: url, encoding: .isoLatin1) else { continue }
-            let directory = (relative as NSString).deletingLastPathComponent
-            guard !directory.isEmpty else { continue }
+        for url in makefiles {
+            let directory = (String(url.path.dropFirst(tree.path.count + 1)) as NSString).deletingLastPathComponent
+            guard !directory.isEmpty, let text = try? String(contentsOf: url, encoding: .isoLatin1) else { continue }
             for line in KbuildSymbols.logicalLines(text) {
                 guard let (symbol, built) = KbuildSymbols.assignment(in: line) else { continue }
                 for object in built where object.hasSuffix(".o") && !object.contains("$") && !object.contains("/") {

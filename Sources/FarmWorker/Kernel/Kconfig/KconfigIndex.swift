@@ -164,18 +164,9 @@ struct KconfigIndex: Sendable {
 
     private static func kconfigFiles(_ tree: URL, kernelArch: String?) -> [URL] {
         let skipped = Set(["Documentation", "tools", "samples", "scripts", "LICENSES"])
-        guard let walker = FileManager.default.enumerator(at: tree, includingPropertiesForKeys: [.isDirectoryKey]) else { return [] }
-        var files: [URL] = []
-        for case let url as URL in walker {
-            let parts = url.path.dropFirst(tree.path.count + 1).split(separator: "/")
-            if (parts.count == 1 && skipped.contains(String(parts[0])))
-                || (parts.count == 2 && parts[0] == "arch" && kernelArch.map { parts[1] != $0 } == true) {
-                walker.skipDescendants()
-                continue
-            }
-            if url.lastPathComponent.hasPrefix("Kconfig") { files.append(url) }
-        }
-        // Sorted: which of two definitions is "first" must not depend on the directory order.
-        return files.sorted { $0.path < $1.path }
+        return KernelTreeFiles.files(in: tree, skipping: { parts in
+            (parts.count == 1 && skipped.contains(String(parts[0])))
+                || (parts.count == 2 && parts[0] == "arch" && kernelArch.map { parts[1] != $0 } == true)
+        }, where: { $0.lastPathComponent.hasPrefix("Kconfig") })
     }
 }

@@ -1,4 +1,4 @@
-import FarmWorker
+import FarmMachine
 import Foundation
 import Testing
 
@@ -21,7 +21,7 @@ import Testing
     }
 
     @Test func aMissingProgramCannotBeStarted() async throws {
-        await #expect(throws: WorkerError.self) {
+        await #expect(throws: MachineError.self) {
             try await CommandRunner.run(Command("kfarm-no-such-compiler", []), onLines: { _ in })
         }
     }
@@ -41,6 +41,7 @@ import Testing
         run.cancel()
         let status = try await run.value
         #expect(status == 128 + SIGTERM)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Killed, not run out: the sleep alone would take 30 s (the margin is for a loaded machine, not a speed goal).
+        #expect(ContinuousClock.now - started < .seconds(25))
     }
 }

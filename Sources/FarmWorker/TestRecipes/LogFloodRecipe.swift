@@ -1,3 +1,4 @@
+import FarmMachine
 import FarmModel
 
 /// Prints `lines` numbered lines in `compiling_core` and nothing else: for

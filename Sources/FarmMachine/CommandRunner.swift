@@ -61,7 +61,7 @@ public enum CommandRunner {
     /// into one pipe; returns its pid and the pipe's reading end.
     private static func spawn(_ command: Command) throws -> (pid_t, Int32) {
         var pipeEnds: [Int32] = [0, 0]
-        guard kfarm_pipe_cloexec(&pipeEnds) == 0 else { throw WorkerError.launch("\(command.executable): pipe: \(errno)") }
+        guard kfarm_pipe_cloexec(&pipeEnds) == 0 else { throw MachineError.launch("\(command.executable): pipe: \(errno)") }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -97,7 +97,7 @@ public enum CommandRunner {
         close(writeEnd)
         guard result == 0 else {
             close(readEnd)
-            throw WorkerError.launch("\(command.executable): \(String(cString: strerror(result)))")
+            throw MachineError.launch("\(command.executable): \(String(cString: strerror(result)))")
         }
         return (pid, readEnd)
     }

@@ -49,7 +49,7 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
             do {
                 return try JSONDecoder().decode(ToolchainSpec.self, from: Data(contentsOf: file))
             } catch {
-                throw WorkerError.configuration("\(file.path): \(error)")
+                throw MachineError.configuration("\(file.path): \(error)")
             }
         }
     }

@@ -36,7 +36,7 @@ public struct FarmClient: Sendable {
     public func claim(_ buildID: UUID, _ claim: BuildClaim) async throws -> ClaimedBuild? {
         do {
             return try await send(.POST, "/builds/\(buildID.lowercased)/claim", claim)
-        } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
+        } catch let error as FarmClientError where error.status == 409 || error.status == 404 {
             return nil
         }
     }
@@ -47,7 +47,7 @@ public struct FarmClient: Sendable {
         do {
             let _: Lease = try await send(.POST, "/builds/\(buildID.lowercased)/heartbeat", claim)
             return true
-        } catch WorkerError.api(let status, _) where status == 409 || status == 404 {
+        } catch let error as FarmClientError where error.status == 409 || error.status == 404 {
             return false
         }
     }
@@ -77,7 +77,7 @@ public struct FarmClient: Sendable {
     public func reuse(_ buildID: UUID, _ lookup: CacheLookup) async throws -> ArtifactRecord? {
         do {
             return try await send(.POST, "/builds/\(buildID.lowercased)/cache-hit", lookup)
-        } catch WorkerError.api(let status, _) where status == 404 {
+        } catch let error as FarmClientError where error.status == 404 {
             return nil
         }
     }
@@ -121,7 +121,7 @@ public struct FarmClient: Sendable {
         }
     }
 
-    /// A JSON call with the machine's token; the envelope's data, or the API's error as `WorkerError.api`.
+    /// A JSON call with the machine's token; the envelope's data, or the API's error as `FarmClientError`.
     public func send<Body: Encodable, Answer: Decodable>(_ method: HTTPMethod, _ path: String, _ body: Body) async throws
         -> Answer {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)
@@ -134,7 +134,7 @@ public struct FarmClient: Sendable {
         return try await answer(try await http.execute(request, timeout: .seconds(30)), "\(method) \(path)")
     }
 
-    /// The envelope's data, or the API's error as `WorkerError.api`.
+    /// The envelope's data, or the API's error as `FarmClientError`.
     private func answer<Answer: Decodable>(_ response: HTTPClientResponse, _ call: String) async throws -> Answer {
         let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
         let envelope = try? JSONDecoder.iso8601.decode(Envelope<Answer>.self, from: data)
@@ -143,23 +143,14 @@ public struct FarmClient: Sendable {
     }
 
     /// The API's error in a response that is not the expected one.
-    private func failure(_ response: HTTPClientResponse, _ call: String) async -> WorkerError {
+    private func failure(_ response: HTTPClientResponse, _ call: String) async -> FarmClientError {
         let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
         let envelope = try? JSONDecoder.iso8601.decode(Envelope<String>.self, from: data)
         return Self.problem(response, data, envelope?.error, call)
     }
 
-    private static func problem(_ response: HTTPClientResponse, _ data: Data, _ error: Problem?, _ call: String) -> WorkerError {
+    private static func problem(_ response: HTTPClientResponse, _ data: Data, _ error: Problem?, _ call: String) -> FarmClientError {
         let problem = error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
-        return WorkerError.api(status: Int(response.status.code), "\(call): \(problem)")
-    }
-}
-
-extension JSONDecoder {
-    /// Dates as the API writes them (ISO 8601), for the machines' answers and their own files.
-    public static var iso8601: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
+        return FarmClientError(status: Int(response.status.code), "\(call): \(problem)")
     }
 }

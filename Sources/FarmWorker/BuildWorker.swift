@@ -1,5 +1,6 @@
 import AMQP
 import FarmBus
+import FarmMachine
 import FarmModel
 import Foundation
 import Logging
@@ -10,7 +11,7 @@ import Logging
 /// run, streams events through its spool, and stops a build when told to.
 /// Cancelling `run()` (SIGTERM) stops taking builds and reports the
 /// running ones as infrastructure failures, so they are retried elsewhere at once.
-public struct WorkerAgent: Sendable {
+public struct BuildWorker: Sendable {
     public let settings: WorkerSettings
     let logger: Logger
     let client: FarmClient
@@ -38,7 +39,7 @@ public struct WorkerAgent: Sendable {
             logger.warning("toolchain not offered", metadata: ["architecture": "\(spec.architecture.rawValue)", "why": "\(why)"])
         }
         guard !toolchains.isEmpty else {
-            throw WorkerError.configuration("no toolchain in \(settings.toolchains.path) has its compiler installed")
+            throw MachineError.configuration("no toolchain in \(settings.toolchains.path) has its compiler installed")
         }
         let worker = try await client.register(WorkerRegistration(
             name: settings.name, toolchains: toolchains.map(\.offer), cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -48,7 +49,7 @@ public struct WorkerAgent: Sendable {
         workerLogger.info("joined the farm", metadata: [
             "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
         ])
-        let session = WorkerSession(agent: self, workerID: worker.id, toolchains: toolchains, logger: workerLogger)
+        let session = WorkerSession(worker: self, workerID: worker.id, toolchains: toolchains, logger: workerLogger)
         // The publisher outlives the stop request (an unstructured task does
         // not inherit cancellation): the stopped builds' results must still go out.
         let publishing = Task { await publisher.run() }

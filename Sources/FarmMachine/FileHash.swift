@@ -1,0 +1,14 @@
+import Crypto
+import FarmModel
+import Foundation
+
+/// A file's SHA-256, read in 1 MiB chunks: artifacts and their files, source tarballs, configurations.
+public enum FileHash {
+    public static func sha256(of file: URL) throws -> String {
+        var hash = SHA256()
+        let handle = try FileHandle(forReadingFrom: file)
+        defer { try? handle.close() }
+        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty { hash.update(data: data) }
+        return ContentHash.hex(hash.finalize())
+    }
+}
