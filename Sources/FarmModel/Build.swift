@@ -20,19 +20,11 @@ public enum BuildPriority: String, CaseIterable, Codable, Sendable {
 
 /// A build's life: queued → in_progress → completed | failed, and cancelled
 /// from queued or in_progress. A lost worker puts an in-progress build back
-/// to queued for another attempt.
+/// to queued for another attempt. The moves are `BuildTransition`s.
 public enum BuildStatus: String, CaseIterable, Codable, Sendable {
     case queued, in_progress, completed, failed, cancelled
 
-    public func canMove(to next: BuildStatus) -> Bool {
-        switch (self, next) {
-        case (.queued, .in_progress), (.queued, .cancelled),
-             (.in_progress, .completed), (.in_progress, .failed), (.in_progress, .cancelled), (.in_progress, .queued):
-            true
-        default:
-            false
-        }
-    }
+    public func canMove(to next: BuildStatus) -> Bool { BuildTransition.allows(self, to: next) }
 
     public var isFinished: Bool { self == .completed || self == .failed || self == .cancelled }
 }

@@ -21,7 +21,9 @@ public enum DeploymentStatus: String, CaseIterable, Codable, Sendable {
 
 /// One target system's part in a deployment: pending → in_progress →
 /// completed | failed | rolled_back; pending targets are cancelled when the
-/// deployment stops before reaching them.
+/// deployment stops before reaching them; a completed target the rollout
+/// asks to roll back ends rolled_back or failed. The moves are
+/// `DeploymentTargetTransition`s.
 public enum DeploymentTargetStatus: String, CaseIterable, Codable, Sendable {
     case pending, in_progress, completed, failed, rolled_back, cancelled
 }

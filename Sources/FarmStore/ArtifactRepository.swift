@@ -104,9 +104,9 @@ public struct ArtifactRepository: Sendable {
                 """, logger: logger).first { try $0.decode((UUID, UUID).self) }
             guard let (artifactID, producer) = found else { return nil }
             try await connection.query("""
-                UPDATE builds SET status = 'completed', completed_at = now(), progress = 100, current_stage = NULL,
-                       lease_expires_at = NULL, artifact_id = \(artifactID), cached_from = \(producer)
-                WHERE id = \(buildID)
+                UPDATE builds SET status = \(to: BuildTransition.reuseFromCache), completed_at = now(), progress = 100,
+                       current_stage = NULL, lease_expires_at = NULL, artifact_id = \(artifactID), cached_from = \(producer)
+                WHERE id = \(buildID) AND status = ANY(\(from: BuildTransition.reuseFromCache))
                 """, logger: logger)
             try await connection.query("""
                 UPDATE build_stages SET
@@ -155,28 +155,20 @@ public struct ArtifactRepository: Sendable {
         let everything = viewer.role == .admin
         let arch = filter.architecture?.rawValue
         return try await client.snapshot(logger: logger) { connection in
-            let (total, ids) = try await connection.query("""
-                WITH matching AS (
-                    SELECT a.id, a.created_at FROM artifact_view a
-                    WHERE (\(filter.configurationID)::uuid IS NULL OR a.configuration_id = \(filter.configurationID))
-                      AND (\(filter.versionID)::uuid IS NULL OR a.version_id = \(filter.versionID))
-                      AND (\(arch)::text IS NULL OR a.architecture = \(arch))
-                      AND (\(filter.buildID)::uuid IS NULL OR a.build_id = \(filter.buildID)
-                           OR a.id = (SELECT artifact_id FROM builds WHERE id = \(filter.buildID)))
-                      AND (\(filter.kernelRelease)::text IS NULL OR a.kernel_release = \(filter.kernelRelease))
-                      AND (\(filter.initiatorID)::uuid IS NULL OR a.initiator_id = \(filter.initiatorID))
-                      AND (\(filter.createdAfter)::timestamptz IS NULL OR a.created_at >= \(filter.createdAfter))
-                      AND (\(filter.createdBefore)::timestamptz IS NULL OR a.created_at < \(filter.createdBefore))
-                      AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
-                                                   WHERE m.project_id = a.project_id AND m.user_id = \(viewer.id)))
-                )
-                SELECT (SELECT count(*) FROM matching), p.id
-                FROM (SELECT 1) AS anchor
-                LEFT JOIN (
-                    SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-                ) AS p ON true
-                ORDER BY p.created_at DESC, p.id
-                """, logger: logger).pageOfIDs()
+            let (total, ids) = try await connection.query(.page(of: """
+                SELECT a.id, a.created_at FROM artifact_view a
+                WHERE (\(filter.configurationID)::uuid IS NULL OR a.configuration_id = \(filter.configurationID))
+                  AND (\(filter.versionID)::uuid IS NULL OR a.version_id = \(filter.versionID))
+                  AND (\(arch)::text IS NULL OR a.architecture = \(arch))
+                  AND (\(filter.buildID)::uuid IS NULL OR a.build_id = \(filter.buildID)
+                       OR a.id = (SELECT artifact_id FROM builds WHERE id = \(filter.buildID)))
+                  AND (\(filter.kernelRelease)::text IS NULL OR a.kernel_release = \(filter.kernelRelease))
+                  AND (\(filter.initiatorID)::uuid IS NULL OR a.initiator_id = \(filter.initiatorID))
+                  AND (\(filter.createdAfter)::timestamptz IS NULL OR a.created_at >= \(filter.createdAfter))
+                  AND (\(filter.createdBefore)::timestamptz IS NULL OR a.created_at < \(filter.createdBefore))
+                  AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                               WHERE m.project_id = a.project_id AND m.user_id = \(viewer.id)))
+                """, orderedBy: "created_at DESC, id", page), logger: logger).pageOfIDs()
             let items = try await connection.query("SELECT * FROM artifact_view WHERE id = ANY(\(ids))", logger: logger)
                 .all(Self.decode).ordered(like: ids, by: \.id)
             return Page(items: items, pagination: Pagination(total: total, request: page))

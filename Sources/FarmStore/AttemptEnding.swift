@@ -13,8 +13,9 @@ struct RunningAttempt: Sendable {
 
     /// Locks the rows of the builds still in progress as the given attempt
     /// by the given worker (not finished, cancelled, or re-dispatched as a
-    /// later attempt); returns them by their position in `attempts`. Rows
-    /// are locked in id order, so concurrent recorders cannot deadlock.
+    /// later attempt: an attempt ends from the same statuses however it
+    /// ends); returns them by their position in `attempts`. Rows are locked
+    /// in id order, so concurrent recorders cannot deadlock.
     static func lock(_ attempts: [(build: UUID, attempt: Int, worker: UUID)], on connection: PostgresConnection,
                      logger: Logger) async throws -> [Int: RunningAttempt] {
         var running: [Int: RunningAttempt] = [:]
@@ -22,23 +23,36 @@ struct RunningAttempt: Sendable {
             SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id, w.n
             FROM unnest(\(attempts.map(\.build))::uuid[], \(attempts.map(\.attempt))::int8[], \(attempts.map(\.worker))::uuid[])
                 WITH ORDINALITY AS w(id, attempt, worker, n)
-            JOIN builds b ON b.id = w.id AND b.attempt = w.attempt AND b.worker_id = w.worker AND b.status = 'in_progress'
+            JOIN builds b ON b.id = w.id AND b.attempt = w.attempt AND b.worker_id = w.worker
+                AND b.status = ANY(\(from: BuildTransition.fail))
             JOIN configurations c ON c.id = b.configuration_id
             ORDER BY b.id
             FOR UPDATE OF b
             """, logger: logger)
         for try await row in rows {
             let (id, attempt, architecture, priority, projectID, n) = try row.decode((UUID, Int, String, String, UUID, Int).self)
-            running[n - 1] = RunningAttempt(id: id, attempt: attempt, architecture: Architecture(rawValue: architecture) ?? .x86_64,
-                                            priority: BuildPriority(rawValue: priority) ?? .normal, projectID: projectID)
+            running[n - 1] = try RunningAttempt(id: id, attempt: attempt, architecture: architecture, priority: priority,
+                                                projectID: projectID)
         }
         return running
     }
 
     static func decode(_ row: PostgresRow) throws -> RunningAttempt {
         let (id, attempt, architecture, priority, projectID) = try row.decode((UUID, Int, String, String, UUID).self)
-        return RunningAttempt(id: id, attempt: attempt, architecture: Architecture(rawValue: architecture) ?? .x86_64,
-                              priority: BuildPriority(rawValue: priority) ?? .normal, projectID: projectID)
+        return try RunningAttempt(id: id, attempt: attempt, architecture: architecture, priority: priority, projectID: projectID)
+    }
+}
+
+extension RunningAttempt {
+    /// An attempt as its row stores it. An architecture the farm does not
+    /// know fails: the next attempt is dispatched to its architecture's
+    /// queue, and another architecture's workers would build the wrong kernel.
+    private init(id: UUID, attempt: Int, architecture: String, priority: String, projectID: UUID) throws(StoreError) {
+        guard let known = Architecture(rawValue: architecture) else {
+            throw StoreError.unavailable("build \(id.lowercased) has unknown architecture \(architecture)")
+        }
+        self.init(id: id, attempt: attempt, architecture: known, priority: BuildPriority(rawValue: priority) ?? .normal,
+                  projectID: projectID)
     }
 }
 
@@ -64,10 +78,10 @@ enum AttemptEnding {
         let reason = failure.kind == .infrastructure
             ? "\(failure.reason) (attempt \(running.attempt) of \(maxAttempts))" : failure.reason
         try await connection.query("""
-            UPDATE builds SET status = 'failed', completed_at = now(), lease_expires_at = NULL,
+            UPDATE builds SET status = \(to: BuildTransition.fail), completed_at = now(), lease_expires_at = NULL,
                    failure_kind = \(failure.kind.rawValue), failure_reason = \(reason),
                    findings = \(try findingsJSON(outcome.findings))::jsonb
-            WHERE id = \(id)
+            WHERE id = \(id) AND status = ANY(\(from: BuildTransition.fail))
             """, logger: logger)
         try await closeStages(of: id, on: connection, logger: logger)
         try await Audit.record("build.fail", "build", id, project: running.projectID, by: nil,
@@ -86,9 +100,9 @@ enum AttemptEnding {
                 SELECT * FROM unnest(\(attempts.map(\.id))::uuid[], \(attempts.map(\.attempt))::int8[],
                                      \(attempts.map(\.projectID))::uuid[], \(findings)::jsonb[]) AS d(id, attempt, project_id, findings)
             ), completed AS (
-                UPDATE builds b SET status = 'completed', completed_at = now(), progress = 100, current_stage = NULL,
-                       lease_expires_at = NULL, findings = done.findings
-                FROM done WHERE b.id = done.id
+                UPDATE builds b SET status = \(to: BuildTransition.complete), completed_at = now(), progress = 100,
+                       current_stage = NULL, lease_expires_at = NULL, findings = done.findings
+                FROM done WHERE b.id = done.id AND b.status = ANY(\(from: BuildTransition.complete))
             ), skipped AS (
                 UPDATE build_stages s SET status = 'skipped' FROM done WHERE s.build_id = done.id AND s.status = 'pending'
             )
@@ -108,9 +122,9 @@ enum AttemptEnding {
         let id = running.id
         let next = running.attempt + 1
         try await connection.query("""
-            UPDATE builds SET status = 'queued', attempt = \(next), worker_id = NULL, lease_expires_at = NULL,
-                   claimed_at = NULL, current_stage = NULL, progress = 0
-            WHERE id = \(id)
+            UPDATE builds SET status = \(to: BuildTransition.requeue), attempt = \(next), worker_id = NULL,
+                   lease_expires_at = NULL, claimed_at = NULL, current_stage = NULL, progress = 0
+            WHERE id = \(id) AND status = ANY(\(from: BuildTransition.requeue))
             """, logger: logger)
         try await connection.query("""
             UPDATE build_stages SET status = 'pending', started_at = NULL, completed_at = NULL WHERE build_id = \(id)

@@ -36,24 +36,16 @@ public struct AuditRepository: Sendable {
     public func list(_ filter: Filter, page: PageRequest) async throws -> Page<AuditEvent> {
         var total = 0
         var items: [AuditEvent] = []
-        let rows = try await client.query("""
-            WITH matching AS (
-                SELECT * FROM audit_view e
-                WHERE (\(filter.actorID)::uuid IS NULL OR e.actor_id = \(filter.actorID))
-                  AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
-                  AND (\(filter.resourceType)::text IS NULL OR e.resource_type = \(filter.resourceType))
-                  AND (\(filter.resourceID)::text IS NULL OR e.resource_id = \(filter.resourceID))
-                  AND (\(filter.projectID)::uuid IS NULL OR e.project_id = \(filter.projectID))
-                  AND (\(filter.since)::timestamptz IS NULL OR e.at >= \(filter.since))
-                  AND (\(filter.until)::timestamptz IS NULL OR e.at < \(filter.until))
-            )
-            SELECT (SELECT count(*) FROM matching), p.*
-            FROM (SELECT 1) AS anchor
-            LEFT JOIN (
-                SELECT * FROM matching ORDER BY at DESC, id DESC LIMIT \(page.limit) OFFSET \(page.offset)
-            ) AS p ON true
-            ORDER BY p.at DESC, p.id DESC
-            """, logger: logger)
+        let rows = try await client.query(.page(of: """
+            SELECT * FROM audit_view e
+            WHERE (\(filter.actorID)::uuid IS NULL OR e.actor_id = \(filter.actorID))
+              AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
+              AND (\(filter.resourceType)::text IS NULL OR e.resource_type = \(filter.resourceType))
+              AND (\(filter.resourceID)::text IS NULL OR e.resource_id = \(filter.resourceID))
+              AND (\(filter.projectID)::uuid IS NULL OR e.project_id = \(filter.projectID))
+              AND (\(filter.since)::timestamptz IS NULL OR e.at >= \(filter.since))
+              AND (\(filter.until)::timestamptz IS NULL OR e.at < \(filter.until))
+            """, columns: "p.*", orderedBy: "at DESC, id DESC", page), logger: logger)
         for try await row in rows {
             let (count, id, at, actorID, actorName, action, resourceType, resourceID, projectID, details) =
                 try row.decode((Int, Int64?, Date?, UUID?, String?, String?, String?, String?, UUID?, String?).self)

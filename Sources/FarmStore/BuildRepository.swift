@@ -80,7 +80,8 @@ public struct BuildRepository: Sendable {
                 throw StoreError.conflict("the build is \(status.rawValue) and cannot be cancelled", details: ["status": status.rawValue])
             }
             try await connection.query("""
-                UPDATE builds SET status = 'cancelled', completed_at = now(), current_stage = NULL WHERE id = \(id)
+                UPDATE builds SET status = \(to: BuildTransition.cancel), completed_at = now(), current_stage = NULL
+                WHERE id = \(id) AND status = ANY(\(from: BuildTransition.cancel))
                 """, logger: logger)
             try await AttemptEnding.closeStages(of: id, on: connection, logger: logger)
             if status == .in_progress {
@@ -116,7 +117,7 @@ public struct BuildRepository: Sendable {
             let expired = try await connection.query("""
                 SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id
                 FROM builds b JOIN configurations c ON c.id = b.configuration_id
-                WHERE b.status = 'in_progress' AND b.lease_expires_at < now()
+                WHERE b.status = ANY(\(from: BuildTransition.requeue)) AND b.lease_expires_at < now()
                 ORDER BY b.lease_expires_at LIMIT 100
                 FOR UPDATE OF b SKIP LOCKED
                 """, logger: logger).all(RunningAttempt.decode)
@@ -145,23 +146,15 @@ public struct BuildRepository: Sendable {
         let status = filter.status?.rawValue
         let arch = filter.architecture?.rawValue
         return try await client.snapshot(logger: logger) { connection in
-            let (total, ids) = try await connection.query("""
-                WITH matching AS (
-                    SELECT b.id, b.started_at FROM build_view b
-                    WHERE (\(status)::text IS NULL OR b.status = \(status))
-                      AND (\(filter.configurationID)::uuid IS NULL OR b.configuration_id = \(filter.configurationID))
-                      AND (\(arch)::text IS NULL OR b.architecture = \(arch))
-                      AND (\(filter.initiatorID)::uuid IS NULL OR b.initiator_id = \(filter.initiatorID))
-                      AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
-                                                   WHERE m.project_id = b.project_id AND m.user_id = \(viewer.id)))
-                )
-                SELECT (SELECT count(*) FROM matching), p.id
-                FROM (SELECT 1) AS anchor
-                LEFT JOIN (
-                    SELECT * FROM matching ORDER BY started_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)
-                ) AS p ON true
-                ORDER BY p.started_at DESC, p.id
-                """, logger: logger).pageOfIDs()
+            let (total, ids) = try await connection.query(.page(of: """
+                SELECT b.id, b.started_at FROM build_view b
+                WHERE (\(status)::text IS NULL OR b.status = \(status))
+                  AND (\(filter.configurationID)::uuid IS NULL OR b.configuration_id = \(filter.configurationID))
+                  AND (\(arch)::text IS NULL OR b.architecture = \(arch))
+                  AND (\(filter.initiatorID)::uuid IS NULL OR b.initiator_id = \(filter.initiatorID))
+                  AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                               WHERE m.project_id = b.project_id AND m.user_id = \(viewer.id)))
+                """, orderedBy: "started_at DESC, id", page), logger: logger).pageOfIDs()
             var items: [BuildRecord] = []
             for id in ids {
                 if let record = try await Self.record(id, on: connection, logger: logger) { items.append(record) }

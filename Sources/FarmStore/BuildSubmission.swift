@@ -258,7 +258,8 @@ extension BuildRepository {
             ), build AS (
                 INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
                                     options, status, initiator_id, estimated_completion, retry_of)
-                SELECT id, number, configuration_id, version_id, architecture, environment, priority, options::jsonb, 'queued',
+                SELECT id, number, configuration_id, version_id, architecture, environment, priority, options::jsonb,
+                       \(to: BuildTransition.submit),
                        initiator_id, estimated_completion, NULLIF(retry_of, '')::uuid
                 FROM numbered ORDER BY n
                 RETURNING id, build_number, started_at

@@ -24,19 +24,13 @@ public struct ConfigurationRepository: Sendable {
     public func list(_ filter: Filter, visibleTo viewer: User, page: PageRequest) async throws -> Page<Configuration> {
         let everything = viewer.role == .admin
         let arch = filter.architecture?.rawValue
-        let (total, ids) = try await client.query("""
-            WITH matching AS (
-                SELECT c.id, c.created_at FROM configurations c
-                WHERE (\(filter.projectID)::uuid IS NULL OR c.project_id = \(filter.projectID))
-                  AND (\(arch)::text IS NULL OR c.architecture = \(arch))
-                  AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
-                                               WHERE m.project_id = c.project_id AND m.user_id = \(viewer.id)))
-            )
-            SELECT (SELECT count(*) FROM matching), p.id
-            FROM (SELECT 1) AS anchor
-            LEFT JOIN (SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
-            ORDER BY p.created_at DESC, p.id
-            """, logger: logger).pageOfIDs()
+        let (total, ids) = try await client.query(.page(of: """
+            SELECT c.id, c.created_at FROM configurations c
+            WHERE (\(filter.projectID)::uuid IS NULL OR c.project_id = \(filter.projectID))
+              AND (\(arch)::text IS NULL OR c.architecture = \(arch))
+              AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                           WHERE m.project_id = c.project_id AND m.user_id = \(viewer.id)))
+            """, orderedBy: "created_at DESC, id", page), logger: logger).pageOfIDs()
         let configurations = try await client.query("SELECT * FROM configuration_view WHERE id = ANY(\(ids))", logger: logger)
             .all { try $0.decodeConfiguration() }
         return Page(items: configurations.ordered(like: ids, by: \.id), pagination: Pagination(total: total, request: page))

@@ -101,8 +101,9 @@ public struct DeploymentRepository: Sendable {
                 UPDATE deployments SET status = 'cancelled', completed_at = now() WHERE id = \(id)
                 """, logger: logger)
             try await connection.query("""
-                UPDATE deployment_targets SET status = 'cancelled', completed_at = now(), result = 'cancelled before it started'
-                WHERE deployment_id = \(id) AND status = 'pending'
+                UPDATE deployment_targets SET status = \(to: DeploymentTargetTransition.cancel), completed_at = now(),
+                       result = 'cancelled before it started'
+                WHERE deployment_id = \(id) AND status = ANY(\(from: DeploymentTargetTransition.cancel))
                 """, logger: logger)
             try await Audit.record("deployment.cancel", "deployment", id, project: projectID, by: actor,
                                    details: ["from": status.rawValue], on: connection, logger: logger)
@@ -127,21 +128,15 @@ public struct DeploymentRepository: Sendable {
         let everything = viewer.role == .admin
         let status = filter.status?.rawValue
         return try await client.snapshot(logger: logger) { connection in
-            let (total, ids) = try await connection.query("""
-                WITH matching AS (
-                    SELECT d.id, d.created_at FROM deployments d
-                    WHERE (\(status)::text IS NULL OR d.status = \(status))
-                      AND (\(filter.artifactID)::uuid IS NULL OR d.artifact_id = \(filter.artifactID))
-                      AND (\(filter.systemID)::uuid IS NULL OR EXISTS (
-                               SELECT 1 FROM deployment_targets t WHERE t.deployment_id = d.id AND t.system_id = \(filter.systemID)))
-                      AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
-                                                   WHERE m.project_id = d.project_id AND m.user_id = \(viewer.id)))
-                )
-                SELECT (SELECT count(*) FROM matching), p.id
-                FROM (SELECT 1) AS anchor
-                LEFT JOIN (SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
-                ORDER BY p.created_at DESC, p.id
-                """, logger: logger).pageOfIDs()
+            let (total, ids) = try await connection.query(.page(of: """
+                SELECT d.id, d.created_at FROM deployments d
+                WHERE (\(status)::text IS NULL OR d.status = \(status))
+                  AND (\(filter.artifactID)::uuid IS NULL OR d.artifact_id = \(filter.artifactID))
+                  AND (\(filter.systemID)::uuid IS NULL OR EXISTS (
+                           SELECT 1 FROM deployment_targets t WHERE t.deployment_id = d.id AND t.system_id = \(filter.systemID)))
+                  AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                               WHERE m.project_id = d.project_id AND m.user_id = \(viewer.id)))
+                """, orderedBy: "created_at DESC, id", page), logger: logger).pageOfIDs()
             let items = try await Self.records(ids, on: connection, logger: logger)
             return Page(items: items, pagination: Pagination(total: total, request: page))
         }

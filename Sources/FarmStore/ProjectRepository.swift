@@ -39,17 +39,11 @@ public struct ProjectRepository: Sendable {
     /// The projects `viewer` belongs to (all of them for a farm admin), newest first.
     public func list(visibleTo viewer: User, page: PageRequest) async throws -> Page<Project> {
         let everything = viewer.role == .admin
-        let (total, ids) = try await client.query("""
-            WITH matching AS (
-                SELECT p.id, p.created_at FROM projects p
-                WHERE \(everything)
-                   OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = \(viewer.id))
-            )
-            SELECT (SELECT count(*) FROM matching), p.id
-            FROM (SELECT 1) AS anchor
-            LEFT JOIN (SELECT * FROM matching ORDER BY created_at DESC, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
-            ORDER BY p.created_at DESC, p.id
-            """, logger: logger).pageOfIDs()
+        let (total, ids) = try await client.query(.page(of: """
+            SELECT p.id, p.created_at FROM projects p
+            WHERE \(everything)
+               OR EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = \(viewer.id))
+            """, orderedBy: "created_at DESC, id", page), logger: logger).pageOfIDs()
         let projects = try await client.query("SELECT * FROM project_view WHERE id = ANY(\(ids))", logger: logger)
             .all { try $0.decodeProject() }
         return Page(items: projects.ordered(like: ids, by: \.id), pagination: Pagination(total: total, request: page))

@@ -45,17 +45,21 @@ public struct RolloutRepository: Sendable {
             let silent = try await connection.query("""
                 SELECT t.deployment_id, t.system_id, t.status FROM deployment_targets t
                 JOIN target_systems s ON s.id = t.system_id
-                WHERE (t.status = 'in_progress' OR (t.status = 'completed' AND t.rollback_requested_at IS NOT NULL))
+                WHERE (t.status = ANY(\(from: DeploymentTargetTransition.failInstall))
+                       OR (t.status = ANY(\(from: DeploymentTargetTransition.failRollback))
+                           AND t.rollback_requested_at IS NOT NULL))
                   AND COALESCE(t.rollback_requested_at, t.started_at) < now() - make_interval(secs => \(silence))
                   AND (s.last_seen_at IS NULL OR s.last_seen_at < now() - make_interval(secs => \(silence)))
                 ORDER BY t.deployment_id FOR UPDATE OF t SKIP LOCKED
                 """, logger: logger).all { try $0.decode((UUID, UUID, String).self) }
             for (deploymentID, systemID, status) in silent {
-                let what = status == "in_progress" ? "the install" : "the rollback"
+                let installing = DeploymentTargetTransition.failInstall.from.map(\.rawValue).contains(status)
+                let failure: DeploymentTargetTransition = installing ? .failInstall : .failRollback
+                let what = installing ? "the install" : "the rollback"
                 try await connection.query("""
-                    UPDATE deployment_targets SET status = 'failed', completed_at = now(),
+                    UPDATE deployment_targets SET status = \(to: failure), completed_at = now(),
                            result = \("the agent stopped reporting during \(what) (silent for over \(Int(silence)) s)")
-                    WHERE deployment_id = \(deploymentID) AND system_id = \(systemID)
+                    WHERE deployment_id = \(deploymentID) AND system_id = \(systemID) AND status = ANY(\(from: failure))
                     """, logger: logger)
             }
             for deploymentID in Set(silent.map(\.0)) { try await advance(deploymentID, on: connection) }
@@ -110,10 +114,16 @@ public struct RolloutRepository: Sendable {
                   let status = DeploymentTargetStatus(rawValue: statusText) else {
                 throw StoreError.notFound(resource: "deployment", id: deploymentID.lowercased)
             }
-            let open = switch report.action {
-            case .install: status == .in_progress
-            case .rollback: status == .completed && rollbackRequested
+            let (transition, result): (DeploymentTargetTransition, String) = switch (report.action, report.phase) {
+            case (.install, .succeeded): (.complete, "success")
+            case (.install, _): (.failInstall, report.message ?? "the install failed")
+            case (.rollback, .succeeded): (.rollBack, "\(previousResult ?? "success"), then rolled back"
+                                               + (report.message.map { ": \($0)" } ?? ""))
+            case (.rollback, _): (.failRollback, "rollback failed: \(report.message ?? "no reason given")")
             }
+            // The order stands where its transition starts (a started report takes none yet); a rollback's, only
+            // once the rollout asked for it.
+            let open = transition.from.contains(status) && (report.action == .install || rollbackRequested)
             guard open else {
                 if report.phase == .started {
                     throw StoreError.conflict("the order no longer stands: this target is \(status.rawValue)",
@@ -126,20 +136,13 @@ public struct RolloutRepository: Sendable {
                 try await recordSwitch(change, system: systemID, deployment: deploymentID, artifact: artifactID,
                                        on: connection)
             }
-            let (next, result): (DeploymentTargetStatus, String) = switch (report.action, report.phase) {
-            case (.install, .succeeded): (.completed, "success")
-            case (.install, _): (.failed, report.message ?? "the install failed")
-            case (.rollback, .succeeded): (.rolled_back, "\(previousResult ?? "success"), then rolled back"
-                                               + (report.message.map { ": \($0)" } ?? ""))
-            case (.rollback, _): (.failed, "rollback failed: \(report.message ?? "no reason given")")
-            }
             try await connection.query("""
-                UPDATE deployment_targets SET status = \(next.rawValue), completed_at = now(), result = \(result)
-                WHERE deployment_id = \(deploymentID) AND system_id = \(systemID)
+                UPDATE deployment_targets SET status = \(to: transition), completed_at = now(), result = \(result)
+                WHERE deployment_id = \(deploymentID) AND system_id = \(systemID) AND status = ANY(\(from: transition))
                 """, logger: logger)
             try await Audit.record("deployment.target.\(report.action.rawValue)", "deployment", deploymentID,
                                    project: projectID, by: nil,
-                                   details: ["system": systemID.lowercased, "status": next.rawValue],
+                                   details: ["system": systemID.lowercased, "status": transition.to.rawValue],
                                    on: connection, logger: logger)
             try await advance(deploymentID, on: connection)
             return try await target(deploymentID, systemID, on: connection)
@@ -221,14 +224,17 @@ public struct RolloutRepository: Sendable {
         let step = RolloutStep.next(options, targets)
         if !step.cancel.isEmpty {
             try await connection.query("""
-                UPDATE deployment_targets SET status = 'cancelled', completed_at = now(), result = \(step.haltReason)
+                UPDATE deployment_targets SET status = \(to: DeploymentTargetTransition.cancel), completed_at = now(),
+                       result = \(step.haltReason)
                 WHERE deployment_id = \(deploymentID) AND system_id = ANY(\(step.cancel))
+                  AND status = ANY(\(from: DeploymentTargetTransition.cancel))
                 """, logger: logger)
         }
         if !step.start.isEmpty {
             try await connection.query("""
-                UPDATE deployment_targets SET status = 'in_progress', started_at = now()
+                UPDATE deployment_targets SET status = \(to: DeploymentTargetTransition.start), started_at = now()
                 WHERE deployment_id = \(deploymentID) AND system_id = ANY(\(step.start))
+                  AND status = ANY(\(from: DeploymentTargetTransition.start))
                 """, logger: logger)
         }
         if !step.rollBack.isEmpty {

@@ -57,20 +57,6 @@ extension AsyncSequence where Element == PostgresRow {
         for try await row in self { items.append(try transform(row)) }
         return items
     }
-
-    /// Reads a listing's `(total, id?)` rows: one statement states the filter
-    /// once and returns the total even when the page is empty (an anchor row
-    /// with a null id), so listings never repeat their WHERE clause.
-    func pageOfIDs() async throws -> (total: Int, ids: [UUID]) {
-        var total = 0
-        var ids: [UUID] = []
-        for try await row in self {
-            let (count, id) = try row.decode((Int, UUID?).self)
-            total = count
-            if let id { ids.append(id) }
-        }
-        return (total, ids)
-    }
 }
 
 extension Array {

@@ -63,22 +63,16 @@ public struct SystemRepository: Sendable {
             try label.value.map { String(decoding: try JSONEncoder().encode([label.key: $0]), as: UTF8.self) }
         }
         return try await client.snapshot(logger: logger) { connection in
-            let (total, ids) = try await connection.query("""
-                WITH matching AS (
-                    SELECT s.id, s.name FROM system_view s
-                    WHERE (\(arch)::text IS NULL OR s.architecture = \(arch))
-                      AND (\(status)::text IS NULL OR s.status = \(status))
-                      AND (\(filter.projectID)::uuid IS NULL OR s.project_id = \(filter.projectID))
-                      AND (\(label)::jsonb IS NULL OR s.labels::jsonb @> \(label)::jsonb)
-                      AND (\(labelKey)::text IS NULL OR s.labels::jsonb ? \(labelKey))
-                      AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
-                                                   WHERE m.project_id = s.project_id AND m.user_id = \(viewer.id)))
-                )
-                SELECT (SELECT count(*) FROM matching), p.id
-                FROM (SELECT 1) AS anchor
-                LEFT JOIN (SELECT * FROM matching ORDER BY name, id LIMIT \(page.limit) OFFSET \(page.offset)) AS p ON true
-                ORDER BY p.name, p.id
-                """, logger: logger).pageOfIDs()
+            let (total, ids) = try await connection.query(.page(of: """
+                SELECT s.id, s.name FROM system_view s
+                WHERE (\(arch)::text IS NULL OR s.architecture = \(arch))
+                  AND (\(status)::text IS NULL OR s.status = \(status))
+                  AND (\(filter.projectID)::uuid IS NULL OR s.project_id = \(filter.projectID))
+                  AND (\(label)::jsonb IS NULL OR s.labels::jsonb @> \(label)::jsonb)
+                  AND (\(labelKey)::text IS NULL OR s.labels::jsonb ? \(labelKey))
+                  AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                               WHERE m.project_id = s.project_id AND m.user_id = \(viewer.id)))
+                """, orderedBy: "name, id", page), logger: logger).pageOfIDs()
             let items = try await connection.query("SELECT * FROM system_view WHERE id = ANY(\(ids))", logger: logger)
                 .all(Self.decode).ordered(like: ids, by: \.id)
             return Page(items: items, pagination: Pagination(total: total, request: page))

@@ -172,10 +172,10 @@ public struct WorkerRepository: Sendable {
 
     struct Claim: PreparedQuery {
         static let sql = """
-            UPDATE builds b SET status = 'in_progress', worker_id = $2, claimed_at = now(),
+            UPDATE builds b SET status = $5, worker_id = $2, claimed_at = now(),
                    lease_expires_at = now() + make_interval(secs => $4)
             FROM workers w
-            WHERE b.id = $1 AND w.id = $2 AND b.status = 'queued' AND b.attempt = $3
+            WHERE b.id = $1 AND w.id = $2 AND b.status = ANY($6) AND b.attempt = $3
               AND b.architecture = ANY(w.architectures)
             RETURNING b.id
             """
@@ -185,11 +185,13 @@ public struct WorkerRepository: Sendable {
         let lease: TimeInterval
 
         func makeBindings() throws -> PostgresBindings {
-            var bindings = PostgresBindings(capacity: 4)
+            var bindings = PostgresBindings(capacity: 6)
             bindings.append(buildID)
             bindings.append(workerID)
             bindings.append(attempt)
             bindings.append(lease)
+            bindings.append(to: BuildTransition.claim)
+            bindings.append(from: BuildTransition.claim)
             return bindings
         }
     }

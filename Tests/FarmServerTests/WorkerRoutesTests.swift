@@ -187,4 +187,19 @@ import Testing
             #expect(failed.stages.allSatisfy { $0.status == .skipped })
         }
     }
+
+    @Test func anAttemptOfAnUnknownArchitectureIsNotRequeuedAsAnotherOne() async throws {
+        try await TestDatabase.withFreshStore { store in
+            let fixtures = Fixtures(store: store)
+            let (build, _, _, _) = try await claimedBuild(fixtures)
+            try await expireLease(build, fixtures)
+            try await store.client.query("UPDATE builds SET architecture = 'sparc64' WHERE id = \(build.id)")
+            await #expect(throws: StoreError.unavailable("build \(build.id.lowercased) has unknown architecture sparc64")) {
+                try await store.builds.reapExpiredLeases(maxAttempts: 2)
+            }
+            let untouched = try await store.client.query("SELECT status, attempt FROM builds WHERE id = \(build.id)")
+                .collect().map { try $0.decode((String, Int).self) }
+            #expect(untouched.first?.0 == "in_progress" && untouched.first?.1 == 1)
+        }
+    }
 }
