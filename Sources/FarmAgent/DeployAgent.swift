@@ -71,12 +71,8 @@ public struct DeployAgent: Sendable {
     }
 
     private func handle(_ delivery: AMQPDelivery, from consumer: AMQPConsumer, verifier: ArtifactVerifier) async {
-        guard let order = try? JSONDecoder.iso8601.decode(DeploymentOrder.self, from: Data(delivery.body)),
-              order.schema == DeploymentOrder.schema, order.systemId == settings.systemID else {
-            logger.error("unreadable order sent to the dead letters")
-            consumer.nack(delivery, requeue: false)
-            return
-        }
+        guard let order = consumer.take(delivery, as: DeploymentOrder.self, logger: logger,
+                                        meant: { $0.systemId == settings.systemID }) else { return }
         var logger = logger
         logger[metadataKey: "deployment"] = "\(order.deploymentId.lowercased)"
         do {

@@ -6,9 +6,10 @@ import NIOFoundationCompat
 import NIOHTTP1
 import _NIOFileSystem
 
-/// The machines' side of the HTTP API (build workers with worker tokens,
-/// deployment agents with system tokens), over AsyncHTTPClient
-/// (non-blocking, pooled keep-alive connections).
+/// The farm's HTTP API as its clients call it (build workers with worker
+/// tokens, deployment agents with system tokens, people's `kfarm` commands
+/// with their own), over AsyncHTTPClient (non-blocking, pooled keep-alive
+/// connections).
 public struct FarmClient: Sendable {
     public let baseURL: URL
     let token: String
@@ -82,16 +83,6 @@ public struct FarmClient: Sendable {
         }
     }
 
-    private struct Envelope<T: Decodable>: Decodable {
-        var data: T?
-        var error: Problem?
-    }
-
-    private struct Problem: Decodable {
-        var code: String
-        var message: String
-    }
-
     /// What `GET path` answers (JSON).
     public func get<Answer: Decodable>(_ path: String) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)
@@ -99,26 +90,39 @@ public struct FarmClient: Sendable {
         return try await answer(try await http.execute(request, timeout: .seconds(30)), "GET \(path)")
     }
 
-    /// Streams what `GET path` answers into `file` (replaced), in chunks; returns the byte count.
-    public func download(_ path: String, to file: URL) async throws -> Int {
+    /// Streams what `GET path` answers into `file`, in chunks; returns the
+    /// file's size. With `resume`, a partial `file` is continued from where
+    /// it ends (`Range`), unless the server sends the whole body again.
+    public func download(_ path: String, to file: URL, resume: Bool = false) async throws -> Int {
+        let existing = resume ? ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int ?? 0) : 0
+        let response = try await open(path, headers: existing > 0 ? ["Range": "bytes=\(existing)-"] : [:],
+                                      timeout: .minutes(30))
+        let continuing = response.status == .partialContent
+        if !continuing { try? FileManager.default.removeItem(at: file) }
+        return try await FileSystem.shared.withFileHandle(
+            forWritingAt: .init(file.path), options: .modifyFile(createIfNecessary: true)) { handle in
+            var offset = continuing ? Int64(existing) : 0
+            for try await chunk in response.body {
+                try await handle.write(contentsOf: chunk, toAbsoluteOffset: offset)
+                offset += Int64(chunk.readableBytes)
+            }
+            return Int(offset)
+        }
+    }
+
+    /// The response to `GET path` with the token and `headers`, its body
+    /// still to be read (downloads, event streams); the API's error for any
+    /// status but 200 and 206.
+    public func open(_ path: String, headers: [String: String] = [:], timeout: TimeAmount) async throws
+        -> HTTPClientResponse {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: .minutes(30))
-        guard response.status == .ok else {
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await http.execute(request, timeout: timeout)
+        guard response.status == .ok || response.status == .partialContent else {
             throw await failure(response, "GET \(path)")
         }
-        try? FileManager.default.removeItem(at: file)
-        return try await FileSystem.shared.withFileHandle(
-            forWritingAt: .init(file.path), options: .newFile(replaceExisting: true)) { handle in
-            var writer = handle.bufferedWriter()
-            var count = 0
-            for try await chunk in response.body {
-                count += chunk.readableBytes
-                try await writer.write(contentsOf: chunk)
-            }
-            try await writer.flush()
-            return count
-        }
+        return response
     }
 
     /// A JSON call with the machine's token; the envelope's data, or the API's error as `FarmClientError`.
@@ -137,7 +141,7 @@ public struct FarmClient: Sendable {
     /// The envelope's data, or the API's error as `FarmClientError`.
     private func answer<Answer: Decodable>(_ response: HTTPClientResponse, _ call: String) async throws -> Answer {
         let data = Data(buffer: try await response.body.collect(upTo: 16 << 20))
-        let envelope = try? JSONDecoder.iso8601.decode(Envelope<Answer>.self, from: data)
+        let envelope = try? JSONDecoder.iso8601.decode(APIEnvelope<Answer>.self, from: data)
         if (200..<300).contains(Int(response.status.code)), let answer = envelope?.data { return answer }
         throw Self.problem(response, data, envelope?.error, call)
     }
@@ -145,12 +149,22 @@ public struct FarmClient: Sendable {
     /// The API's error in a response that is not the expected one.
     private func failure(_ response: HTTPClientResponse, _ call: String) async -> FarmClientError {
         let data = (try? await response.body.collect(upTo: 1 << 20)).map { Data(buffer: $0) } ?? Data()
-        let envelope = try? JSONDecoder.iso8601.decode(Envelope<String>.self, from: data)
+        let envelope = try? JSONDecoder.iso8601.decode(APIEnvelope<Never>.self, from: data)
         return Self.problem(response, data, envelope?.error, call)
     }
 
-    private static func problem(_ response: HTTPClientResponse, _ data: Data, _ error: Problem?, _ call: String) -> FarmClientError {
-        let problem = error.map { "\($0.code): \($0.message)" } ?? String(decoding: data.prefix(200), as: UTF8.self)
+    private static func problem(_ response: HTTPClientResponse, _ data: Data, _ error: APIProblem?, _ call: String) -> FarmClientError {
+        let problem = error.map { "\($0.code): \($0.message)" + Self.fields($0.details) }
+            ?? String(decoding: data.prefix(200), as: UTF8.self)
         return FarmClientError(status: Int(response.status.code), "\(call): \(problem)")
+    }
+
+    /// The fields a validation error names, each with what is wrong with it.
+    private static func fields(_ details: [String: ErrorDetail]) -> String {
+        let named = details.values.flatMap { detail -> [String] in
+            guard case .fields(let fields) = detail else { return [] }
+            return fields.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        }
+        return named.isEmpty ? "" : " (" + named.joined(separator: "; ") + ")"
     }
 }

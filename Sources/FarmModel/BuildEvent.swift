@@ -38,7 +38,7 @@ public struct BuildOutcome: Codable, Sendable, Equatable {
 /// (one message may carry a whole no-op build, or thousands of log lines)
 /// and numbered; the recorder applies them idempotently, so a message
 /// published twice (a lost confirm, a reconnect) changes nothing the second time.
-public struct BuildEventBatch: Codable, Sendable, Equatable {
+public struct BuildEventBatch: BusMessage, Equatable {
     public static let schema = "kfarm.build.events/1"
 
     public var schema: String
@@ -55,13 +55,14 @@ public struct BuildEventBatch: Codable, Sendable, Equatable {
         self.events = events
     }
 
+    public var exchange: String { BusNames.eventsExchange }
     public var routingKey: String { "build.\(buildId.lowercased).events" }
 
-    /// The schema is this one and its numbers fit the database's integers
-    /// (attempts, line numbers): a batch that does not is dead-lettered,
-    /// never summed past `Int.max` or retried forever.
+    /// Its numbers fit the database's integers (attempts, line numbers): a
+    /// batch that does not is dead-lettered, never summed past `Int.max` or
+    /// retried forever.
     public var isWellFormed: Bool {
-        schema == Self.schema && (1...1000).contains(attempt) && events.allSatisfy { event in
+        (1...1000).contains(attempt) && events.allSatisfy { event in
             switch event {
             case .log(let first, let lines): first >= 1 && first <= Int(Int32.max) - lines.count + 1
             case .result(let outcome): outcome.findings?.isWellFormed ?? true

@@ -97,7 +97,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
 
 /// The message that asks a worker of `architecture` to run a build attempt,
 /// published to `kfarm.builds` with the architecture as routing key.
-public struct BuildDispatch: Codable, Sendable, Equatable {
+public struct BuildDispatch: BusMessage, Equatable {
     public static let schema = "kfarm.build.dispatch/1"
 
     public var schema: String
@@ -113,6 +113,10 @@ public struct BuildDispatch: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.priority = priority
     }
+
+    public var exchange: String { BusNames.buildsExchange }
+    public var routingKey: String { architecture.rawValue }
+    public var amqpPriority: UInt8 { priority.amqpPriority }
 }
 
 /// Why a build failed. `build` failures (compiler errors, Kconfig
@@ -149,7 +153,7 @@ public struct BuildFailure: Codable, Sendable, Equatable {
 
 /// A command for the worker running a build, published to `kfarm.control`
 /// with routing key `build.<id>.<action>`.
-public struct BuildControl: Codable, Sendable, Equatable {
+public struct BuildControl: BusMessage, Equatable {
     public static let schema = "kfarm.build.control/1"
 
     public enum Action: String, Codable, Sendable {
@@ -168,5 +172,6 @@ public struct BuildControl: Codable, Sendable, Equatable {
         self.action = action
     }
 
+    public var exchange: String { BusNames.controlExchange }
     public var routingKey: String { "build.\(buildId.lowercased).\(action.rawValue)" }
 }

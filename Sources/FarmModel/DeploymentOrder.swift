@@ -5,7 +5,7 @@ import Foundation
 /// ran before. Carries the artifact's sha256 and the farm's signature over
 /// its provenance, which the agent checks against the key it trusts before
 /// anything is unpacked.
-public struct DeploymentOrder: Codable, Sendable, Equatable {
+public struct DeploymentOrder: BusMessage, Equatable {
     public static let schema = "kfarm.deploy.order/1"
 
     public enum Action: String, Codable, Sendable {
@@ -37,4 +37,7 @@ public struct DeploymentOrder: Codable, Sendable, Equatable {
         self.signature = signature
         self.forceReboot = forceReboot
     }
+
+    public var exchange: String { BusNames.deployExchange }
+    public var routingKey: String { systemId.lowercased }
 }

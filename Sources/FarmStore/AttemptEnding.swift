@@ -130,9 +130,7 @@ enum AttemptEnding {
             UPDATE build_stages SET status = 'pending', started_at = NULL, completed_at = NULL WHERE build_id = \(id)
             """, logger: logger)
         try await Outbox.enqueue(
-            exchange: BusNames.buildsExchange, routingKey: running.architecture.rawValue,
-            priority: running.priority.amqpPriority,
-            message: BuildDispatch(buildId: id, attempt: next, architecture: running.architecture, priority: running.priority),
+            BuildDispatch(buildId: id, attempt: next, architecture: running.architecture, priority: running.priority),
             on: connection, logger: logger)
         try await Audit.record("build.requeue", "build", id, project: running.projectID, by: nil,
                                details: ["attempt": String(next), "reason": reason], on: connection, logger: logger)

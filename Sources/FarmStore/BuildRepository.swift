@@ -85,9 +85,8 @@ public struct BuildRepository: Sendable {
                 """, logger: logger)
             try await AttemptEnding.closeStages(of: id, on: connection, logger: logger)
             if status == .in_progress {
-                let control = BuildControl(buildId: id, attempt: attempt, action: .cancel)
-                try await Outbox.enqueue(exchange: BusNames.controlExchange, routingKey: control.routingKey, priority: 0,
-                                         message: control, on: connection, logger: logger)
+                try await Outbox.enqueue(BuildControl(buildId: id, attempt: attempt, action: .cancel),
+                                         on: connection, logger: logger)
             }
             try await Audit.record("build.cancel", "build", id, project: projectID, by: actor,
                                    details: ["from": status.rawValue], on: connection, logger: logger)

@@ -212,7 +212,7 @@ extension BuildRepository {
         var ids: [UUID] = [], configurations: [UUID] = [], versions: [UUID] = [], architectures: [String] = []
         var environments: [String] = [], priorities: [String] = [], options: [String] = [], initiators: [UUID] = []
         var estimates: [Date] = [], retries: [String] = [], projects: [UUID] = [], versionTexts: [String] = []
-        var dispatches: [String] = [], amqpPriorities: [Int16] = []
+        var exchanges: [String] = [], routingKeys: [String] = [], dispatches: [String] = [], amqpPriorities: [Int16] = []
         for (submission, resolved) in accepted {
             let id = UUID()
             let priority = submission.request.validPriority
@@ -228,9 +228,12 @@ extension BuildRepository {
             retries.append(submission.retryOf?.lowercased ?? "")
             projects.append(resolved.projectID)
             versionTexts.append(resolved.version)
-            let dispatch = BuildDispatch(buildId: id, attempt: 1, architecture: resolved.architecture, priority: priority)
-            dispatches.append(String(decoding: try encoder.encode(dispatch), as: UTF8.self))
-            amqpPriorities.append(Int16(priority.amqpPriority))
+            let dispatch = try Outbox.Row(
+                BuildDispatch(buildId: id, attempt: 1, architecture: resolved.architecture, priority: priority))
+            exchanges.append(dispatch.exchange)
+            routingKeys.append(dispatch.routingKey)
+            dispatches.append(dispatch.body)
+            amqpPriorities.append(dispatch.priority)
         }
         let stageNames = BuildStage.allCases.map(\.rawValue)
         let count = accepted.count
@@ -240,13 +243,14 @@ extension BuildRepository {
                 SELECT * FROM unnest(\(ids)::uuid[], \(configurations)::uuid[], \(versions)::uuid[], \(architectures)::text[],
                                      \(environments)::text[], \(priorities)::text[], \(options)::text[], \(initiators)::uuid[],
                                      \(estimates)::timestamptz[], \(retries)::text[], \(projects)::uuid[], \(versionTexts)::text[],
-                                     \(dispatches)::text[], \(amqpPriorities)::int2[])
+                                     \(exchanges)::text[], \(routingKeys)::text[], \(dispatches)::text[],
+                                     \(amqpPriorities)::int2[])
                     WITH ORDINALITY AS i(id, configuration_id, version_id, architecture, environment, priority, options,
-                                         initiator_id, estimated_completion, retry_of, project_id, version, dispatch,
-                                         amqp_priority, n)
+                                         initiator_id, estimated_completion, retry_of, project_id, version, exchange,
+                                         routing_key, dispatch, amqp_priority, n)
             ), dispatched AS (
                 INSERT INTO outbox (exchange, routing_key, priority, body)
-                SELECT \(BusNames.buildsExchange), architecture, amqp_priority, dispatch FROM input ORDER BY n
+                SELECT exchange, routing_key, amqp_priority, dispatch FROM input ORDER BY n
             ), counter AS (
                 INSERT INTO build_day_counters (day, last) VALUES ((now() AT TIME ZONE 'UTC')::date, \(count))
                 ON CONFLICT (day) DO UPDATE SET last = build_day_counters.last + \(count)

@@ -16,14 +16,26 @@ public struct OutboxMessage: Sendable, Equatable {
 /// so a crash between commit and publish loses nothing: the relay finds
 /// them on its next pass.
 public enum Outbox {
-    static func enqueue(
-        exchange: String, routingKey: String, priority: UInt8, message: some Encodable,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws {
-        let body = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+    /// A message as an outbox row holds it: published where the message says.
+    struct Row {
+        let exchange: String
+        let routingKey: String
+        let priority: Int16
+        let body: String
+
+        init(_ message: some BusMessage) throws {
+            exchange = message.exchange
+            routingKey = message.routingKey
+            priority = Int16(message.amqpPriority)
+            body = String(decoding: try message.body(), as: UTF8.self)
+        }
+    }
+
+    static func enqueue(_ message: some BusMessage, on connection: PostgresConnection, logger: Logger) async throws {
+        let row = try Row(message)
         try await connection.query("""
             INSERT INTO outbox (exchange, routing_key, priority, body)
-            VALUES (\(exchange), \(routingKey), \(Int16(priority)), \(body))
+            VALUES (\(row.exchange), \(row.routingKey), \(row.priority), \(row.body))
             """, logger: logger)
     }
 }

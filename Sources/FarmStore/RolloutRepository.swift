@@ -251,8 +251,7 @@ public struct RolloutRepository: Sendable {
                 signature: ProvenanceSignature(keyId: keyID, statement: Data(statement.utf8),
                                                value: Data(base64Encoded: signature) ?? Data()),
                 forceReboot: options.forceReboot)
-            try await Outbox.enqueue(exchange: BusNames.deployExchange, routingKey: systemID.lowercased, priority: 0,
-                                     message: order, on: connection, logger: logger)
+            try await Outbox.enqueue(order, on: connection, logger: logger)
         }
         if let finish = step.finish {
             try await connection.query("""

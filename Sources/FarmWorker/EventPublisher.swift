@@ -58,10 +58,7 @@ public final class EventPublisher: Sendable {
         let taken = spools.withLock { $0.compactMap { spool in spool.take(linger: logLinger).map { (spool, $0) } } }
         guard !taken.isEmpty else { return }
         do {
-            let encoder = JSONEncoder()
-            try await connection.publish(try taken.map { _, batch in
-                AMQPMessage(exchange: BusNames.eventsExchange, routingKey: batch.routingKey, body: Array(try encoder.encode(batch)))
-            })
+            try await connection.publish(try taken.map { _, batch in try AMQPMessage(batch) })
         } catch {
             for (spool, batch) in taken { spool.settle(batch, confirmed: false) }
             throw error

@@ -41,13 +41,9 @@ struct WorkerSession: Sendable {
 
     /// Claims the delivered build and runs it; unreadable messages go to the dead letters.
     private func take(_ delivery: AMQPDelivery, from consumer: AMQPConsumer) async {
-        guard let dispatch = try? JSONDecoder().decode(BuildDispatch.self, from: Data(delivery.body)),
-              dispatch.schema == BuildDispatch.schema,
-              let toolchain = toolchains.first(where: { $0.spec.architecture == dispatch.architecture }) else {
-            logger.error("unreadable build message sent to the dead letters", metadata: ["routingKey": "\(delivery.routingKey)"])
-            consumer.nack(delivery, requeue: false)
-            return
-        }
+        let toolchain = { (dispatch: BuildDispatch) in toolchains.first { $0.spec.architecture == dispatch.architecture } }
+        guard let dispatch = consumer.take(delivery, as: BuildDispatch.self, logger: logger, meant: { toolchain($0) != nil }),
+              let toolchain = toolchain(dispatch) else { return }
         let claimed: ClaimedBuild?
         do {
             claimed = try await worker.client.claim(dispatch.buildId, BuildClaim(workerId: workerID, attempt: dispatch.attempt))
@@ -151,9 +147,8 @@ struct WorkerSession: Sendable {
             defer { consumer.stop() }
             for try await deliveries in consumer.batches {
                 for delivery in deliveries {
-                    if let control = try? JSONDecoder().decode(BuildControl.self, from: Data(delivery.body)),
-                       control.action == .cancel,
-                       worker.running.stop(control.buildId, attempt: control.attempt, .cancelled) {
+                    guard let control = consumer.take(delivery, as: BuildControl.self, logger: logger) else { continue }
+                    if control.action == .cancel, worker.running.stop(control.buildId, attempt: control.attempt, .cancelled) {
                         logger.info("cancelling build", metadata: ["build": "\(control.buildId.lowercased)"])
                     }
                     consumer.ack(delivery)

@@ -27,16 +27,11 @@ struct EventRecorder: Service {
     private func consume() async throws {
         let consumer = try await AMQPConsumer(broker, queues: [BusNames.recorderQueue], prefetch: prefetch)
         defer { consumer.stop() }
-        let decoder = JSONDecoder()
         for try await deliveries in consumer.batches {
             var batches: [BuildEventBatch] = []
             var recordable: [AMQPDelivery] = []
             for delivery in deliveries {
-                guard let batch = try? decoder.decode(BuildEventBatch.self, from: Data(delivery.body)), batch.isWellFormed else {
-                    logger.error("unreadable event message sent to the dead letters", metadata: ["routingKey": "\(delivery.routingKey)"])
-                    consumer.nack(delivery, requeue: false)
-                    continue
-                }
+                guard let batch = consumer.take(delivery, as: BuildEventBatch.self, logger: logger) else { continue }
                 batches.append(batch)
                 recordable.append(delivery)
             }

@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 import Hummingbird
 
@@ -53,18 +54,4 @@ public struct APIError: Error, Sendable {
 
     static let internalError = APIError(
         status: .internalServerError, code: .internalError, message: "An unexpected error occurred; it has been logged")
-}
-
-/// A value inside `error.details`.
-public enum ErrorDetail: Encodable, Sendable, Equatable {
-    case string(String)
-    case fields([String: String])
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let value): try container.encode(value)
-        case .fields(let value): try container.encode(value)
-        }
-    }
 }

@@ -1,34 +1,16 @@
 import FarmModel
 import Hummingbird
 
-/// The seed's success envelope: `{"status":"success","data":...}`.
-struct Envelope<Payload: Encodable>: Encodable {
-    let status = "success"
-    let data: Payload
-}
-
-/// The seed's error envelope.
-struct ErrorEnvelope: Encodable {
-    struct Body: Encodable {
-        let code: String
-        let message: String
-        let details: [String: ErrorDetail]
-    }
-
-    let status = "error"
-    let error: Body
-}
-
 extension Response {
     /// A success envelope around `data`.
     static func success(_ data: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
-        try JSONBody.response(status: status, Envelope(data: data))
+        try JSONBody.response(status: status, APIEnvelope(data: data))
     }
 
     static func failure(_ error: APIError) throws -> Response {
         var response = try JSONBody.response(
             status: error.status,
-            ErrorEnvelope(error: .init(code: error.code.rawValue, message: error.message, details: error.details)))
+            APIEnvelope(error: APIProblem(code: error.code.rawValue, message: error.message, details: error.details)))
         if let retryAfter = error.retryAfter { response.headers[.retryAfter] = String(retryAfter) }
         return response
     }
