@@ -2,15 +2,12 @@
 public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// The agent cannot start: a bad option, an unknown system, a token the API refuses.
     case configuration(String)
-    /// The downloaded artifact is not what the farm signed.
-    case verification(String)
     /// Unpacking or switching failed.
     case install(String)
 
     public var description: String {
         switch self {
         case .configuration(let why): "configuration: \(why)"
-        case .verification(let why): "verification failed: \(why)"
         case .install(let why): "install failed: \(why)"
         }
     }

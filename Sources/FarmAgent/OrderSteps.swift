@@ -31,10 +31,10 @@ extension DeployAgent {
             if layout.active() != slot {
                 let file = downloads.appendingPathComponent("\(order.sha256).tar.zst")
                 // A download that survived a restart is used again once it checks out.
-                if (try? verifier.verify(file, for: order)) == nil {
+                if (try? verifier.verify(file, for: ArtifactClaim(order))) == nil {
                     logger.info("downloading", metadata: ["artifact": "\(order.artifact.name)", "bytes": "\(order.size)"])
                     _ = try await client.download("\(systemPath)/deployments/\(order.deploymentId.lowercased)/artifact", to: file)
-                    _ = try verifier.verify(file, for: order)
+                    _ = try verifier.verify(file, for: ArtifactClaim(order))
                 }
                 try await layout.replace(slot) { directory in try await unpack(file, into: directory) }
                 try layout.switchTo(slot)
@@ -49,7 +49,7 @@ extension DeployAgent {
                 return AgentReport(action: .install, phase: .succeeded, switches: record.switches,
                                    message: "installed in slot \(slot.rawValue); active at the next boot")
             }
-            let provenance = try verifier.provenance(of: order)
+            let provenance = try verifier.provenance(of: ArtifactClaim(order))
             let (healthy, tail) = try await settings.health.run(slot: slot, in: layout, order: order, provenance: provenance)
             // A check cut short by the agent stopping says nothing about the kernel.
             try Task.checkCancellation()

@@ -3,8 +3,8 @@ import Foundation
 /// The farm's public key as people keep it in a file: the raw 32 bytes in
 /// base64 (as `GET /signing-key` gives `publicKey`), or PEM
 /// (SubjectPublicKeyInfo, `publicKeyPem`).
-enum SigningKeyText {
-    static func rawKey(_ text: String) -> Data? {
+public enum SigningKeyText {
+    public static func rawKey(_ text: String) -> Data? {
         let body = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
         guard let bytes = Data(base64Encoded: body) else { return nil }
         switch bytes.count {

@@ -1,5 +1,5 @@
 import Crypto
-@testable import FarmAgent
+import FarmMachine
 import FarmModel
 import Foundation
 import Testing
@@ -34,22 +34,22 @@ import Testing
 
     @Test func theFarmsSignatureOverThisArtifactPasses() throws {
         let order = try order()
-        #expect(try verifier.verify(try file(tarball), for: order).artifactId == order.artifact.id)
+        #expect(try verifier.verify(try file(tarball), for: ArtifactClaim(order)).artifactId == order.artifact.id)
     }
 
     @Test func alteredBytesAnotherKeyOrAnotherArtifactsStatementFail() throws {
         var altered = tarball
         altered[0] ^= 1
-        #expect(throws: AgentError.self) { try verifier.verify(try file(altered), for: try order()) }
-        #expect(throws: AgentError.self) {
-            try verifier.verify(try file(tarball), for: try order(signer: Curve25519.Signing.PrivateKey()))
+        #expect(throws: MachineError.self) { try verifier.verify(try file(altered), for: ArtifactClaim(try order())) }
+        #expect(throws: MachineError.self) {
+            try verifier.verify(try file(tarball), for: ArtifactClaim(try order(signer: Curve25519.Signing.PrivateKey())))
         }
         // A valid signature, but over another artifact's statement.
         var swapped = try order()
         swapped.artifact = ArtifactRef(id: UUID(), name: "linux.tar.zst")
-        #expect(throws: AgentError.self) { try verifier.verify(try file(tarball), for: swapped) }
-        #expect(throws: AgentError.self) {
-            try verifier.verify(try file(tarball), for: try order(statementSha256: String(repeating: "0", count: 64)))
+        #expect(throws: MachineError.self) { try verifier.verify(try file(tarball), for: ArtifactClaim(swapped)) }
+        #expect(throws: MachineError.self) {
+            try verifier.verify(try file(tarball), for: ArtifactClaim(try order(statementSha256: String(repeating: "0", count: 64))))
         }
     }
 
