@@ -24,7 +24,14 @@ struct DatabaseOptions: ParsableArguments {
         let store = Store(settings: try settings(), logger: logger)
         do {
             return try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await store.client.run() }
+                // The body starts once the client's run() is under way: a query before it would have the
+                // driver warn "run() hasn't been called yet", which a person reads as an error.
+                await withCheckedContinuation { (started: CheckedContinuation<Void, Never>) in
+                    group.addTask {
+                        started.resume()
+                        await store.client.run()
+                    }
+                }
                 defer { group.cancelAll() }
                 return try await body(store)
             }
