@@ -67,9 +67,11 @@ import Testing
             let port = try #require(api.client.port)
             let developer = try await fixtures.account()
             let build = try await queuedBuild(fixtures, members: [(developer, .developer)])
-            let (connection, _) = try await follow(build, as: developer, port: port)
-            let rest = await connection.read(until: "event: resume\ndata: {\"after\":0}\n\n")
-            #expect(rest.contains("event: resume"), "\(rest)")
+            let (connection, first) = try await follow(build, as: developer, port: port)
+            // On a loaded machine the first read may already hold the end of the stream.
+            let resume = "event: resume\ndata: {\"after\":0}\n\n"
+            let rest = first.contains(resume) ? first : first + (await connection.read(until: resume))
+            #expect(rest.contains(resume), "\(rest)")
             // Its slot is given back: the user's one stream may open again.
             let again = try await followOnceFree(build, as: developer, port: port)
             #expect(again.hasPrefix("HTTP/1.1 200"), "\(again)")
