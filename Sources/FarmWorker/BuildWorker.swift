@@ -41,9 +41,10 @@ public struct BuildWorker: Sendable {
         guard !toolchains.isEmpty else {
             throw MachineError.configuration("no toolchain in \(settings.toolchains.path) has its compiler installed")
         }
-        let worker = try await client.register(WorkerRegistration(
+        let registration = WorkerRegistration(
             name: settings.name, toolchains: toolchains.map(\.offer), cores: ProcessInfo.processInfo.activeProcessorCount,
-            memoryMb: Int(ProcessInfo.processInfo.physicalMemory / 1_048_576), kernelSeries: settings.recipe.kernelSeries))
+            memoryMb: Int(ProcessInfo.processInfo.physicalMemory / 1_048_576), kernelSeries: settings.recipe.kernelSeries)
+        let worker = try await client.register(registration)
         var workerLogger = logger
         workerLogger[metadataKey: "worker"] = "\(worker.id.lowercased)"
         workerLogger.info("joined the farm", metadata: [
@@ -57,6 +58,7 @@ public struct BuildWorker: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await session.followControl() }
             group.addTask { await publishCatalogs(logger: catalogLogger) }
+            group.addTask { await stayListed(registration, logger: catalogLogger) }
             await session.consumeBuilds()
             group.cancelAll()
         }
@@ -65,6 +67,19 @@ public struct BuildWorker: Sendable {
         }
         publishing.cancel()
         await publishing.value
+    }
+
+    /// Registers again every heartbeat interval (the same token and name
+    /// update the row): `GET /workers` shows an idle worker that is running
+    /// as idle, not offline because it has not built for a while.
+    private func stayListed(_ registration: WorkerRegistration, logger: Logger) async {
+        while (try? await Task.sleep(for: settings.heartbeatInterval)) != nil {
+            do {
+                _ = try await client.register(registration)
+            } catch {
+                logger.warning("presence heartbeat failed", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// The module catalogs of the series this worker builds, so people can

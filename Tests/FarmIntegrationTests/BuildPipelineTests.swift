@@ -95,4 +95,24 @@ extension FarmTests {
             }
         }
     }
+
+    @Test func anIdleWorkerKeepsItsPresenceUp() async throws {
+        try await TestFarm.run { farm in
+            let settings = try await farm.workerSettings([.x86_64])
+            try await farm.withWorker(settings) {
+                var worker: Worker?
+                while worker == nil {
+                    worker = try await farm.store.workers.list(page: try PageRequest()).items.first { $0.name == settings.name }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                let joined = try #require(worker).lastHeartbeatAt
+                // No build comes; the worker (heartbeat every second here) is still heard from.
+                try await Task.sleep(for: .seconds(3))
+                let workerID = try #require(worker).id
+                let later = try #require(try await farm.store.workers.find(id: workerID))
+                #expect(later.lastHeartbeatAt > joined.addingTimeInterval(1), "\(joined) → \(later.lastHeartbeatAt)")
+                #expect(later.state == .idle)
+            }
+        }
+    }
 }
