@@ -104,6 +104,7 @@ let package = Package(
                 "FarmWorker",
                 "FarmAgent",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,12 +127,12 @@ let package = Package(
         .testTarget(name: "DependencyRuleTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
         .testTarget(name: "ZstdTests", dependencies: ["Zstd", "FarmMachine"]),
-        .testTarget(name: "FarmMachineTests", dependencies: ["FarmMachine"]),
-        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmMachine", "FarmModel"]),
         .testTarget(
-            name: "FarmAgentTests",
-            dependencies: ["FarmAgent", "FarmModel", .product(name: "Crypto", package: "swift-crypto")]
+            name: "FarmMachineTests",
+            dependencies: ["FarmMachine", "FarmModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmMachine", "FarmModel"]),
+        .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent", "FarmModel"]),
         // The whole farm: API, relay, recorder, reaper, RabbitMQ, PostgreSQL, workers and real compilers.
         .testTarget(
             name: "FarmIntegrationTests",
@@ -139,6 +140,7 @@ let package = Package(
                 "AMQP", "FarmBus", "FarmMachine", "FarmModel", "FarmServer", "FarmStore", "FarmWorker", "FarmTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

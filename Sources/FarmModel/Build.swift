@@ -95,7 +95,7 @@ public struct BuildOptions: Codable, Sendable, Equatable {
 }
 
 /// A request to build a configuration version (the seed's `POST /builds`).
-public struct NewBuild: Decodable, Sendable {
+public struct NewBuild: Codable, Sendable {
     public var configVersionId: UUID
     public var environment: String?
     public var priority: String?

@@ -58,7 +58,7 @@ public struct DeploymentOptions: Codable, Sendable, Equatable {
 }
 
 /// The seed's `POST /deployments` request.
-public struct NewDeployment: Decodable, Sendable {
+public struct NewDeployment: Codable, Sendable {
     public var buildArtifactId: UUID
     public var targetSystems: [UUID]
     /// Absent: now.

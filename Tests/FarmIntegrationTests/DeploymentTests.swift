@@ -165,6 +165,23 @@ extension FarmTests {
         }
     }
 
+    /// `kfarm deploy --wait` as a release manager runs it, piped: one line per target change, exit 0 once completed.
+    @Test func theClientDeploysAndWaitsForTheRollout() async throws {
+        try await Self.withRollout(systems: 2) { rollout, _ in
+            let person = try ClientRun(farm: rollout.farm, token: rollout.manager.token)
+            let artifact = rollout.artifacts[0].id.lowercased
+            let deployed = try await person.run(["deploy", artifact, "--systems"] + rollout.systems.map(\.id.lowercased)
+                                                + ["--max-parallel", "2", "--wait"])
+            #expect(deployed.status == 0, "\(deployed)")
+            for system in rollout.systems {
+                #expect(deployed.out.contains("  \(system.name): completed"), "\(system.name) in \(deployed.out)")
+                #expect(try await rollout.farm.store.systems.find(id: system.id)?.currentArtifact?.id == rollout.artifacts[0].id)
+            }
+            let refused = try await person.run(["deploy", artifact, "--wait"])
+            #expect(refused.status == 3 && refused.err.contains("--systems"), "\(refused)")
+        }
+    }
+
     @Test func aFailedHealthCheckRollsBackOrFailsAsTheOptionsSay() async throws {
         try await Self.withRollout(systems: 3, failingSystem: 1) { rollout, _ in
             let (first, second) = (rollout.artifacts[0], rollout.artifacts[1])

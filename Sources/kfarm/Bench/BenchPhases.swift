@@ -102,7 +102,7 @@ struct BenchPhases: Sendable {
     /// (`curl -N`); elapsed runs from the first line to the end event.
     func logStream(version: String, lines expected: Int, apiURL: URL, token: String) async throws -> LogStream {
         let id = try await client.submit(version: version)
-        let reader = EventStreamReader()
+        let reader = StreamTiming()
         let status = try await CommandRunner.run(
             Command("curl", ["-sSN", "-H", "Authorization: Bearer \(token)",
                              URL(string: "/builds/\(id)/events", relativeTo: apiURL)!.absoluteString]),
@@ -118,10 +118,12 @@ struct BenchPhases: Sendable {
     }
 }
 
-/// Reads a Server-Sent Events stream line by line: the line numbers in
-/// `id:` fields, when the first arrived and when the `end` event did.
-final class EventStreamReader: Sendable {
+/// Times a Server-Sent Events stream as curl hands it over, line by line:
+/// the line numbers of its events, when the first arrived and when the
+/// `end` event did.
+final class StreamTiming: Sendable {
     private struct State {
+        var reader = EventStreamReader()
         var numbers: [Int] = []
         var first: ContinuousClock.Instant?
         var last: ContinuousClock.Instant?
@@ -136,12 +138,12 @@ final class EventStreamReader: Sendable {
     @Sendable func take(_ lines: [String]) {
         let now = ContinuousClock.now
         state.withLock { state in
-            for line in lines {
-                if line.hasPrefix("id: "), let number = Int(line.dropFirst(4)) {
+            for event in state.reader.feed(lines.map { $0 + "\n" }.joined().utf8) {
+                if event.type == "end" {
+                    state.last = now
+                } else if let number = event.id.flatMap(Int.init) {
                     state.numbers.append(number)
                     state.first = state.first ?? now
-                } else if line == "event: end" {
-                    state.last = now
                 }
             }
         }

@@ -1,0 +1,55 @@
+import FarmMachine
+import FarmModel
+import Foundation
+
+/// Downloads an artifact into a folder, as `NAME.part` until it is whole
+/// (so a cut download resumes from where it stopped, with `Range`), and
+/// checks it before it takes its name: always its sha256; with `verify`
+/// also the farm's signature over its provenance, as a deployment agent
+/// does, under a key given or the one pinned for this farm.
+struct ArtifactFetch {
+    let farm: FarmClient
+    var verify: Bool
+    /// A file with the farm's public key (base64 or PEM); else the pinned one.
+    var keyFile: URL?
+
+    func download(_ artifact: ArtifactRecord, into folder: URL) async throws -> URL {
+        let name = URL(fileURLWithPath: artifact.name).lastPathComponent
+        guard !name.isEmpty, name != "..", name != "." else {
+            throw ClientFailure.usage("the artifact's name \(artifact.name) is not a file name")
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent(name)
+        let partial = folder.appendingPathComponent(name + ".part")
+        _ = try await farm.download("/artifacts/\(artifact.id.lowercased)/download", to: partial, resume: true)
+        let claim = ArtifactClaim(artifact)
+        if verify {
+            _ = try ArtifactVerifier(trustedKey: try await trustedKey()).verify(partial, for: claim)
+        } else if try FileHash.sha256(of: partial) != artifact.sha256 {
+            throw MachineError.verification("the download does not hash to the artifact's sha256 \(artifact.sha256)")
+        }
+        try? FileManager.default.removeItem(at: file)
+        try FileManager.default.moveItem(at: partial, to: file)
+        return file
+    }
+
+    /// The key artifacts must be signed with: the given file's, the pinned
+    /// one, or (first use) the farm's own, pinned from then on.
+    private func trustedKey() async throws -> Data {
+        if let keyFile {
+            guard let key = SigningKeyText.rawKey(try String(contentsOf: keyFile, encoding: .utf8)) else {
+                throw ClientFailure.usage("\(keyFile.path) holds no Ed25519 public key (base64 of 32 bytes, or PEM)")
+            }
+            return key
+        }
+        var config = try ClientConfig.load()
+        let farmURL = farm.baseURL.absoluteString
+        if let pinned = config.pinnedKeys[farmURL], let key = Data(base64Encoded: pinned) { return key }
+        let key: SigningKey = try await farm.get("/signing-key")
+        guard let raw = Data(base64Encoded: key.publicKey) else { throw ClientFailure.usage("GET /signing-key gave no key") }
+        config.pinnedKeys[farmURL] = key.publicKey
+        try config.save()
+        Output.message("pinned \(farmURL)'s signing key \(key.keyId) in \(ClientConfig.file.path)")
+        return raw
+    }
+}

@@ -1,0 +1,217 @@
+import Crypto
+import FarmModel
+import FarmServer
+import FarmWorker
+import Foundation
+import Testing
+
+/// The people's `kfarm` commands as a person runs them (the built binary,
+/// its output piped), against a whole farm building the fixture tree.
+extension FarmTests {
+    @Test func theClientLogsInFollowsABuildAndFetchesAVerifiedKernel() async throws {
+        try await TestFarm.run { farm in
+            let (configuration, developer) = try await farm.configuration(.x86_64)
+            let person = try ClientRun(farm: farm)
+            let login = try await person.run(["login", "--url", farm.apiURL.absoluteString], stdin: developer.token + "\n")
+            #expect(login.status == 0, "\(login)")
+            let mode = try FileManager.default.attributesOfItem(atPath: person.config.path)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+
+            try await farm.withWorker(try await farm.workerSettings([.x86_64])) {
+                let version = "\(configuration.configuration.id.lowercased)@\(configuration.versions[0].version)"
+                let followed = try await person.run(["build", version, "--priority", "high", "--follow"])
+                #expect(followed.status == 0, "\(followed)")
+                for stage in BuildStage.allCases {
+                    #expect(followed.out.contains("  \(stage.rawValue): completed ("), "\(stage) in \(followed.out)")
+                }
+                let built = try #require(try await farm.store.builds.list(.init(), visibleTo: developer.user, page: .init())
+                    .items.first)
+                let artifact = try #require(built.artifactId)
+                #expect(followed.out.contains("artifact \(artifact)"), "\(followed.out)")
+
+                // Piped and with --json: only the final record, which parses.
+                let again = try await person.run(["build", configuration.versions[0].id.lowercased, "--follow", "--json"])
+                #expect(again.status == 0, "\(again)")
+                let record = try JSONSerialization.jsonObject(with: Data(again.out.utf8)) as? [String: Any]
+                #expect(record?["status"] as? String == "completed" && record?["artifactId"] as? String == artifact)
+
+                let listed = try await person.run(["builds", "list", "--mine", "--json"])
+                let builds = (try JSONSerialization.jsonObject(with: Data(listed.out.utf8)) as? [String: Any])?["items"]
+                #expect((builds as? [[String: Any]])?.count == 2, "\(listed)")
+                let log = try await person.run(["logs", built.id.lowercased])
+                #expect(log.status == 0 && log.out.contains("  CC      init/main.o"), "\(log)")
+                // Followed over the event stream: every line once, in order, ending with the attempt.
+                let streamed = try await person.run(["logs", built.id.lowercased, "--follow"])
+                let expected = try await farm.log(built.id).map(\.text)
+                #expect(streamed.status == 0 && streamed.out == log.out, "\(streamed)")
+                #expect(log.out == expected.map { $0 + "\n" }.joined())
+
+                let workers = try await person.run(["workers"])
+                #expect(workers.status == 0 && workers.out.contains("x86_64:gcc"), "\(workers)")
+
+                try await checkDownloads(artifact, by: person, farm: farm)
+            }
+        }
+    }
+
+    /// A verified download, a resumed one, and ones that must fail: altered bytes, another key.
+    private func checkDownloads(_ artifact: String, by person: ClientRun, farm: TestFarm) async throws {
+        let folder = person.home.appendingPathComponent("kernels")
+        let fetched = try await person.run(["artifacts", "download", artifact, "-o", folder.path, "--verify"])
+        #expect(fetched.status == 0, "\(fetched)")
+        #expect(fetched.err.contains("pinned"), "the first verify pins the farm's key: \(fetched.err)")
+        let artifactID = try #require(UUID(uuidString: artifact))
+        let record = try #require(try await farm.store.artifacts.find(id: artifactID))
+        let file = folder.appendingPathComponent(record.name)
+        let bytes = try Data(contentsOf: file)
+        #expect(ContentHash.hex(SHA256.hash(data: bytes)) == record.sha256)
+
+        // A cut download: the first half is there as NAME.part; the rest comes with Range.
+        let resumed = person.home.appendingPathComponent("resumed")
+        try FileManager.default.createDirectory(at: resumed, withIntermediateDirectories: true)
+        try bytes.prefix(bytes.count / 2).write(to: resumed.appendingPathComponent(record.name + ".part"))
+        #expect(try await person.run(["artifacts", "download", artifact, "-o", resumed.path, "--verify"]).status == 0)
+        #expect(try Data(contentsOf: resumed.appendingPathComponent(record.name)) == bytes)
+        // A part that is not the artifact's start is continued, not replaced, so the result fails its sha256.
+        var wrongStart = bytes.prefix(bytes.count / 2)
+        wrongStart[wrongStart.startIndex] ^= 1
+        try wrongStart.write(to: resumed.appendingPathComponent(record.name + ".part"))
+        let mixed = try await person.run(["artifacts", "download", artifact, "-o", resumed.path])
+        #expect(mixed.status == 3 && mixed.err.contains("verification failed"), "\(mixed)")
+
+        let otherKey = person.home.appendingPathComponent("other-key")
+        try Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.base64EncodedString().write(
+            to: otherKey, atomically: true, encoding: .utf8)
+        let unsigned = try await person.run(["artifacts", "download", artifact, "-o", folder.path, "--verify",
+                                             "--key", otherKey.path])
+        #expect(unsigned.status == 3 && unsigned.err.contains("signature is not valid"), "\(unsigned)")
+
+        // One flipped byte in the farm's store.
+        let storage = try #require(farm.shelf.storage as? FileArtifactStorage)
+        let stored = storage.root.appendingPathComponent("sha256/\(record.sha256.prefix(2))/\(record.sha256)")
+        var altered = try Data(contentsOf: stored)
+        altered[altered.startIndex + altered.count / 3] ^= 1
+        try altered.write(to: stored)
+        let tampered = try await person.run(["artifacts", "download", artifact, "-o", folder.path, "--verify"])
+        #expect(tampered.status == 3 && tampered.err.contains("verification failed"), "\(tampered)")
+    }
+
+    @Test func aFailedBuildEndsTheFollowWithExitOneAndItsReason() async throws {
+        try await TestFarm.run { farm in
+            let (configuration, developer) = try await farm.configuration(.x86_64)
+            let person = try ClientRun(farm: farm, token: developer.token)
+            let settings = try await farm.workerSettings([.x86_64], environment: ["KFARM_FIXTURE_CFLAGS": "-DFIXTURE_BREAK"])
+            try await farm.withWorker(settings) {
+                let failed = try await person.run(["build", configuration.versions[0].id.lowercased, "--follow"])
+                #expect(failed.status == 1, "\(failed)")
+                #expect(failed.out.contains("build failure: compiling_core: `make"), "\(failed.out)")
+                #expect(failed.out.contains("    | ") && failed.out.contains("error:"), "the log's end: \(failed.out)")
+            }
+            let usage = try await person.run(["build", "not-a-version"])
+            #expect(usage.status == 3 && usage.err.contains("not a version id"), "\(usage)")
+            let refused = try await person.run(["builds", "show", UUID().lowercased])
+            #expect(refused.status == 3 && refused.err.contains("NOT_FOUND"), "\(refused)")
+            let nobody = try await ClientRun(farm: farm).run(["builds", "list"])
+            #expect(nobody.status == 3 && nobody.err.contains("not logged in"), "\(nobody)")
+        }
+    }
+}
+
+extension FarmTests {
+    /// The live view as a person sees it: `kfarm build --follow` in a tmux
+    /// pane, read with capture-pane while it runs and once it has ended.
+    @Test func theLiveViewRedrawsOneScreenOnATerminal() async throws {
+        try await TestFarm.run { farm in
+            let (configuration, developer) = try await farm.configuration(.x86_64)
+            let person = try ClientRun(farm: farm, token: developer.token)
+            let tmux = ["tmux", "-L", "kfarm-\(UUID().lowercased.prefix(8))"]
+            let command = "env TERM=xterm-256color KFARM_URL=\(farm.apiURL.absoluteString) KFARM_TOKEN=\(developer.token) "
+                + "KFARM_CONFIG=\(person.config.path) \(try TestFarm.kfarmBinary().path) build "
+                + "\(configuration.versions[0].id.lowercased) --follow; echo \"exit $?\"; sleep 600"
+            let screens = try await farm.withWorker(try await farm.workerSettings([.x86_64])) {
+                var screens: [String] = []
+                #expect(try await person.shell(tmux + ["new-session", "-d", "-x", "110", "-y", "30", command]).status == 0)
+                let deadline = ContinuousClock.now + .seconds(300)
+                while ContinuousClock.now < deadline {
+                    let screen = try await person.shell(tmux + ["capture-pane", "-p"]).out
+                    if screen != screens.last { screens.append(screen) }
+                    if screen.contains("exit ") { break }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return screens
+            }
+            _ = try await person.shell(tmux + ["kill-server"])
+            let last = try #require(screens.last)
+            #expect(last.contains("exit 0"), "\(last)")
+            for stage in BuildStage.allCases {
+                #expect(last.contains("✔ \(stage.rawValue)"), "\(stage) on the final screen:\n\(last)")
+            }
+            let heads = last.split(separator: "\n").filter { $0.contains("  attempt ") }
+            #expect(heads.count == 1, "the view is redrawn in place, not appended:\n\(last)")
+            let bar = try Regex(#"\[[#-]{20}\] [0-9]+%"#)
+            let bars = screens.filter { $0.contains(bar) }
+            #expect(!bars.isEmpty, "a screen while it ran showed the progress bar: \(screens.count) screens")
+        }
+    }
+}
+
+/// `kfarm` as a person runs it: its own home and config file, output piped.
+struct ClientRun: Sendable {
+    let home: URL
+    let environment: [String: String]
+
+    var config: URL { home.appendingPathComponent("config") }
+
+    /// A person with no saved profile; with `token`, one who has KFARM_URL and KFARM_TOKEN set.
+    init(farm: TestFarm, token: String? = nil) throws {
+        home = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-client-\(UUID().lowercased)")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["KFARM_CONFIG"] = home.appendingPathComponent("config").path
+        environment["KFARM_URL"] = token == nil ? nil : farm.apiURL.absoluteString
+        environment["KFARM_TOKEN"] = token
+        self.environment = environment
+    }
+
+    struct Result: CustomStringConvertible {
+        let status: Int32
+        let out: String
+        let err: String
+        var description: String { "exit \(status)\nstdout:\n\(out)\nstderr:\n\(err)" }
+    }
+
+    /// Runs `kfarm arguments…` to its end (killed after `seconds`).
+    func run(_ arguments: [String], stdin: String? = nil, seconds: Int = 300) async throws -> Result {
+        try await execute(try TestFarm.kfarmBinary(), arguments, stdin: stdin, seconds: seconds)
+    }
+
+    /// Runs a program found on the PATH (tmux) to its end.
+    func shell(_ arguments: [String]) async throws -> Result {
+        try await execute(URL(fileURLWithPath: "/usr/bin/env"), arguments, stdin: nil, seconds: 30)
+    }
+
+    private func execute(_ program: URL, _ arguments: [String], stdin: String?, seconds: Int) async throws -> Result {
+        let process = Process()
+        process.executableURL = program
+        process.arguments = arguments
+        process.environment = environment
+        let run = home.appendingPathComponent(UUID().lowercased)
+        let (out, err, input) = (run.appendingPathExtension("out"), run.appendingPathExtension("err"), run.appendingPathExtension("in"))
+        for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        FileManager.default.createFile(atPath: input.path, contents: Data((stdin ?? "").utf8))
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = try FileHandle(forReadingFrom: input)
+        try process.run()
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                Issue.record("kfarm \(arguments.joined(separator: " ")) ran over \(seconds) s")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return Result(status: process.terminationStatus, out: try String(contentsOf: out, encoding: .utf8),
+                      err: try String(contentsOf: err, encoding: .utf8))
+    }
+}
