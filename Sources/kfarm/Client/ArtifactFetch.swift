@@ -6,7 +6,8 @@ import Foundation
 /// (so a cut download resumes from where it stopped, with `Range`), and
 /// checks it before it takes its name: always its sha256; with `verify`
 /// also the farm's signature over its provenance, as a deployment agent
-/// does, under a key given or the one pinned for this farm.
+/// does, under a key given or the one pinned for this farm. A whole part
+/// that fails its checks is removed, so the next try starts afresh.
 struct ArtifactFetch {
     let farm: FarmClient
     var verify: Bool
@@ -21,16 +22,28 @@ struct ArtifactFetch {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent(name)
         let partial = folder.appendingPathComponent(name + ".part")
-        _ = try await farm.download("/artifacts/\(artifact.id.lowercased)/download", to: partial, resume: true)
-        let claim = ArtifactClaim(artifact)
-        if verify {
-            _ = try ArtifactVerifier(trustedKey: try await trustedKey()).verify(partial, for: claim)
-        } else if try FileHash.sha256(of: partial) != artifact.sha256 {
-            throw MachineError.verification("the download does not hash to the artifact's sha256 \(artifact.sha256)")
+        let present = (try? FileManager.default.attributesOfItem(atPath: partial.path)[.size]) as? Int ?? 0
+        if present > artifact.size { try FileManager.default.removeItem(at: partial) }
+        if present != artifact.size {
+            _ = try await farm.download("/artifacts/\(artifact.id.lowercased)/download", to: partial, resume: true)
+        }
+        do {
+            try await check(partial, against: artifact)
+        } catch {
+            try? FileManager.default.removeItem(at: partial)
+            throw error
         }
         try? FileManager.default.removeItem(at: file)
         try FileManager.default.moveItem(at: partial, to: file)
         return file
+    }
+
+    private func check(_ file: URL, against artifact: ArtifactRecord) async throws {
+        if verify {
+            _ = try ArtifactVerifier(trustedKey: try await trustedKey()).verify(file, for: ArtifactClaim(artifact))
+        } else if try FileHash.sha256(of: file) != artifact.sha256 {
+            throw MachineError.verification("the download does not hash to the artifact's sha256 \(artifact.sha256)")
+        }
     }
 
     /// The key artifacts must be signed with: the given file's, the pinned
