@@ -160,6 +160,68 @@ extension FarmTests {
     }
 }
 
+extension FarmTests {
+    /// The contract's configuration example as a file, through `kfarm configs`; then an
+    /// artifact's lineage and the .config difference between two artifacts.
+    @Test func theClientWritesConfigurationsFromFilesAndTracesArtifacts() async throws {
+        try await TestFarm.run { farm in
+            let (existing, developer) = try await farm.configuration(.riscv64)
+            let person = try ClientRun(farm: farm, token: developer.token)
+            // The contract's request verbatim: its projectId is not a UUID, and the error names the field.
+            let example = """
+                {
+                  "name": "RISC-V Server Config",
+                  "description": "Server configuration for RISC-V architecture",
+                  "baseVersion": "6.1.0",
+                  "architecture": "riscv64",
+                  "projectId": "c3d4e5f6-a7b8-9012-cdef-3456789012hi",
+                  "modules": [
+                    {"name": "ext4", "isBuiltin": true, "isRequired": true},
+                    {"name": "btrfs", "isBuiltin": false, "isRequired": false, "parameters": {"raid_levels": [0, 1, 10]}}
+                  ]
+                }
+                """
+            let file = person.home.appendingPathComponent("riscv-server.json")
+            try example.write(to: file, atomically: true, encoding: .utf8)
+            let refused = try await person.run(["configs", "create", "-f", file.path])
+            #expect(refused.status == 3 && refused.err.contains("VALIDATION_ERROR") && refused.err.contains("projectId"),
+                    "\(refused)")
+            try example.replacingOccurrences(of: "c3d4e5f6-a7b8-9012-cdef-3456789012hi",
+                                              with: existing.configuration.project.id.lowercased)
+                .write(to: file, atomically: true, encoding: .utf8)
+            let created = try await person.run(["configs", "create", "-f", file.path, "--json"])
+            #expect(created.status == 0, "\(created)")
+            let detail = try JSONSerialization.jsonObject(with: Data(created.out.utf8)) as? [String: Any]
+            let id = try #require(detail?["id"] as? String)
+            let first = try #require((detail?["versions"] as? [[String: Any]])?.first?["id"] as? String)
+            let shown = try await person.run(["configs", "show", id])
+            #expect(shown.status == 0 && shown.out.contains("RISC-V Server Config") && shown.out.contains("btrfs"), "\(shown)")
+
+            let next = person.home.appendingPathComponent("v2.json")
+            try #"{"version": "1.1.0", "modules": [{"name": "ext4", "isBuiltin": true, "isRequired": true}]}"#
+                .write(to: next, atomically: true, encoding: .utf8)
+            let versioned = try await person.run(["configs", "version", id, "-f", next.path, "--json"])
+            let second = try #require((try JSONSerialization.jsonObject(with: Data(versioned.out.utf8)) as? [String: Any])?["id"]
+                as? String, "\(versioned)")
+            let diff = try await person.run(["configs", "diff", id, first, second])
+            #expect(diff.status == 0 && diff.out.contains("1.0.0 → 1.1.0") && diff.out.contains("- btrfs"), "\(diff)")
+            let listed = try await person.run(["configs", "list", "--arch", "riscv64"])
+            #expect(listed.out.contains("RISC-V Server Config") && listed.out.contains(existing.configuration.name), "\(listed)")
+
+            let sign = farm.shelf.signer.sign
+            let old = try await farm.fixtures.artifact(of: existing.versions[0].id, by: developer, sign: sign,
+                                                       kconfig: "CONFIG_EXT4_FS=y\nCONFIG_BTRFS_FS=m\n")
+            let new = try await farm.fixtures.artifact(of: existing.versions[0].id, by: developer, sign: sign,
+                                                       kconfig: "CONFIG_EXT4_FS=y\nCONFIG_BTRFS_FS=y\n")
+            let lineage = try await person.run(["lineage", new.id.lowercased])
+            #expect(lineage.status == 0 && lineage.out.contains(existing.configuration.name)
+                    && lineage.out.contains(new.build.buildNumber), "\(lineage)")
+            let changed = try await person.run(["diff", old.id.lowercased, new.id.lowercased])
+            #expect(changed.status == 0 && changed.out.contains("BTRFS_FS") && !changed.out.contains("EXT4_FS"), "\(changed)")
+        }
+    }
+}
+
 /// `kfarm` as a person runs it: its own home and config file, output piped.
 struct ClientRun: Sendable {
     let home: URL

@@ -20,6 +20,7 @@ struct Deploy: ClientCommand {
     @OptionGroup var options: ClientOptions
     @Argument(help: "The artifact's id.") var artifact: UUID
     @Option(parsing: .upToNextOption, help: "The target systems' ids.") var systems: [UUID] = []
+    @Option(help: "Also every system with this label (key=value, or a key; up to 100).") var label: String?
     @Option(help: "At most this many systems install at once.") var maxParallel = 1
     @Option(help: "Halt once more than this percentage of targets has failed.") var maxFailures = 0
     @Flag(help: "Roll back the systems already done when the rollout fails.") var rollback = false
@@ -28,14 +29,22 @@ struct Deploy: ClientCommand {
     @Flag(help: "Watch the rollout until it settles.") var wait = false
 
     func perform(on farm: FarmClient) async throws {
-        guard !systems.isEmpty else { throw ClientFailure.usage("name at least one system with --systems") }
+        var targets = systems
+        if let label {
+            let labelled = try await Systems.List.systems(on: farm, label: label, query: ListQuery(page: 1, limit: 100))
+            targets += labelled.items.map(\.id).filter { !targets.contains($0) }
+        }
+        guard !targets.isEmpty else {
+            throw ClientFailure.usage(label == nil ? "name at least one system with --systems or --label"
+                                                   : "no system has the label \(label ?? "")")
+        }
         let start = try at.map { text in
             guard let date = ISO8601DateFormatter().date(from: text) else {
                 throw ClientFailure.usage("--at must be an ISO 8601 time such as 2026-12-01T02:00:00Z")
             }
             return date
         }
-        let request = NewDeployment(buildArtifactId: artifact, targetSystems: systems, scheduleFor: start,
+        let request = NewDeployment(buildArtifactId: artifact, targetSystems: targets, scheduleFor: start,
                                     options: DeploymentOptions(rollbackOnFailure: rollback, maxParallelSystems: maxParallel,
                                                                forceReboot: reboot, maxFailurePercentage: maxFailures))
         let created: DeploymentRecord = try await farm.send(.POST, "/deployments", request)
@@ -61,7 +70,30 @@ struct Deploy: ClientCommand {
 /// `kfarm deployments`: one rollout, or stopping it.
 struct Deployments: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show and cancel deployments.", subcommands: [Show.self, Cancel.self])
+        abstract: "List, show and cancel deployments.", subcommands: [List.self, Show.self, Cancel.self])
+
+    struct List: ClientCommand {
+        static let configuration = CommandConfiguration(abstract: "List deployments, newest first.")
+
+        @OptionGroup var options: ClientOptions
+        @Option(help: "scheduled, in_progress, completed, failed, rolled_back or cancelled.") var status: String?
+        @Option(help: "An artifact's id.") var artifact: String?
+        @Option(help: "A system's id.") var system: String?
+        @OptionGroup var pages: PageOptions
+
+        func perform(on farm: FarmClient) async throws {
+            var query = pages.query
+            query.add("status", status)
+            query.add("artifact", artifact)
+            query.add("system", system)
+            let listing: Listing<DeploymentRecord> = try await farm.get("/deployments" + query.text)
+            if options.json { return try Output.json(listing) }
+            listing.show(["ID", "STATUS", "ARTIFACT", "TARGETS", "SCHEDULED"], noun: "deployments") { deployment in
+                [deployment.id.lowercased, deployment.status.rawValue, deployment.buildArtifact.name,
+                 String(deployment.targetSystems.count), deployment.scheduledFor.formatted(.iso8601)]
+            }
+        }
+    }
 
     struct Show: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "Show a deployment and each target's state.")
