@@ -77,8 +77,17 @@ import Testing
             #expect(stream.status == .ok && stream.headers[.contentType] == "text/event-stream")
             let events = String(buffer: stream.body)
             #expect(events.hasPrefix("id: 2491\ndata: line 2491\n\n"))
-            #expect(events.hasSuffix("id: 2500\ndata: line 2500\n\nevent: end\ndata: {\"attempt\":1}\n\n"))
             #expect(events.components(separatedBy: "\nid: ").count == 10)
+            // Then where the build stands, as typed events without ids, and the end.
+            let typed = "id: 2500\ndata: line 2500\n\n"
+                + "event: status\ndata: {\"attempt\":1,\"status\":\"completed\"}\n\n"
+                + "event: progress\ndata: {\"percent\":100}\n\n"
+                + BuildStage.allCases.map { stage in
+                    let status = [.initialization, .compiling_core].contains(stage) ? "completed" : "skipped"
+                    return "event: stage\ndata: {\"name\":\"\(stage.rawValue)\",\"status\":\"\(status)\"}\n\n"
+                }.joined()
+                + "event: end\ndata: {\"attempt\":1}\n\n"
+            #expect(events.hasSuffix(typed), "\(events.suffix(900))")
         }
     }
 

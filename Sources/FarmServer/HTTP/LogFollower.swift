@@ -5,7 +5,10 @@ import Hummingbird
 
 /// A build's log as Server-Sent Events (`GET /builds/{id}/events`):
 /// every line is an event whose id is its line number (resume with
-/// `after`), sent as soon as the recorder has stored it; an `end` event
+/// `after` or `Last-Event-ID`), sent as soon as the recorder has stored it.
+/// Typed events without an id say where the build stands: `status`
+/// (status and attempt), `progress` (percent) and `stage` (a stage's name
+/// and status), first all of them, then what changed. An `end` event
 /// closes the stream once the attempt has finished and every line is out.
 /// While nothing happens the stream polls less often (up to `idlePoll`) and
 /// sends a `: keep-alive` comment every `keepAlive`, so proxies keep it open
@@ -32,13 +35,16 @@ struct LogFollower {
                 var wait = pollInterval
                 var lastSent = clock.now
                 let deadline = clock.now + lifetime
-                while let page = try await logs.page(of: build, attempt: attempt, after: after, limit: pageSize) {
-                    if !page.lines.isEmpty {
+                var reported: BuildProgress?
+                while let (page, progress) = try await logs.follow(build, attempt: attempt, after: after, limit: pageSize) {
+                    let changes = try Self.typedEvents(progress.events(since: reported))
+                    reported = progress
+                    if !page.lines.isEmpty || !changes.isEmpty {
                         var text = ""
                         for line in page.lines {
                             text += "id: \(line.number)\ndata: \(Self.singleLine(line.text))\n\n"
                         }
-                        try await writer.write(ByteBuffer(string: text))
+                        try await writer.write(ByteBuffer(string: text + changes))
                         after = page.nextAfter
                         lastSent = clock.now
                         wait = pollInterval
@@ -62,6 +68,14 @@ struct LogFollower {
                 try await writer.finish(nil)
                 withExtendedLifetime(slot) {}
             })
+    }
+
+    /// The events as the stream writes them: type, then data as one line of JSON.
+    private static func typedEvents(_ events: [BuildProgress.Event]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try events.map { "event: \($0.type)\ndata: " + String(decoding: try encoder.encode($0), as: UTF8.self) + "\n\n" }
+            .joined()
     }
 
     /// A data field ends at a line break, so none may be inside one.
