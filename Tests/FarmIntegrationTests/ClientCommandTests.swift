@@ -196,6 +196,11 @@ extension FarmTests {
             let first = try #require((detail?["versions"] as? [[String: Any]])?.first?["id"] as? String)
             let shown = try await person.run(["configs", "show", id])
             #expect(shown.status == 0 && shown.out.contains("RISC-V Server Config") && shown.out.contains("btrfs"), "\(shown)")
+            // In the person's editor: only the changed name is sent.
+            let edited = try await person.run(["configs", "edit", id], environment: ["VISUAL": "sed -i s/Server/Edge/"])
+            #expect(edited.status == 0 && edited.out.contains("RISC-V Edge Config"), "\(edited)")
+            let untouched = try await person.run(["configs", "edit", id], environment: ["VISUAL": "true"])
+            #expect(untouched.status == 0 && untouched.out.contains("no changes"), "\(untouched)")
 
             let next = person.home.appendingPathComponent("v2.json")
             try #"{"version": "1.1.0", "modules": [{"name": "ext4", "isBuiltin": true, "isRequired": true}]}"#
@@ -206,7 +211,7 @@ extension FarmTests {
             let diff = try await person.run(["configs", "diff", id, first, second])
             #expect(diff.status == 0 && diff.out.contains("1.0.0 → 1.1.0") && diff.out.contains("- btrfs"), "\(diff)")
             let listed = try await person.run(["configs", "list", "--arch", "riscv64"])
-            #expect(listed.out.contains("RISC-V Server Config") && listed.out.contains(existing.configuration.name), "\(listed)")
+            #expect(listed.out.contains("RISC-V Edge Config") && listed.out.contains(existing.configuration.name), "\(listed)")
 
             let sign = farm.shelf.signer.sign
             let old = try await farm.fixtures.artifact(of: existing.versions[0].id, by: developer, sign: sign,
@@ -248,8 +253,9 @@ struct ClientRun: Sendable {
     }
 
     /// Runs `kfarm arguments…` to its end (killed after `seconds`).
-    func run(_ arguments: [String], stdin: String? = nil, seconds: Int = 300) async throws -> Result {
-        try await execute(try TestFarm.kfarmBinary(), arguments, stdin: stdin, seconds: seconds)
+    func run(_ arguments: [String], stdin: String? = nil, environment extra: [String: String] = [:], seconds: Int = 300)
+        async throws -> Result {
+        try await execute(try TestFarm.kfarmBinary(), arguments, stdin: stdin, environment: extra, seconds: seconds)
     }
 
     /// Runs a program found on the PATH (tmux) to its end, its output as `out`. Through the
@@ -263,11 +269,12 @@ struct ClientRun: Sendable {
         return Result(status: status, out: output.withLock { $0.joined(separator: "\n") }, err: "")
     }
 
-    private func execute(_ program: URL, _ arguments: [String], stdin: String?, seconds: Int) async throws -> Result {
+    private func execute(_ program: URL, _ arguments: [String], stdin: String?, environment extra: [String: String],
+                         seconds: Int) async throws -> Result {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
-        process.environment = environment
+        process.environment = environment.merging(extra) { $1 }
         let run = home.appendingPathComponent(UUID().lowercased)
         let (out, err, input) = (run.appendingPathExtension("out"), run.appendingPathExtension("err"), run.appendingPathExtension("in"))
         for file in [out, err] { FileManager.default.createFile(atPath: file.path, contents: nil) }

@@ -8,7 +8,7 @@ import NIOHTTP1
 struct Configs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List, show, create and version kernel configurations.",
-        subcommands: [List.self, Show.self, Create.self, Version.self, Diff.self])
+        subcommands: [List.self, Show.self, Create.self, Edit.self, Version.self, Diff.self])
 
     struct List: ClientCommand {
         static let configuration = CommandConfiguration(abstract: "List the configurations you can see.")
@@ -73,6 +73,43 @@ struct Configs: AsyncParsableCommand {
             let detail = try created.decoded(as: Detail.self)
             Output.line("configuration \(detail.id) created, version \(detail.versions.map(\.version).joined()) "
                         + "(kfarm build \(detail.id))")
+        }
+    }
+
+    struct Edit: ClientCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a configuration: in your editor, or from a JSON file (the body of PATCH /configurations/{id}).",
+            discussion: """
+                Without -f, the configuration's name, description, base version and the latest version's \
+                modules open in $VISUAL or $EDITOR (default vi) as JSON; what you save is sent, unless \
+                nothing changed.
+
+                Examples:
+                  kfarm configs edit 7c0e…
+                  kfarm configs edit 7c0e… -f rename.json
+                """)
+
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The configuration's id.") var id: UUID
+        @Option(name: .shortAndLong, help: "A JSON file with the fields to change.") var file: String?
+
+        func perform(on farm: FarmClient) async throws {
+            let changes: JSONValue
+            if let file {
+                changes = try JSONValue.file(file)
+            } else {
+                let current: JSONValue = try await farm.get("/configurations/\(id.lowercased)")
+                let editable = current.keeping(["name", "description", "baseVersion", "modules"])
+                // Only what changed is sent: renaming a configuration whose latest version is locked must not
+                // also rewrite its modules.
+                changes = try Editor.edit(editable, named: "kfarm-config-\(id.lowercased.prefix(8)).json").changes(from: editable)
+                guard changes != .object([:]) else { return Output.line("no changes") }
+            }
+            let updated: JSONValue = try await farm.send(.PATCH, "/configurations/\(id.lowercased)", changes)
+            if options.json { return try Output.json(updated) }
+            let detail = try updated.decoded(as: Detail.self)
+            Output.line("configuration \(detail.name) (\(detail.id)) updated; versions "
+                        + detail.versions.map(\.version).joined(separator: ", "))
         }
     }
 

@@ -49,6 +49,22 @@ enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
+    /// An object with only `keys` (of each module only what a request writes); anything else as it is.
+    func keeping(_ keys: Set<String>) -> JSONValue {
+        guard case .object(let fields) = self else { return self }
+        var kept = fields.filter { keys.contains($0.key) }
+        if case .array(let modules)? = kept["modules"] {
+            kept["modules"] = .array(modules.map { $0.keeping(["name", "path", "isBuiltin", "isRequired", "parameters"]) })
+        }
+        return .object(kept)
+    }
+
+    /// The fields of this object whose values differ from `earlier`'s (all of it when either is not an object).
+    func changes(from earlier: JSONValue) -> JSONValue {
+        guard case .object(let fields) = self, case .object(let before) = earlier else { return self }
+        return .object(fields.filter { before[$0.key] != $0.value })
+    }
+
     /// The value as a farm type (dates as the API writes them).
     func decoded<Value: Decodable>(as type: Value.Type) throws -> Value {
         let decoder = JSONDecoder()
