@@ -97,7 +97,12 @@ public struct FarmClient: Sendable {
         let existing = resume ? ((try? FileManager.default.attributesOfItem(atPath: file.path)[.size]) as? Int ?? 0) : 0
         let response = try await open(path, headers: existing > 0 ? ["Range": "bytes=\(existing)-"] : [:],
                                       timeout: .minutes(30))
-        let continuing = response.status == .partialContent
+        // A 206 continues the file only if it starts where the file ends (`Content-Range: bytes N-…`).
+        let range = response.headers.first(name: "Content-Range") ?? ""
+        let continuing = existing > 0 && response.status == .partialContent && range.hasPrefix("bytes \(existing)-")
+        if response.status == .partialContent && !continuing {
+            throw FarmClientError(status: 206, "GET \(path): a range that does not continue the download (\(range))")
+        }
         if !continuing { try? FileManager.default.removeItem(at: file) }
         return try await FileSystem.shared.withFileHandle(
             forWritingAt: .init(file.path), options: .modifyFile(createIfNecessary: true)) { handle in

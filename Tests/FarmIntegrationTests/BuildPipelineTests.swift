@@ -101,7 +101,7 @@ extension FarmTests {
             let settings = try await farm.workerSettings([.x86_64])
             try await farm.withWorker(settings) {
                 var worker: Worker?
-                while worker == nil {
+                for _ in 0..<300 where worker == nil {
                     worker = try await farm.store.workers.list(page: try PageRequest()).items.first { $0.name == settings.name }
                     try await Task.sleep(for: .milliseconds(100))
                 }

@@ -196,8 +196,12 @@ extension FarmTests {
             let first = try #require((detail?["versions"] as? [[String: Any]])?.first?["id"] as? String)
             let shown = try await person.run(["configs", "show", id])
             #expect(shown.status == 0 && shown.out.contains("RISC-V Server Config") && shown.out.contains("btrfs"), "\(shown)")
-            // In the person's editor: only the changed name is sent.
-            let edited = try await person.run(["configs", "edit", id], environment: ["VISUAL": "sed -i s/Server/Edge/"])
+            // In the person's editor: only the changed name is sent, so a locked version does not stand in the way
+            // (sending its modules again would be refused).
+            let (locked, _) = try await farm.call(.post, "/configurations/\(id)/versions/\(first)/lock", as: developer)
+            #expect(locked == .ok)
+            let edited = try await person.run(["configs", "edit", id],
+                                              environment: ["VISUAL": "sed -i 's/RISC-V Server Config/RISC-V Edge Config/'"])
             #expect(edited.status == 0 && edited.out.contains("RISC-V Edge Config"), "\(edited)")
             let untouched = try await person.run(["configs", "edit", id], environment: ["VISUAL": "true"])
             #expect(untouched.status == 0 && untouched.out.contains("no changes"), "\(untouched)")

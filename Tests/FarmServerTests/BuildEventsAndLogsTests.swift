@@ -2,6 +2,7 @@ import FarmModel
 import FarmStore
 import FarmTestSupport
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Testing
 
@@ -88,6 +89,15 @@ import Testing
                 }.joined()
                 + "event: end\ndata: {\"attempt\":1}\n\n"
             #expect(events.hasSuffix(typed), "\(events.suffix(900))")
+            // An EventSource reconnecting says where it was with Last-Event-ID; the further of it and `after` counts.
+            let lastEventID = try #require(HTTPField.Name("Last-Event-ID"))
+            let resumed = try await api.client.execute(
+                uri: "/builds/\(id)/events?after=10", method: .get,
+                headers: [.authorization: r.developer.authorization, lastEventID: "2497"])
+            #expect(String(buffer: resumed.body).hasPrefix("id: 2498\ndata: line 2498\n\n"))
+            let refused = try await api.send(.get, "/builds/\(id)/events",
+                                             headers: [.authorization: r.developer.authorization, lastEventID: "x"])
+            #expect(refused.status == .badRequest && refused.errorCode == "VALIDATION_ERROR")
         }
     }
 

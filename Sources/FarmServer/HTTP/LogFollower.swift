@@ -9,7 +9,8 @@ import Hummingbird
 /// Typed events without an id say where the build stands: `status`
 /// (status and attempt), `progress` (percent) and `stage` (a stage's name
 /// and status), first all of them, then what changed. An `end` event
-/// closes the stream once the attempt has finished and every line is out.
+/// closes the stream once the attempt has finished (or a later attempt
+/// has started) and every line is out.
 /// While nothing happens the stream polls less often (up to `idlePoll`) and
 /// sends a `: keep-alive` comment every `keepAlive`, so proxies keep it open
 /// and a client that left is noticed. It holds its follower slot until it
@@ -36,7 +37,11 @@ struct LogFollower {
                 var lastSent = clock.now
                 let deadline = clock.now + lifetime
                 var reported: BuildProgress?
+                // The attempt is fixed when the stream opens: line numbers start again with each attempt, so
+                // a requeued build ends this stream (its `end` names the attempt) rather than splicing the next.
+                var attempt = attempt
                 while let (page, progress) = try await logs.follow(build, attempt: attempt, after: after, limit: pageSize) {
+                    attempt = page.attempt
                     let changes = try Self.typedEvents(progress.events(since: reported))
                     reported = progress
                     if !page.lines.isEmpty || !changes.isEmpty {

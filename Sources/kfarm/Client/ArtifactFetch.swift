@@ -14,10 +14,18 @@ struct ArtifactFetch {
     /// A file with the farm's public key (base64 or PEM); else the pinned one.
     var keyFile: URL?
 
-    func download(_ artifact: ArtifactRecord, into folder: URL) async throws -> URL {
-        let name = URL(fileURLWithPath: artifact.name).lastPathComponent
-        guard !name.isEmpty, name != "..", name != "." else {
-            throw ClientFailure.usage("the artifact's name \(artifact.name) is not a file name")
+    /// The artifact `id`, which the farm's record must be: with `verify`,
+    /// the signed provenance names that id and the record's name.
+    func download(_ id: UUID, into folder: URL) async throws -> URL {
+        let artifact: ArtifactRecord = try await farm.get("/artifacts/\(id.lowercased)")
+        guard artifact.id == id else {
+            throw MachineError.verification("asked for artifact \(id.lowercased), the farm answered with \(artifact.id.lowercased)")
+        }
+        // The name comes from the server: one plain file name, or nothing is written.
+        let name = artifact.name
+        guard !name.isEmpty, name.count <= 255, name != ".", name != "..",
+              !name.contains(where: { $0 == "/" || $0 == "\0" || $0.isNewline }) else {
+            throw MachineError.verification("the artifact's name \(name.debugDescription) is not a plain file name")
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent(name)
@@ -33,14 +41,19 @@ struct ArtifactFetch {
             try? FileManager.default.removeItem(at: partial)
             throw error
         }
-        try? FileManager.default.removeItem(at: file)
-        try FileManager.default.moveItem(at: partial, to: file)
+        // rename(2) replaces a file of that name and never a directory.
+        guard rename(partial.path, file.path) == 0 else {
+            throw ClientFailure.usage("cannot put the download at \(file.path): \(String(cString: strerror(errno)))")
+        }
         return file
     }
 
     private func check(_ file: URL, against artifact: ArtifactRecord) async throws {
         if verify {
-            _ = try ArtifactVerifier(trustedKey: try await trustedKey()).verify(file, for: ArtifactClaim(artifact))
+            let provenance = try ArtifactVerifier(trustedKey: try await trustedKey()).verify(file, for: ArtifactClaim(artifact))
+            guard provenance.name == artifact.name else {
+                throw MachineError.verification("the signed provenance names \(provenance.name), the record \(artifact.name)")
+            }
         } else if try FileHash.sha256(of: file) != artifact.sha256 {
             throw MachineError.verification("the download does not hash to the artifact's sha256 \(artifact.sha256)")
         }

@@ -72,9 +72,11 @@ struct BuildCommand: ClientCommand {
         let build = try await BuildFollower(farm: farm, id: submitted.id, quiet: options.json).follow()
         if options.json { try Output.json(build) } else { BuildScreen.result(build).forEach(Output.line) }
         if let failure = ClientFailure.ending(build) { throw failure }
-        if let download, let artifact = build.artifactId {
-            let record: ArtifactRecord = try await farm.get("/artifacts/\(artifact)")
-            let file = try await ArtifactFetch(farm: farm, verify: true).download(record, into: URL(fileURLWithPath: download))
+        if let download, let artifactId = build.artifactId {
+            guard let artifact = UUID(uuidString: artifactId) else {
+                throw MachineError.verification("the build names artifact \(artifactId.debugDescription), which is not an id")
+            }
+            let file = try await ArtifactFetch(farm: farm, verify: true).download(artifact, into: URL(fileURLWithPath: download))
             if !options.json { Output.line("downloaded and verified \(file.path)") }
         }
     }

@@ -30,10 +30,13 @@ struct BuildFollower {
             }
             group.addTask {
                 var screen = LiveScreen()
+                var patience = Patience()
                 var seen: [BuildStage: StageStatus] = [:]
                 var lastStatus: BuildStatus?
                 while true {
-                    let build: BuildRecord = try await farm.get("/builds/\(id.lowercased)")
+                    let build: BuildRecord = try await patience.retrying("following the build") {
+                        try await farm.get("/builds/\(id.lowercased)")
+                    }
                     if live {
                         screen.draw(BuildScreen.lines(build, log: tail.lines))
                     } else if !quiet {

@@ -14,7 +14,7 @@ enum BuildScreen {
             if stage.status == .in_progress { line += "  " + bar(build, now: now) }
             lines.append(line)
         }
-        return lines + log.map { Output.paint("    | \($0)", .dim) }
+        return lines + log.map { Output.paint("    | " + Output.printable($0), .dim) }
     }
 
     static func head(_ build: BuildRecord) -> String {

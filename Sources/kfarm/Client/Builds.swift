@@ -114,18 +114,24 @@ struct Logs: ClientCommand {
 
     func perform(on farm: FarmClient) async throws {
         let show: (LogLine) -> Void = { line in
-            if options.json { try? Output.json(line) } else { Output.line(line.text) }
+            if options.json { try? Output.json(line) } else { Output.line(Output.printable(line.text)) }
         }
         if follow {
             var stream = LogFollow(farm: farm, build: id, attempt: attempt)
-            return try await stream.run(show)
+            return try await stream.run(show) { attempt in
+                if !options.json { Output.line("--- attempt \(attempt) (the build was retried) ---") }
+            }
         }
         var after = 0
         while true {
             let query = "after=\(after)&limit=5000" + (attempt.map { "&attempt=\($0)" } ?? "")
             let page: LogPage = try await farm.get("/builds/\(id.lowercased)/logs?\(query)")
             guard let last = page.lines.last else { return }
-            if options.json { page.lines.forEach(show) } else { Output.line(page.lines.map(\.text).joined(separator: "\n")) }
+            if options.json {
+                page.lines.forEach(show)
+            } else {
+                Output.line(page.lines.map { Output.printable($0.text) }.joined(separator: "\n"))
+            }
             after = last.number
         }
     }

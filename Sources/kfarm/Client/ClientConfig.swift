@@ -36,7 +36,11 @@ struct ClientConfig: Codable {
 
     /// The saved profiles; none when nothing was saved yet.
     static func load() throws -> ClientConfig {
-        guard let data = FileManager.default.contents(atPath: file.path) else { return ClientConfig() }
+        guard FileManager.default.fileExists(atPath: file.path) else { return ClientConfig() }
+        // One that exists but cannot be read is an error: saving over it would lose its profiles and pinned keys.
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw ClientFailure.usage("cannot read \(file.path)")
+        }
         do {
             return try JSONDecoder().decode(ClientConfig.self, from: data)
         } catch {
@@ -53,13 +57,15 @@ struct ClientConfig: Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let temporary = folder.appendingPathComponent(".config-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: try encoder.encode(self),
-                                             attributes: [.posixPermissions: 0o600]) else {
-            throw ClientFailure.usage("cannot write \(temporary.path)")
-        }
-        guard rename(temporary.path, file.path) == 0 else {
+        let bytes = try encoder.encode(self)
+        // Created 0600 by open(2) itself: the tokens are never readable by others, not even for a moment.
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ClientFailure.usage("cannot write \(temporary.path): \(String(cString: strerror(errno)))") }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        close(descriptor)
+        guard written == bytes.count, rename(temporary.path, file.path) == 0 else {
             try? FileManager.default.removeItem(at: temporary)
-            throw ClientFailure.usage("cannot replace \(file.path): \(String(cString: strerror(errno)))")
+            throw ClientFailure.usage("cannot write \(file.path): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -33,6 +33,10 @@ enum ClientFailure: Error, CustomStringConvertible {
         } catch let error as MachineError {
             Output.message(error.description)
             throw ExitCode(3)
+        } catch {
+            // The farm could not be reached, or a file could not be written: not a build's failure.
+            Output.message(String(describing: error))
+            throw ExitCode(3)
         }
     }
 

@@ -11,10 +11,11 @@ struct ClientOptions: ParsableArguments {
     @Flag(help: "Print the API's data as JSON (stable field names, as in the API) instead of text.")
     var json = false
 
-    /// The farm's client: `KFARM_URL` and `KFARM_TOKEN` when both are set, else the profile's.
+    /// The farm's client: the profile named with `--profile`; else
+    /// `KFARM_URL` and `KFARM_TOKEN` when both are set; else the current profile.
     func client() throws -> FarmClient {
         let environment = ProcessInfo.processInfo.environment
-        if let url = environment["KFARM_URL"], let token = environment["KFARM_TOKEN"], !url.isEmpty, !token.isEmpty {
+        if profile == nil, let url = environment["KFARM_URL"], let token = environment["KFARM_TOKEN"], !url.isEmpty, !token.isEmpty {
             return try Self.client(url: url, token: token)
         }
         let config = try ClientConfig.load()

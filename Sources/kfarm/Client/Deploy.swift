@@ -134,8 +134,11 @@ struct DeploymentWatch {
     func watch() async throws -> DeploymentRecord {
         var screen = LiveScreen()
         var seen: [UUID: DeploymentTargetStatus] = [:]
+        var patience = Patience()
         while true {
-            let deployment: DeploymentRecord = try await farm.get("/deployments/\(id.lowercased)")
+            let deployment: DeploymentRecord = try await patience.retrying("following the deployment") {
+                try await farm.get("/deployments/\(id.lowercased)")
+            }
             if Output.isTerminal && !quiet {
                 screen.draw(Self.table(deployment))
             } else if !quiet {

@@ -35,6 +35,17 @@ enum Output {
     }
 
     /// One line on stderr (errors and notices), so stdout holds only the answer.
+    /// Build output as a terminal may show it: control characters (escape
+    /// sequences a hostile build could print to move the cursor or retitle
+    /// the window) become `?`, tabs spaces. Piped output stays as it was.
+    static func printable(_ text: String) -> String {
+        guard isTerminal else { return text }
+        return String(text.unicodeScalars.map { scalar -> Character in
+            if scalar == "\t" { return " " }
+            return scalar.properties.generalCategory == .control ? "?" : Character(scalar)
+        })
+    }
+
     static func message(_ message: String) {
         FileHandle.standardError.write(Data("kfarm: \(message)\n".utf8))
     }
