@@ -182,6 +182,34 @@ extension FarmTests {
         }
     }
 
+    /// An order sent before the system's agent ever ran waits in its queue, and the agent carries it out when it starts.
+    @Test func anOrderForASystemWhoseAgentNeverRanWaitsForIt() async throws {
+        try await TestFarm.run(agentSilence: 60) { farm in
+            let (configuration, developer) = try await farm.configuration(.arm64)
+            let projectID = configuration.configuration.project.id
+            let manager = try await farm.fixtures.account()
+            _ = try await farm.store.projects.setMember(manager.user.id, role: .release_manager, in: projectID, by: nil)
+            _ = try await farm.store.projects.setMember(developer.user.id, role: .developer, in: projectID, by: nil)
+            let artifact = try await Self.storedArtifact(farm, version: configuration.versions[0].id, by: developer,
+                                                         release: "6.1.1")
+            let system = try await farm.store.systems.create(
+                NewTargetSystem(name: Fixtures.unique("late"), architecture: .arm64, projectId: projectID), by: manager.user.id)
+            let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)")
+            let rollout = Rollout(farm: farm, manager: manager, artifacts: [artifact], systems: [system], roots: [root])
+            let id = try await rollout.deploy(artifact, to: [system], options: ["maxParallelSystems": 1])
+            // The order goes out while no agent has ever declared the system's queue.
+            try await Task.sleep(for: .seconds(3))
+            let token = try await farm.fixtures.token(of: manager, kind: .system).token
+            let agent = try farm.startAgentProcess(
+                system: system.id, root: root, token: token,
+                arguments: ["--health-command", Self.healthCommand(failing: nil, failingArtifact: nil, pause: 0.1)])
+            defer { agent.terminate() }
+            let deployment = try await rollout.ended(id)
+            #expect(deployment.status == .completed, "\(deployment.targetSystems)")
+            #expect(try await farm.store.systems.find(id: system.id)?.currentArtifact?.id == artifact.id)
+        }
+    }
+
     @Test func aFailedHealthCheckRollsBackOrFailsAsTheOptionsSay() async throws {
         try await Self.withRollout(systems: 3, failingSystem: 1) { rollout, _ in
             let (first, second) = (rollout.artifacts[0], rollout.artifacts[1])

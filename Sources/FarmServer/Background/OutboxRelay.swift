@@ -41,6 +41,11 @@ struct OutboxRelay: Service {
 
     private func sendAll(_ connection: AMQPConnection) async throws {
         while try await outbox.relay(limit: batchSize, publish: { batch in
+            // A system's order queue exists before its order does: an agent that has never run has not
+            // declared it, and the broker drops what no queue takes (declaring is idempotent).
+            for system in Set(batch.filter { $0.exchange == BusNames.deployExchange }.map(\.routingKey)) {
+                try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
+            }
             try await connection.publish(batch.map {
                 AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority)
             })
