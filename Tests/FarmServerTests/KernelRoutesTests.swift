@@ -136,6 +136,8 @@ import Testing
             #expect(try await names("q=filesystem") == ["btrfs", "ext4"], "the prompt")
             #expect(try await names("q=_fs") == ["btrfs", "ext4", "proc"], "'_' is no wildcard")
             #expect(try await names("q=%25").isEmpty, "'%' is no wildcard")
+            #expect(try await api.send(.get, "/kernels/\(series)/modules?q=ext%00", as: viewer).invalidFields["q"] != nil,
+                    "a NUL is refused, not passed to PostgreSQL")
             #expect(try await api.send(.get, "/kernels/\(Fixtures.uniqueSeries())/modules", as: viewer).status == .notFound)
             #expect(try await api.send(.get, "/kernels/6/modules", as: viewer).invalidFields["series"] != nil)
 

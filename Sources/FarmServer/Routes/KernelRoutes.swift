@@ -22,8 +22,10 @@ struct KernelRoutes {
             },
             Endpoint(.get, "/kernels/:series/modules", .user) { request, context in
                 let series = try Self.series(context)
-                let query = try request.query("q", expected: "at most \(Self.maxQueryLength) characters") {
-                    $0.unicodeScalars.count <= Self.maxQueryLength ? $0 : nil
+                // PostgreSQL's text takes no NUL, so control characters are refused here, not by the database.
+                let query = try request.query("q", expected: "at most \(Self.maxQueryLength) characters, none of them control characters") {
+                    $0.unicodeScalars.count <= Self.maxQueryLength
+                        && !$0.unicodeScalars.contains { $0.properties.generalCategory == .control } ? $0 : nil
                 }
                 let page = try await store.kernels.modules(of: series, matching: query, page: try request.pageRequest())
                 return try Response.success(Listing(key: "modules", page: page))
