@@ -129,13 +129,9 @@ public struct DeployAgent: Sendable {
     private func trustedKey() async throws -> Data {
         let pinned = settings.root.appendingPathComponent("farm-signing-key")
         if let file = settings.signingKey ?? (FileManager.default.fileExists(atPath: pinned.path) ? pinned : nil) {
-            guard let key = SigningKeyText.rawKey(try String(contentsOf: file, encoding: .utf8)) else {
-                throw AgentError.configuration("\(file.path) holds no Ed25519 public key (base64 of 32 bytes, or PEM)")
-            }
-            return key
+            return try SigningKeyText.read(file)
         }
-        let key: SigningKey = try await client.get("/signing-key")
-        guard let raw = Data(base64Encoded: key.publicKey) else { throw AgentError.configuration("GET /signing-key: no key") }
+        let (key, raw) = try await client.signingKey()
         try (key.publicKey + "\n").write(to: pinned, atomically: true, encoding: .utf8)
         logger.info("pinned the farm's signing key", metadata: ["keyId": "\(key.keyId)"])
         return raw

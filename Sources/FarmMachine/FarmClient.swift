@@ -83,6 +83,15 @@ public struct FarmClient: Sendable {
         }
     }
 
+    /// The farm's signing key (`GET /signing-key`) and its raw 32 bytes, for a machine or person to pin.
+    public func signingKey() async throws -> (key: SigningKey, raw: Data) {
+        let key: SigningKey = try await get("/signing-key")
+        guard let raw = SigningKeyText.rawKey(key.publicKey) else {
+            throw MachineError.configuration("GET /signing-key answered no Ed25519 public key")
+        }
+        return (key, raw)
+    }
+
     /// What `GET path` answers (JSON).
     public func get<Answer: Decodable>(_ path: String) async throws -> Answer {
         var request = HTTPClientRequest(url: baseURL.absoluteString + path)

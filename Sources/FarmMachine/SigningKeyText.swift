@@ -4,6 +4,14 @@ import Foundation
 /// base64 (as `GET /signing-key` gives `publicKey`), or PEM
 /// (SubjectPublicKeyInfo, `publicKeyPem`).
 public enum SigningKeyText {
+    /// The raw key in a file a person gave, or why it is not one.
+    public static func read(_ file: URL) throws -> Data {
+        guard let key = rawKey(try String(contentsOf: file, encoding: .utf8)) else {
+            throw MachineError.configuration("\(file.path) holds no Ed25519 public key (base64 of 32 bytes, or PEM)")
+        }
+        return key
+    }
+
     public static func rawKey(_ text: String) -> Data? {
         let body = text.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("-----") }.joined()
         guard let bytes = Data(base64Encoded: body) else { return nil }

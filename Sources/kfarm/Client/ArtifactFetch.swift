@@ -62,17 +62,11 @@ struct ArtifactFetch {
     /// The key artifacts must be signed with: the given file's, the pinned
     /// one, or (first use) the farm's own, pinned from then on.
     private func trustedKey() async throws -> Data {
-        if let keyFile {
-            guard let key = SigningKeyText.rawKey(try String(contentsOf: keyFile, encoding: .utf8)) else {
-                throw ClientFailure.usage("\(keyFile.path) holds no Ed25519 public key (base64 of 32 bytes, or PEM)")
-            }
-            return key
-        }
+        if let keyFile { return try SigningKeyText.read(keyFile) }
         var config = try ClientConfig.load()
         let farmURL = farm.baseURL.absoluteString
-        if let pinned = config.pinnedKeys[farmURL], let key = Data(base64Encoded: pinned) { return key }
-        let key: SigningKey = try await farm.get("/signing-key")
-        guard let raw = Data(base64Encoded: key.publicKey) else { throw ClientFailure.usage("GET /signing-key gave no key") }
+        if let pinned = config.pinnedKeys[farmURL], let key = SigningKeyText.rawKey(pinned) { return key }
+        let (key, raw) = try await farm.signingKey()
         config.pinnedKeys[farmURL] = key.publicKey
         try config.save()
         Output.message("pinned \(farmURL)'s signing key \(key.keyId) in \(ClientConfig.file.path)")
