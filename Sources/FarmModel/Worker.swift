@@ -73,10 +73,14 @@ public struct Worker: Codable, Sendable, Equatable {
     public var lastHeartbeatAt: Date
     /// The kernel series it builds; null: any version.
     @ExplicitNull public var kernelSeries: [String]?
+    /// The builds it holds that the viewer may see (a busy worker building
+    /// for another project lists none).
+    public var currentBuilds: [WorkerBuild]
 
     public init(
         id: UUID, name: String, architectures: [Architecture], toolchains: [Toolchain], cores: Int, memoryMb: Int,
-        state: State, registeredAt: Date, lastHeartbeatAt: Date, kernelSeries: [String]? = nil
+        state: State, registeredAt: Date, lastHeartbeatAt: Date, kernelSeries: [String]? = nil,
+        currentBuilds: [WorkerBuild] = []
     ) {
         self.id = id
         self.name = name
@@ -88,6 +92,24 @@ public struct Worker: Codable, Sendable, Equatable {
         self.registeredAt = registeredAt
         self.lastHeartbeatAt = lastHeartbeatAt
         self.kernelSeries = kernelSeries
+        self.currentBuilds = currentBuilds
+    }
+}
+
+/// A build a worker holds, as `GET /workers` shows it.
+public struct WorkerBuild: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var buildNumber: String
+    public var architecture: Architecture
+    @ExplicitNull public var currentStage: BuildStage?
+    public var progress: Int
+
+    public init(id: UUID, buildNumber: String, architecture: Architecture, currentStage: BuildStage?, progress: Int) {
+        self.id = id
+        self.buildNumber = buildNumber
+        self.architecture = architecture
+        self.currentStage = currentStage
+        self.progress = progress
     }
 }
 

@@ -31,16 +31,49 @@ public struct WorkerRepository: Sendable {
         return try await find(id: id)!
     }
 
+    /// The worker with every build it holds (as the worker itself sees it).
     public func find(id: UUID) async throws -> Worker? {
-        try await client.query("SELECT * FROM worker_view WHERE id = \(id)", logger: logger).first(Self.decode)
+        try await client.snapshot(logger: logger) { connection in
+            let worker = try await connection.query("SELECT * FROM worker_view WHERE id = \(id)", logger: logger).first(Self.decode)
+            return try await Self.withBuilds(worker.map { [$0] } ?? [], visibleTo: nil, on: connection, logger: logger).first
+        }
     }
 
-    public func list(page: PageRequest) async throws -> Page<Worker> {
-        let total = try await client.query("SELECT count(*) FROM workers", logger: logger).first { try $0.decode(Int.self) } ?? 0
-        let items = try await client.query("""
-            SELECT * FROM worker_view ORDER BY name LIMIT \(page.limit) OFFSET \(page.offset)
-            """, logger: logger).all(Self.decode)
-        return Page(items: items, pagination: Pagination(total: total, request: page))
+    /// Every worker, by name, with the builds it holds that `viewer` may see.
+    public func list(page: PageRequest, visibleTo viewer: User) async throws -> Page<Worker> {
+        try await client.snapshot(logger: logger) { connection in
+            let total = try await connection.query("SELECT count(*) FROM workers", logger: logger).first { try $0.decode(Int.self) } ?? 0
+            let workers = try await connection.query("""
+                SELECT * FROM worker_view ORDER BY name LIMIT \(page.limit) OFFSET \(page.offset)
+                """, logger: logger).all(Self.decode)
+            let items = try await Self.withBuilds(workers, visibleTo: viewer, on: connection, logger: logger)
+            return Page(items: items, pagination: Pagination(total: total, request: page))
+        }
+    }
+
+    /// Fills in the builds each worker holds under a live lease, only those
+    /// in the projects `viewer` belongs to (all for a farm admin, or nil).
+    private static func withBuilds(_ workers: [Worker], visibleTo viewer: User?, on connection: PostgresConnection,
+                                   logger: Logger) async throws -> [Worker] {
+        guard !workers.isEmpty else { return [] }
+        let everything = viewer == nil || viewer?.role == .admin
+        let held = try await connection.query("""
+            SELECT b.worker_id, b.id, b.build_number, b.architecture, b.current_stage, b.progress
+            FROM builds b JOIN configurations c ON c.id = b.configuration_id
+            WHERE b.worker_id = ANY(\(workers.map(\.id))) AND b.status = 'in_progress' AND b.lease_expires_at > now()
+              AND (\(everything) OR EXISTS (SELECT 1 FROM project_members m
+                                           WHERE m.project_id = c.project_id AND m.user_id = \(viewer?.id)))
+            ORDER BY b.build_number
+            """, logger: logger).all { row -> (UUID, WorkerBuild) in
+            let (worker, id, number, architecture, stage, progress) = try row.decode((UUID, UUID, String, String, String?, Int).self)
+            return (worker, WorkerBuild(id: id, buildNumber: number, architecture: Architecture(rawValue: architecture) ?? .x86_64,
+                                        currentStage: stage.flatMap(BuildStage.init), progress: progress))
+        }
+        return workers.map { worker in
+            var worker = worker
+            worker.currentBuilds = held.filter { $0.0 == worker.id }.map(\.1)
+            return worker
+        }
     }
 
     /// Claims a queued build attempt for the worker: exactly one claim wins.

@@ -99,10 +99,11 @@ extension FarmTests {
     @Test func anIdleWorkerKeepsItsPresenceUp() async throws {
         try await TestFarm.run { farm in
             let settings = try await farm.workerSettings([.x86_64])
+            let admin = try await farm.fixtures.account(.admin)
             try await farm.withWorker(settings) {
                 var worker: Worker?
                 for _ in 0..<300 where worker == nil {
-                    worker = try await farm.store.workers.list(page: try PageRequest()).items.first { $0.name == settings.name }
+                    worker = try await farm.store.workers.list(page: try PageRequest(), visibleTo: admin.user).items.first { $0.name == settings.name }
                     try await Task.sleep(for: .milliseconds(100))
                 }
                 let joined = try #require(worker).lastHeartbeatAt

@@ -133,17 +133,22 @@ extension FarmTests {
                 + "\(configuration.versions[0].id.lowercased) --follow; echo \"exit $?\"; sleep 600"
             // Linking the image takes 4 s, so the screen is read while a stage runs.
             let settings = try await farm.workerSettings([.x86_64], environment: ["KFARM_FIXTURE_DELAY": "4"])
-            let screens = try await farm.withWorker(settings) {
+            let (screens, workers) = try await farm.withWorker(settings) {
                 var screens: [String] = []
+                var workers: ClientRun.Result?
                 #expect(try await person.shell(tmux + ["new-session", "-d", "-x", "110", "-y", "30", command]).status == 0)
                 let deadline = ContinuousClock.now + .seconds(300)
                 while ContinuousClock.now < deadline {
                     let screen = try await person.shell(tmux + ["capture-pane", "-p"]).out
                     if screen != screens.last { screens.append(screen) }
                     if screen.contains("exit ") { break }
+                    // While the core compiles, `kfarm workers` shows the worker at it.
+                    if workers == nil, screen.split(separator: "\n").contains(where: Self.showsTheCoreRunning) {
+                        workers = try await person.run(["workers"])
+                    }
                     try await Task.sleep(for: .milliseconds(100))
                 }
-                return screens
+                return (screens, workers)
             }
             _ = try await person.shell(tmux + ["kill-server"])
             let last = try #require(screens.last)
@@ -153,11 +158,18 @@ extension FarmTests {
             }
             let heads = last.split(separator: "\n").filter { $0.contains("  attempt ") }
             #expect(heads.count == 1, "the view is redrawn in place, not appended:\n\(last)")
-            let bar = try Regex(#"\[[#-]{20}\] [0-9]+%"#)
+            let buildNumber = try #require(heads.first?.split(separator: " ").first)
+            let busy = try #require(workers?.out.split(separator: "\n").first { $0.contains(settings.name) }, "\(String(describing: workers))")
+            #expect(busy.contains("busy") && busy.contains("\(buildNumber) compiling_core"), "\(busy)")
             // While the stage ran its line was redrawn with the time it has taken so far: the view is live.
-            let running = Set(screens.flatMap { $0.split(separator: "\n") }.filter { $0.contains("compiling_core") && $0.contains(bar) })
+            let running = Set(screens.flatMap { $0.split(separator: "\n") }.filter(Self.showsTheCoreRunning))
             #expect(running.count >= 2, "the running stage's line, with its bar, as it was redrawn: \(running)")
         }
+    }
+
+    /// The line of the compiling_core stage while it runs, with its progress bar.
+    private static func showsTheCoreRunning(_ line: Substring) -> Bool {
+        line.contains("compiling_core") && line.contains(#/\[[#-]{20}\] [0-9]+%/#)
     }
 }
 

@@ -82,6 +82,40 @@ import Testing
         }
     }
 
+    @Test func aBusyWorkerShowsItsBuildOnlyToThoseWhoMaySeeTheBuild() async throws {
+        try await withAPI { api, fixtures in
+            let (developer, outsider, admin) = (try await fixtures.account(), try await fixtures.account(), try await fixtures.account(.admin))
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            _ = try await fixtures.project(members: [(outsider, .admin)])
+            let configuration = try await fixtures.configuration(in: project, by: developer, architecture: .riscv64)
+            let build = try await fixtures.store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id),
+                                                               by: developer.user.id)
+            let (_, tokenID) = try await fixtures.workerToken()
+            let worker = try await fixtures.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096), token: tokenID)
+            _ = try await fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1), token: tokenID, lease: 60)
+
+            func listed(as account: Fixtures.Account) async throws -> [String: Any] {
+                let reply = try await api.send(.get, "/workers?limit=100", as: account)
+                let workers = reply.data["workers"] as? [[String: Any]] ?? []
+                return try #require(workers.first { $0["name"] as? String == worker.name })
+            }
+            for account in [developer, admin] {
+                let seen = try await listed(as: account)
+                #expect(seen["state"] as? String == "busy")
+                let builds = seen["currentBuilds"] as? [[String: Any]] ?? []
+                #expect(builds.map { $0["id"] as? String } == [build.id.lowercased])
+                #expect(builds.first?["buildNumber"] as? String == build.buildNumber)
+                #expect(builds.first?["architecture"] as? String == "riscv64")
+            }
+            // Another project's member learns the worker is busy, not with what.
+            let foreign = try await listed(as: outsider)
+            #expect(foreign["state"] as? String == "busy")
+            #expect((foreign["currentBuilds"] as? [Any])?.isEmpty == true, "\(foreign)")
+        }
+    }
+
     @Test func staleWrongArchitectureCancelledAndForeignClaimsAreRefused() async throws {
         try await withAPI { api, fixtures in
             let developer = try await fixtures.account()

@@ -17,8 +17,9 @@ struct WorkerRoutes {
                 let worker = try await store.workers.register(body, token: try context.requireWorkerToken())
                 return try Response.success(worker, status: .created)
             },
-            Endpoint(.get, "/workers", .user) { request, _ in
-                try Response.success(Listing(key: "workers", page: try await store.workers.list(page: try request.pageRequest())))
+            Endpoint(.get, "/workers", .user) { request, context in
+                let page = try await store.workers.list(page: try request.pageRequest(), visibleTo: try context.requireUser())
+                return try Response.success(Listing(key: "workers", page: page))
             },
             Endpoint(.post, "/builds/:id/claim", .worker) { request, context in
                 let body = try await request.decodeJSON(as: BuildClaim.self, context: context)

@@ -25,12 +25,14 @@ struct LogFollow {
         (self.farm, self.build, self.attempt, self.following, self.after) = (farm, build, attempt, attempt, after)
     }
 
-    /// Hands on each line in order until the attempt has ended and every line is out.
-    mutating func run(_ receive: (LogLine) -> Void, newAttempt: (Int) -> Void = { _ in }) async throws {
+    /// Hands on each line in order until the attempt has ended and every
+    /// line is out; `changed` hears of each status, stage and progress event.
+    mutating func run(_ receive: (LogLine) -> Void, newAttempt: (Int) -> Void = { _ in },
+                      changed: () -> Void = {}) async throws {
         while true {
             let before = after
             do {
-                if try await stream(receive, newAttempt: newAttempt) { return }
+                if try await stream(receive, newAttempt: newAttempt, changed: changed) { return }
                 patience.succeeded()
             } catch {
                 // A connection that brought lines was not a failure of the farm's, however it ended.
@@ -41,7 +43,8 @@ struct LogFollow {
     }
 
     /// One connection; true once the server said the log has ended.
-    private mutating func stream(_ receive: (LogLine) -> Void, newAttempt: (Int) -> Void) async throws -> Bool {
+    private mutating func stream(_ receive: (LogLine) -> Void, newAttempt: (Int) -> Void,
+                                 changed: () -> Void) async throws -> Bool {
         let query = following.map { "?attempt=\($0)" } ?? ""
         let response = try await farm.open("/builds/\(build.lowercased)/events\(query)",
                                            headers: ["Accept": "text/event-stream", "Last-Event-ID": String(after)],
@@ -52,6 +55,8 @@ struct LogFollow {
                 switch event.type {
                 case "status":
                     latest = try? JSONDecoder().decode(BuildProgress.Status.self, from: Data(event.data.utf8))
+                    changed()
+                case "stage", "progress": changed()
                 case "end":
                     struct End: Decodable { var attempt: Int }
                     let ended = try? JSONDecoder().decode(End.self, from: Data(event.data.utf8))
