@@ -128,12 +128,16 @@ extension FarmTests {
             let (configuration, developer) = try await farm.configuration(.x86_64)
             let person = try ClientRun(farm: farm, token: developer.token)
             let tmux = ["tmux", "-L", "kfarm-\(UUID().lowercased.prefix(8))"]
+            let version = configuration.versions[0].id.lowercased
             let command = "env TERM=xterm-256color KFARM_URL=\(farm.apiURL.absoluteString) KFARM_TOKEN=\(developer.token) "
                 + "KFARM_CONFIG=\(person.config.path) \(try TestFarm.kfarmBinary().path) build "
-                + "\(configuration.versions[0].id.lowercased) --follow; echo \"exit $?\"; sleep 600"
-            // Linking the image takes 4 s, so the screen is read while a stage runs.
-            let settings = try await farm.workerSettings([.x86_64], environment: ["KFARM_FIXTURE_DELAY": "4"])
+                + "\(version) --no-cache --follow; echo \"exit $?\"; sleep 600"
+            // Each of the core's five files takes a second, so the screen is read while a stage runs.
+            let settings = try await farm.workerSettings([.x86_64], environment: ["KFARM_FIXTURE_STEP_DELAY": "1"])
             let (screens, workers) = try await farm.withWorker(settings) {
+                // A first build, so the worker knows how many steps the core takes and its progress can move within it.
+                let first = try await person.run(["build", version, "--follow"])
+                #expect(first.status == 0, "\(first)")
                 var screens: [String] = []
                 var workers: ClientRun.Result?
                 #expect(try await person.shell(tmux + ["new-session", "-d", "-x", "110", "-y", "30", command]).status == 0)
@@ -164,6 +168,9 @@ extension FarmTests {
             // While the stage ran its line was redrawn with the time it has taken so far: the view is live.
             let running = Set(screens.flatMap { $0.split(separator: "\n") }.filter(Self.showsTheCoreRunning))
             #expect(running.count >= 2, "the running stage's line, with its bar, as it was redrawn: \(running)")
+            // And the bar moved: it showed more than one percentage as the build went on.
+            let percentages = Set(screens.flatMap { $0.matches(of: #/\] ([0-9]+)%/#).map { Int($0.output.1) } })
+            #expect(percentages.count >= 2, "the progress bar's percentages: \(percentages)")
         }
     }
 
