@@ -2,6 +2,7 @@ import Crypto
 import FarmMachine
 import FarmModel
 import FarmServer
+import FarmTestSupport
 import FarmWorker
 import Foundation
 import Synchronization
@@ -247,6 +248,23 @@ extension FarmTests {
                     && lineage.out.contains(new.build.buildNumber), "\(lineage)")
             let changed = try await person.run(["diff", old.id.lowercased, new.id.lowercased])
             #expect(changed.status == 0 && changed.out.contains("BTRFS_FS") && !changed.out.contains("EXT4_FS"), "\(changed)")
+
+            // The module catalog a worker published for a series, searched by what a person remembers of it.
+            let series = Fixtures.uniqueSeries()
+            let missing = try await person.run(["modules", "search", "btrfs", "--series", series])
+            #expect(missing.status == 3 && missing.err.contains("NOT_FOUND"), "no catalog yet: \(missing)")
+            let (_, workerToken) = try await farm.fixtures.workerToken()
+            _ = try await farm.store.workers.register(
+                WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .riscv64, compiler: "gcc-12.2.0")],
+                                   cores: 2, memoryMb: 4096, kernelSeries: [series]), token: workerToken)
+            _ = try await farm.store.kernels.publish(.sample(series: series), sha256: String(repeating: "0", count: 64),
+                                                     token: workerToken)
+            let found = try await person.run(["modules", "search", "btrfs", "--series", series])
+            #expect(found.status == 0 && found.out.contains("fs/btrfs") && found.out.contains("BTRFS_FS")
+                    && !found.out.contains("fs/ext4"), "\(found)")
+            let byPrompt = try await person.run(["modules", "search", "NET DRIVER", "--series", series, "--json"])
+            let items = (try JSONSerialization.jsonObject(with: Data(byPrompt.out.utf8)) as? [String: Any])?["items"]
+            #expect((items as? [[String: Any]])?.map { $0["name"] as? String } == ["dummy"], "\(byPrompt)")
         }
     }
 }

@@ -84,9 +84,13 @@ extension FarmTests {
     @Test func aBuildWhoseWorkerIsKilledCompletesOnAnotherWorkerAsAttempt2() async throws {
         try await TestFarm.run(lease: 3) { farm in
             let slow = try await farm.workerSettings([.x86_64])
-            let id = try await farm.submit(.x86_64)
+            let (configuration, developer) = try await farm.configuration(.x86_64)
+            let id = try await farm.submit(configuration, by: developer)
             let killed = try farm.startWorkerProcess(slow, environment: ["KFARM_FIXTURE_DELAY": "30"])
             defer { killed.terminate() }
+            // A person follows the log from the start, through the retry.
+            let person = try ClientRun(farm: farm, token: developer.token)
+            let followed = Task { try await person.run(["logs", id.lowercased, "--follow"], seconds: 150) }
             _ = try await farm.waitFor(id) { $0.currentStage == .compiling_core }
             // Killed while linking, once its output so far has been recorded.
             let deadline = ContinuousClock.now + .seconds(20)
@@ -105,6 +109,10 @@ extension FarmTests {
                 #expect(second.filter { $0.text == "  CC      init/main.o" }.count == 1)
                 let first = try await farm.log(id, attempt: 1)
                 #expect(first.contains { $0.text == "  LD      vmlinux" }, "the lost attempt's log is kept apart")
+                // The follower got attempt 1's lines, a marker, then every line of attempt 2, each once.
+                let expected = first.map(\.text) + ["--- attempt 2 (the build was retried) ---"] + second.map(\.text)
+                let log = try await followed.value
+                #expect(log.status == 0 && log.out == expected.map { $0 + "\n" }.joined(), "\(log)")
             }
             // The killed worker's make outlives it; stop it.
             _ = try? await processes(mentioning: slow.workDirectory.path, signal: SIGKILL)
