@@ -22,10 +22,10 @@ PORT=18091
 WORK=/tmp/kfarm-bench-kernel
 SOURCES=/tmp/kfarm-kernel-sources
 
-source scripts/bench/private-farm.sh 54359 56759
+source scripts/bench/private-farm.sh 54359 56759 56760
 rm -rf "$WORK" && mkdir -p "$WORK"
 
-"$KFARM" serve --port "$PORT" --artifact-dir "$WORK/artifacts" & SERVER=$!; pids+=($SERVER)
+"$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" --artifact-dir "$WORK/artifacts" & SERVER=$!; pids+=($SERVER)
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done
 KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-kernel \
   --architecture "$ARCH" --no-ccache --keep-workspaces --work-dir "$WORK/worker" --source-cache "$SOURCES" & WORKER=$!

@@ -8,7 +8,10 @@
 # back with the same worker. Ctrl-C stops both gracefully; when either exits
 # on its own the script stops the other and says which.
 # scripts/postgres.sh stop and scripts/rabbitmq.sh stop stop the services.
-#   KFARM_PORT (default 8080), KFARM_ADMIN (default admin),
+# Workers and agents log in to RabbitMQ with their own tokens, which the API
+# checks on KFARM_BROKER_AUTH_PORT; the farm's own account stays with the API.
+#   KFARM_PORT (default 8080), KFARM_BROKER_AUTH_PORT (default KFARM_PORT+1),
+#   KFARM_ADMIN (default admin),
 #   KFARM_BUILD (release or debug; default release),
 #   KFARM_STATE_DIR (default /tmp/kfarm-state-$KFARM_PORT)
 set -euo pipefail
@@ -18,13 +21,15 @@ PORT="${KFARM_PORT:-8080}"
 ADMIN="${KFARM_ADMIN:-admin}"
 BUILD="${KFARM_BUILD:-release}"
 STATE="${KFARM_STATE_DIR:-/tmp/kfarm-state-$PORT}"
+BROKER_AUTH_PORT="${KFARM_BROKER_AUTH_PORT:-$((PORT + 1))}"
 
 scripts/install-deps.sh
 scripts/postgres.sh start
-scripts/rabbitmq.sh start
+KFARM_MQ_AUTH_URL="http://127.0.0.1:$BROKER_AUTH_PORT" scripts/rabbitmq.sh start
 KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
 KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
-export KFARM_DATABASE_URL KFARM_AMQP_URL
+MACHINE_AMQP_URL="$(scripts/rabbitmq.sh machine-url)"
+export KFARM_DATABASE_URL
 
 echo "== building kfarm ($BUILD; the first build takes several minutes)"
 swift build -c "$BUILD" --product kfarm
@@ -37,7 +42,7 @@ mkdir -p "$STATE" && chmod 700 "$STATE"
 
 cat <<INFO
 
-kfarm API: http://127.0.0.1:$PORT   (database: $KFARM_DATABASE_URL, broker: $KFARM_AMQP_URL)
+kfarm API: http://127.0.0.1:$PORT   (database: $KFARM_DATABASE_URL, broker for machines: $MACHINE_AMQP_URL)
 Admin token for '$ADMIN' (shown once; keep it):
 
   export KFARM_TOKEN=$TOKEN
@@ -48,11 +53,11 @@ Try:
 
 A target system's deployment agent (after POST /systems, as a release manager of its project):
   KFARM_SYSTEM_TOKEN=\$(KFARM_DATABASE_URL=$KFARM_DATABASE_URL "$KFARM" admin create-token $ADMIN --kind system) \\
-  KFARM_AMQP_URL=$KFARM_AMQP_URL "$KFARM" agent --system SYSTEM_ID --root /tmp/kfarm-agent \\
+  KFARM_AMQP_URL=$MACHINE_AMQP_URL "$KFARM" agent --system SYSTEM_ID --root /tmp/kfarm-agent \\
     --api-url http://127.0.0.1:$PORT --boot-initramfs INITRAMFS   (or --health-command CMD)
 
 INFO
-"$KFARM" serve --port "$PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
+KFARM_AMQP_URL="$KFARM_AMQP_URL" "$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
 SERVE=$!
 STOPPING=
 trap 'STOPPING=1; kill -TERM ${WORKER:-} $SERVE 2>/dev/null' INT TERM
@@ -72,7 +77,7 @@ fi
 # One worker for all three architectures (Debian's cross compilers), building
 # real kernels from linux-source-6.1; see `kfarm worker --help` for more
 # workers and options.
-KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" KFARM_AMQP_URL="$MACHINE_AMQP_URL" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
 WORKER=$!
 # Until Ctrl-C, or until one of the two exits on its own: then the farm is not whole, so stop the other and say so.
 status=0

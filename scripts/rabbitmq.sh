@@ -4,12 +4,21 @@
 #   KFARM_MQ_PORT  AMQP port (default 56729; Erlang distribution port = +1000)
 #   KFARM_MQ_DIR   (default /tmp/kfarm-mq-$KFARM_MQ_PORT; owned by the
 #                   rabbitmq user when run as root, as the server drops to it)
+#   KFARM_MQ_AUTH_URL  the farm's API (e.g. http://127.0.0.1:8080): machines
+#                   (workers, agents) log in with their own tokens, checked
+#                   by `kfarm serve` through rabbitmq_auth_backend_http
+#   KFARM_MQ_AUTH_CACHE_MS  how long the broker keeps the farm's answers
+#                   (default 10000): a revoked token is refused after at most that
+# The farm's own processes log in as `kfarm` with the password kept in
+# $KFARM_MQ_DIR/farm-password; `guest` is deleted.
 set -euo pipefail
 
 PORT="${KFARM_MQ_PORT:-56729}"
 DIR="${KFARM_MQ_DIR:-/tmp/kfarm-mq-$PORT}"
 NODE="kfarm$PORT@localhost"
 BIN=/usr/lib/rabbitmq/bin
+AUTH_URL="${KFARM_MQ_AUTH_URL:-}"
+PASSWORD_FILE="$DIR/farm-password"
 
 # As root the node runs as the rabbitmq user, with that user's Erlang cookie.
 as_owner() {
@@ -30,19 +39,63 @@ running() { as_owner "$BIN/rabbitmqctl" -n "$NODE" -q status >/dev/null 2>&1; }
 
 prepare() {
   mkdir -p "$DIR/mnesia" "$DIR/log"
-  # Guest may log in from loopback only because the node listens only there.
-  printf 'loopback_users = none\nlisteners.tcp.default = 127.0.0.1:%s\n' "$PORT" > "$DIR/rabbitmq.conf"
-  echo '[].' > "$DIR/enabled_plugins"
+  printf 'listeners.tcp.default = 127.0.0.1:%s\n' "$PORT" > "$DIR/rabbitmq.conf"
+  if [ -n "$AUTH_URL" ]; then
+    # The farm's own account first (internal), then each machine's token, asked of the farm and cached.
+    cat >> "$DIR/rabbitmq.conf" <<EOF
+auth_backends.1 = internal
+auth_backends.2 = cache
+auth_cache.cached_backend = http
+auth_cache.cache_ttl = ${KFARM_MQ_AUTH_CACHE_MS:-10000}
+auth_http.http_method = post
+auth_http.user_path = $AUTH_URL/broker/user
+auth_http.vhost_path = $AUTH_URL/broker/vhost
+auth_http.resource_path = $AUTH_URL/broker/resource
+auth_http.topic_path = $AUTH_URL/broker/topic
+EOF
+    echo '[rabbitmq_auth_backend_cache,rabbitmq_auth_backend_http].' > "$DIR/enabled_plugins"
+  else
+    echo '[].' > "$DIR/enabled_plugins"
+  fi
+  [ -s "$PASSWORD_FILE" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$PASSWORD_FILE")
   [ "$(id -u)" -eq 0 ] && chown -R rabbitmq:rabbitmq "$DIR"
   return 0
 }
 
+ctl() { as_owner "$BIN/rabbitmqctl" -n "$NODE" -q "$@"; }
+
+# The farm's account with every permission on its vhost; no guest.
+accounts() {
+  local password
+  password="$(cat "$PASSWORD_FILE")"
+  if ctl list_users | grep -q '^kfarm\b'; then
+    ctl change_password kfarm "$password" >/dev/null
+  else
+    ctl add_user kfarm "$password" >/dev/null
+  fi
+  ctl set_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
+  ctl set_topic_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
+  if ctl list_users | grep -q '^guest\b'; then ctl delete_user guest >/dev/null; fi
+}
+
 start() {
-  if running; then echo "rabbitmq: already running on port $PORT"; return; fi
+  if running; then
+    if [ -z "$AUTH_URL" ] || grep -qF "user_path = $AUTH_URL/" "$DIR/rabbitmq.conf" 2>/dev/null; then
+      accounts
+      echo "rabbitmq: already running on port $PORT"
+      return
+    fi
+    echo "rabbitmq: restarting to ask $AUTH_URL about machines"
+    stop
+  fi
   prepare
   as_owner "$BIN/rabbitmq-server" -detached
   for _ in $(seq 1 60); do
-    if running; then echo "rabbitmq: running on 127.0.0.1:$PORT (node $NODE, data $DIR)"; return; fi
+    if running; then
+      accounts
+      echo "rabbitmq: running on 127.0.0.1:$PORT (node $NODE, data $DIR${AUTH_URL:+, machines checked by $AUTH_URL})"
+      return
+    fi
     sleep 1
   done
   echo "rabbitmq: did not start within 60 s; logs in $DIR/log" >&2
@@ -61,6 +114,7 @@ case "${1:-}" in
   reset) stop; rm -rf "$DIR"; start ;;
   restart) stop; start ;;
   status) if running; then echo "rabbitmq: running on port $PORT"; else echo "rabbitmq: not running"; exit 1; fi ;;
-  url) echo "amqp://guest:guest@127.0.0.1:$PORT/" ;;
-  *) echo "usage: $0 start|stop|reset|status|url" >&2; exit 2 ;;
+  url) echo "amqp://kfarm:$(cat "$PASSWORD_FILE")@127.0.0.1:$PORT/" ;;
+  machine-url) echo "amqp://127.0.0.1:$PORT/" ;;  # workers and agents log in with their own tokens
+  *) echo "usage: $0 start|stop|restart|reset|status|url|machine-url" >&2; exit 2 ;;
 esac

@@ -15,6 +15,11 @@ export KFARM_PG_FSYNC=off
 scripts/postgres.sh reset
 export KFARM_MQ_PORT="${KFARM_TEST_MQ_PORT:-56739}"
 export KFARM_MQ_DIR="/tmp/kfarm-test-mq-$KFARM_MQ_PORT"
+# Test farms answer the broker's questions about machines here (one farm at a time);
+# a short cache, so a revoked token is refused within a second.
+export KFARM_TEST_BROKER_AUTH_PORT="${KFARM_TEST_BROKER_AUTH_PORT:-56740}"
+export KFARM_MQ_AUTH_URL="http://127.0.0.1:$KFARM_TEST_BROKER_AUTH_PORT"
+export KFARM_MQ_AUTH_CACHE_MS=1000
 trap 'scripts/postgres.sh stop; scripts/rabbitmq.sh stop' EXIT
 scripts/rabbitmq.sh reset
 KFARM_TEST_DATABASE_URL="$(scripts/postgres.sh url)"

@@ -12,10 +12,14 @@ public final class AMQPConnection: @unchecked Sendable {
     private var confirmedThrough: UInt64 = 0
     private var published: UInt64 = 0
     private let queue: DispatchQueue
+    /// Who logged in: every message published carries it as `user_id`,
+    /// which the broker checks, so consumers know who sent what.
+    public let user: String
 
-    private init(state: amqp_connection_state_t, label: String) {
+    private init(state: amqp_connection_state_t, label: String, user: String) {
         self.state = state
         self.queue = DispatchQueue(label: label)
+        self.user = user
     }
 
     /// Connects, logs in and puts channel 1 in confirm mode.
@@ -31,7 +35,8 @@ public final class AMQPConnection: @unchecked Sendable {
                 })
             }
         }
-        return AMQPConnection(state: state, label: "amqp.connection.\(configuration.host):\(configuration.port)")
+        return AMQPConnection(state: state, label: "amqp.connection.\(configuration.host):\(configuration.port)",
+                              user: configuration.user)
     }
 
     /// Runs `body` on the connection's queue with its open connection.
@@ -114,10 +119,12 @@ public final class AMQPConnection: @unchecked Sendable {
     // MARK: - On the queue
 
     private func send(_ message: AMQPMessage, on state: amqp_connection_state_t) throws {
-        let status = RabbitC.withBytes([message.exchange, message.routingKey, message.contentType]) { bytes in
+        let status = RabbitC.withBytes([message.exchange, message.routingKey, message.contentType, user]) { bytes in
             var properties = amqp_basic_properties_t()
-            properties._flags = amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG)
+            properties._flags = amqp_flags_t(AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_PRIORITY_FLAG
+                                             | AMQP_BASIC_USER_ID_FLAG)
             properties.content_type = bytes[2]
+            properties.user_id = bytes[3]
             properties.delivery_mode = message.persistent ? 2 : 1
             properties.priority = message.priority
             return message.body.withUnsafeBytes { body in

@@ -132,10 +132,12 @@ public final class AMQPConsumer: Sendable {
     private static func delivery(_ envelope: amqp_envelope_t) -> AMQPDelivery {
         let properties = envelope.message.properties
         let hasPriority = properties._flags & amqp_flags_t(AMQP_BASIC_PRIORITY_FLAG) != 0
+        let hasUser = properties._flags & amqp_flags_t(AMQP_BASIC_USER_ID_FLAG) != 0
         return AMQPDelivery(
             deliveryTag: envelope.delivery_tag, exchange: RabbitC.string(envelope.exchange),
             routingKey: RabbitC.string(envelope.routing_key), body: RabbitC.array(envelope.message.body),
-            priority: hasPriority ? properties.priority : 0, redelivered: envelope.redelivered != 0)
+            priority: hasPriority ? properties.priority : 0, redelivered: envelope.redelivered != 0,
+            userID: hasUser ? RabbitC.string(properties.user_id) : nil)
     }
 
     /// Why consuming stopped: a library error, or the frame the broker sent instead of a delivery.

@@ -28,4 +28,6 @@ public struct AMQPDelivery: Sendable, Equatable {
     public var body: [UInt8]
     public var priority: UInt8
     public var redelivered: Bool
+    /// The publisher's login as the broker checked it (`user_id`); nil when the publisher set none.
+    public var userID: String?
 }

@@ -37,10 +37,6 @@ public struct DeployAgent: Sendable {
     public func run() async throws {
         try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
         let verifier = ArtifactVerifier(trustedKey: try await trustedKey())
-        // The queue first: once the API sees the system online, orders sent to it wait for the agent.
-        let connection = try await AMQPConnection.connect(settings.broker)
-        try await BusTopology.declareDeployQueue(forSystem: settings.systemID.lowercased, on: connection)
-        await connection.close()
         do {
             try await heartbeat()
         } catch let error as FarmClientError where (400..<500).contains(error.status) {
@@ -53,10 +49,13 @@ public struct DeployAgent: Sendable {
                     do { try await heartbeat() } catch { logger.warning("heartbeat failed", metadata: ["error": "\(error)"]) }
                 }
             }
-            await BrokerSession.run(settings.broker, logger: logger) { connection in
-                try await BusTopology.declareDeployQueue(forSystem: settings.systemID.lowercased, on: connection)
+            // On the broker the agent is its system (its id, its token) and may only read its order
+            // queue, which the farm declares (with the system's first order; until then this retries).
+            var broker = settings.broker
+            (broker.user, broker.password) = (settings.systemID.lowercased, settings.token)
+            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { _ in
                 let consumer = try await AMQPConsumer(
-                    settings.broker, queues: [BusNames.systemDeployQueue(settings.systemID.lowercased)], prefetch: 1)
+                    broker, queues: [BusNames.systemDeployQueue(settings.systemID.lowercased)], prefetch: 1)
                 defer { consumer.stop() }
                 for try await deliveries in consumer.batches {
                     for delivery in deliveries { await handle(delivery, from: consumer, verifier: verifier) }

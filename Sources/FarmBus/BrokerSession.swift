@@ -1,19 +1,21 @@
 import AMQP
 import Logging
 
-/// Keeps a process attached to the broker: connects, declares the topology,
-/// runs `session` on the connection, and after a failure (broker restarted,
-/// network gone) reconnects with a growing pause, until the task is cancelled.
+/// Keeps a process attached to the broker: connects, declares the topology
+/// (the farm's own processes; machines may not), runs `session` on the
+/// connection, and after a failure (broker restarted, network gone, a queue
+/// not declared yet) reconnects with a growing pause, until the task is cancelled.
 public enum BrokerSession {
     public static func run(
-        _ broker: AMQPConfiguration, logger: Logger, _ session: (AMQPConnection) async throws -> Void
+        _ broker: AMQPConfiguration, declaresTopology: Bool = true, logger: Logger,
+        _ session: (AMQPConnection) async throws -> Void
     ) async {
         var backoff: Duration = .milliseconds(250)
         while !Task.isCancelled {
             do {
                 let connection = try await AMQPConnection.connect(broker)
                 do {
-                    try await BusTopology.declare(on: connection)
+                    if declaresTopology { try await BusTopology.declare(on: connection) }
                     logger.info("connected to the broker", metadata: ["broker": "\(broker.host):\(broker.port)"])
                     backoff = .milliseconds(250)
                     try await session(connection)

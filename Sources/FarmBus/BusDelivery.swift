@@ -10,9 +10,12 @@ extension AMQPConsumer {
     public func take<Message: BusMessage>(
         _ delivery: AMQPDelivery, as type: Message.Type, logger: Logger, meant: (Message) -> Bool = { _ in true }
     ) -> Message? {
-        guard let message = Message.decode(delivery.body), meant(message) else {
-            logger.error("unreadable message sent to the dead letters",
-                         metadata: ["schema": "\(Message.schema)", "routingKey": "\(delivery.routingKey)"])
+        let message = Message.decode(delivery.body)
+        guard let message, meant(message) else {
+            logger.error(message == nil ? "unreadable message sent to the dead letters"
+                                        : "message not meant for this consumer sent to the dead letters",
+                         metadata: ["schema": "\(Message.schema)", "routingKey": "\(delivery.routingKey)",
+                                    "sender": "\(delivery.userID ?? "unknown")"])
             nack(delivery, requeue: false)
             return nil
         }

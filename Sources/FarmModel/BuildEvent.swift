@@ -56,7 +56,7 @@ public struct BuildEventBatch: BusMessage, Equatable {
     }
 
     public var exchange: String { BusNames.eventsExchange }
-    public var routingKey: String { "build.\(buildId.lowercased).events" }
+    public var routingKey: String { BusNames.workerEventsPrefix(workerId.lowercased) + "build.\(buildId.lowercased).events" }
 
     /// Its numbers fit the database's integers (attempts, line numbers): a
     /// batch that does not is dead-lettered, never summed past `Int.max` or

@@ -15,10 +15,15 @@ public enum BusNames {
 
     /// The server's recorder consumes every build's events from here.
     public static let recorderQueue = "kfarm.recorder"
-    /// The routing pattern of build events on `eventsExchange`.
-    public static let buildEventsPattern = "build.*.events"
+    /// The routing pattern of build events on `eventsExchange`: each
+    /// worker publishes under its own prefix, so the broker's topic
+    /// permissions can hold it to its own keys.
+    public static let buildEventsPattern = "worker.*.build.*.events"
     /// The routing pattern of cancel commands on `controlExchange`.
     public static let cancelPattern = "build.*.cancel"
+
+    /// The routing keys a worker publishes its build events under.
+    public static func workerEventsPrefix(_ workerID: String) -> String { "worker.\(workerID)." }
 
     /// A worker's own queue of control commands; it expires when the worker is gone.
     public static func workerControlQueue(_ workerID: String) -> String { "kfarm.control.worker.\(workerID)" }

@@ -21,12 +21,16 @@ public struct ServerSettings: Sendable {
     public static let defaultAgentSilence: TimeInterval = 90
     /// Followers, upload size, waits for PostgreSQL and for slow clients.
     public var limits: RequestLimits
+    /// Where RabbitMQ's HTTP auth backend asks who a machine is (nil: not served).
+    public var brokerAuth: (host: String, port: Int)?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                 broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
                 lease: TimeInterval = ServerSettings.defaultLease,
-                agentSilence: TimeInterval = ServerSettings.defaultAgentSilence, limits: RequestLimits = RequestLimits()) {
+                agentSilence: TimeInterval = ServerSettings.defaultAgentSilence, limits: RequestLimits = RequestLimits(),
+                brokerAuth: (host: String, port: Int)? = nil) {
         self.host = host
+        self.brokerAuth = brokerAuth
         self.port = port
         self.rateLimits = rateLimits
         self.limits = limits
@@ -94,6 +98,9 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
         RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
         LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger),
         DeploymentScheduler(rollouts: store.rollouts, agentSilence: settings.agentSilence, logger: logger))
+    if let (host, port) = settings.brokerAuth {
+        app.addServices(BrokerAuthService.application(accounts: store.brokerAccounts, host: host, port: port, logger: logger))
+    }
     if let broker = settings.broker {
         app.addServices(
             OutboxRelay(outbox: store.outbox, broker: broker, logger: logger),

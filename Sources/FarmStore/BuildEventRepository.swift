@@ -78,21 +78,27 @@ public struct BuildEventRepository: Sendable {
     }
 
     private func appendLogs(of attempts: [AttemptEvents], on connection: PostgresConnection) async throws {
-        var builds: [UUID] = [], attemptNumbers: [Int] = [], lineNumbers: [Int] = [], texts: [String] = []
+        var builds: [UUID] = [], attemptNumbers: [Int] = [], workers: [UUID] = [], lineNumbers: [Int] = [], texts: [String] = []
         for events in attempts {
             for run in events.summary.logs {
                 for (offset, line) in run.lines.enumerated() {
                     builds.append(events.buildID)
                     attemptNumbers.append(events.attempt)
+                    workers.append(events.workerID)
                     lineNumbers.append(run.first + offset)
                     texts.append(line)
                 }
             }
         }
         guard !texts.isEmpty else { return }
+        // Only the worker that claimed the attempt writes its log (a lost worker's
+        // lines after its attempt was given to another are dropped with it).
         try await connection.query("""
             INSERT INTO build_log_lines (build_id, attempt, number, text)
-            SELECT * FROM unnest(\(builds)::uuid[], \(attemptNumbers)::int8[], \(lineNumbers)::int8[], \(texts)::text[])
+            SELECT u.build_id, u.attempt, u.number, u.text
+            FROM unnest(\(builds)::uuid[], \(attemptNumbers)::int8[], \(workers)::uuid[], \(lineNumbers)::int8[], \(texts)::text[])
+                AS u(build_id, attempt, worker_id, number, text)
+            JOIN builds b ON b.id = u.build_id AND b.attempt = u.attempt AND b.worker_id = u.worker_id
             ON CONFLICT DO NOTHING
             """, logger: logger)
     }

@@ -22,6 +22,7 @@ public struct Store: Sendable {
     public let rollouts: RolloutRepository
     public let lineage: LineageRepository
     public let kernels: KernelCatalogRepository
+    public let brokerAccounts: BrokerAccountRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -44,6 +45,7 @@ public struct Store: Sendable {
         rollouts = RolloutRepository(client: client, logger: logger, doorbell: doorbell)
         lineage = LineageRepository(client: client, logger: logger)
         kernels = KernelCatalogRepository(client: client, logger: logger)
+        brokerAccounts = BrokerAccountRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }
 

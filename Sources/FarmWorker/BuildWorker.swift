@@ -22,7 +22,7 @@ public struct BuildWorker: Sendable {
         self.settings = settings
         self.logger = logger
         client = FarmClient(baseURL: settings.apiURL, token: settings.token)
-        publisher = EventPublisher(broker: settings.broker, logger: logger)
+        publisher = EventPublisher(logger: logger)
     }
 
     /// Probes the toolchains, registers, and works until cancelled.
@@ -50,10 +50,13 @@ public struct BuildWorker: Sendable {
         workerLogger.info("joined the farm", metadata: [
             "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
         ])
-        let session = WorkerSession(worker: self, workerID: worker.id, toolchains: toolchains, logger: workerLogger)
+        // On the broker the worker is itself: its id, its token (the URL's account, if any, is not used).
+        var broker = settings.broker
+        (broker.user, broker.password) = (worker.id.lowercased, settings.token)
+        let session = WorkerSession(worker: self, workerID: worker.id, broker: broker, toolchains: toolchains, logger: workerLogger)
         // The publisher outlives the stop request (an unstructured task does
         // not inherit cancellation): the stopped builds' results must still go out.
-        let publishing = Task { await publisher.run() }
+        let publishing = Task { [broker] in await publisher.run(on: broker) }
         let catalogLogger = workerLogger
         await withDiscardingTaskGroup { group in
             group.addTask { await session.followControl() }

@@ -11,16 +11,13 @@ import Synchronization
 /// away it reconnects with a growing pause; spools keep their events until
 /// they are confirmed, and are dropped once their result is out.
 public final class EventPublisher: Sendable {
-    private let broker: AMQPConfiguration
     private let logger: Logger
     private let interval: Duration
     /// How long log lines may wait to go out together (see `EventSpool.take`).
     private let logLinger: Duration
     private let spools = Mutex<[EventSpool]>([])
 
-    public init(broker: AMQPConfiguration, logger: Logger, interval: Duration = .milliseconds(10),
-                logLinger: Duration = .milliseconds(250)) {
-        self.broker = broker
+    public init(logger: Logger, interval: Duration = .milliseconds(10), logLinger: Duration = .milliseconds(250)) {
         self.logger = logger
         self.interval = interval
         self.logLinger = logLinger
@@ -32,9 +29,9 @@ public final class EventPublisher: Sendable {
         return spool
     }
 
-    /// Publishes until cancelled.
-    public func run() async {
-        await BrokerSession.run(broker, logger: logger) { connection in
+    /// Publishes until cancelled, logged in as the worker.
+    public func run(on broker: AMQPConfiguration) async {
+        await BrokerSession.run(broker, declaresTopology: false, logger: logger) { connection in
             while !Task.isCancelled {
                 try await flush(on: connection)
                 try await Task.sleep(for: interval)

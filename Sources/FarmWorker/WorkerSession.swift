@@ -10,6 +10,8 @@ import Logging
 struct WorkerSession: Sendable {
     let worker: BuildWorker
     let workerID: UUID
+    /// The broker, logged in as this worker (its id, its token).
+    let broker: AMQPConfiguration
     let toolchains: [InstalledToolchain]
     let logger: Logger
 
@@ -22,8 +24,8 @@ struct WorkerSession: Sendable {
         let queues = toolchains.map { BusNames.buildQueue($0.spec.architecture) }
         let slots = BuildSlots(settings.concurrentBuilds)
         await withDiscardingTaskGroup { builds in
-            await BrokerSession.run(settings.broker, logger: logger) { _ in
-                let consumer = try await AMQPConsumer(settings.broker, queues: queues,
+            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { _ in
+                let consumer = try await AMQPConsumer(broker, queues: queues,
                                                       prefetch: UInt16(clamping: settings.concurrentBuilds))
                 defer { consumer.stop() }
                 for try await deliveries in consumer.batches {
@@ -140,9 +142,9 @@ struct WorkerSession: Sendable {
 
     /// Stops running builds that are cancelled, until cancelled itself.
     func followControl() async {
-        await BrokerSession.run(settings.broker, logger: logger) { connection in
+        await BrokerSession.run(broker, declaresTopology: false, logger: logger) { connection in
             try await BusTopology.declareControlQueue(forWorker: workerID.lowercased, on: connection)
-            let consumer = try await AMQPConsumer(settings.broker, queues: [BusNames.workerControlQueue(workerID.lowercased)],
+            let consumer = try await AMQPConsumer(broker, queues: [BusNames.workerControlQueue(workerID.lowercased)],
                                                   prefetch: 100)
             defer { consumer.stop() }
             for try await deliveries in consumer.batches {

@@ -59,6 +59,14 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "Broker (build dispatch and events; without it builds wait in the outbox)")
     var broker: BrokerOptions
 
+    @Option(help: ArgumentHelp(
+        "Port where RabbitMQ's HTTP auth backend asks who a worker or agent is (on --broker-auth-host).",
+        discussion: "Machines log in to the broker with their own tokens; see scripts/rabbitmq.sh (KFARM_MQ_AUTH_URL)."))
+    var brokerAuthPort: Int?
+
+    @Option(help: "Address the broker-auth listener binds (the broker is its only client).")
+    var brokerAuthHost = "127.0.0.1"
+
     func validate() throws {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
@@ -73,6 +81,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard maxBlobSize > 0 else { throw ValidationError("--max-blob-size must be positive") }
         guard (1...3600).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be 1 to 3600") }
+        if let brokerAuthPort, !(1...65535).contains(brokerAuthPort) || brokerAuthPort == port {
+            throw ValidationError("--broker-auth-port must be a port other than --port")
+        }
     }
 
     func run() async throws {
@@ -84,7 +95,8 @@ struct Serve: AsyncParsableCommand {
                                       maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds),
                                       agentSilence: TimeInterval(agentSilenceSeconds),
                                       limits: RequestLimits(followersPerUser: followersPerUser, followersPerFarm: followersPerFarm,
-                                                            maxBlobSize: maxBlobSize, idleTimeout: .seconds(idleTimeoutSeconds)))
+                                                            maxBlobSize: maxBlobSize, idleTimeout: .seconds(idleTimeoutSeconds)),
+                                      brokerAuth: brokerAuthPort.map { (brokerAuthHost, $0) })
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

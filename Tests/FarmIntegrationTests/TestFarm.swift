@@ -36,6 +36,14 @@ struct TestFarm: Sendable {
         return try AMQPConfiguration(url: url)
     }
 
+    /// Where the test broker asks who a machine is (scripts/test.sh configures both).
+    static func brokerAuthPort() throws -> Int {
+        guard let port = ProcessInfo.processInfo.environment["KFARM_TEST_BROKER_AUTH_PORT"].flatMap(Int.init) else {
+            throw AMQPError.invalidConfiguration("KFARM_TEST_BROKER_AUTH_PORT is not set: run the tests with scripts/test.sh")
+        }
+        return port
+    }
+
     static let logger: Logger = {
         var logger = Logger(label: "kfarm.farm-test")
         logger.logLevel = ProcessInfo.processInfo.environment["KFARM_TEST_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
@@ -60,7 +68,8 @@ struct TestFarm: Sendable {
                                          broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence,
                                          // The test client keeps one connection through minutes-long kernel
                                          // builds and does not reconnect, as real clients do after an idle close.
-                                         limits: RequestLimits(idleTimeout: .seconds(3600))),
+                                         limits: RequestLimits(idleTimeout: .seconds(3600)),
+                                         brokerAuth: ("127.0.0.1", try brokerAuthPort())),
                 store: store, shelf: shelf, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)

@@ -11,8 +11,11 @@ import Testing
         let control = BuildControl(buildId: build, attempt: 2, action: .cancel)
         #expect(control.exchange == BusNames.controlExchange && control.routingKey == "build.\(build.lowercased).cancel")
         #expect(control.amqpPriority == 0)
-        let events = BuildEventBatch(buildId: build, attempt: 2, workerId: UUID(), events: [])
-        #expect(events.exchange == BusNames.eventsExchange && events.routingKey == "build.\(build.lowercased).events")
+        let worker = UUID()
+        let events = BuildEventBatch(buildId: build, attempt: 2, workerId: worker, events: [])
+        // Under the worker's own prefix, which the broker's topic permission holds it to.
+        #expect(events.exchange == BusNames.eventsExchange
+                && events.routingKey == "worker.\(worker.lowercased).build.\(build.lowercased).events")
         let system = UUID()
         let order = DeploymentOrder(deploymentId: UUID(), systemId: system, action: .install,
                                     artifact: ArtifactRef(id: UUID(), name: "kernel.tar.zst"), sha256: "ab", size: 1,

@@ -96,10 +96,15 @@ import Testing
                                    cores: 2, memoryMb: 4096), token: tokenID)
             _ = try await fixtures.store.workers.claim(build.id, BuildClaim(workerId: worker.id, attempt: 1), token: tokenID, lease: 60)
 
+            // The shared database holds other tests' workers: page until this one.
             func listed(as account: Fixtures.Account) async throws -> [String: Any] {
-                let reply = try await api.send(.get, "/workers?limit=100", as: account)
-                let workers = reply.data["workers"] as? [[String: Any]] ?? []
-                return try #require(workers.first { $0["name"] as? String == worker.name })
+                for page in 1... {
+                    let reply = try await api.send(.get, "/workers?limit=100&page=\(page)", as: account)
+                    let workers = reply.data["workers"] as? [[String: Any]] ?? []
+                    if let found = workers.first(where: { $0["name"] as? String == worker.name }) { return found }
+                    if workers.isEmpty { break }
+                }
+                return try #require(nil as [String: Any]?, "worker \(worker.name) is not listed")
             }
             for account in [developer, admin] {
                 let seen = try await listed(as: account)

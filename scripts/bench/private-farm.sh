@@ -1,12 +1,16 @@
 # Sourced by the benchmark scripts: installs what is missing, starts a
 # private PostgreSQL and RabbitMQ on the ports given ($1, $2: their data
-# dirs are /tmp/kfarm-bench-{pg,mq}-PORT), stopped again on exit along with
+# dirs are /tmp/kfarm-bench-{pg,mq}-PORT; the API answers the broker's
+# questions about machines on $3, so `kfarm serve` takes
+# --broker-auth-port "$BROKER_AUTH_PORT"), stopped again on exit along with
 # every pid the script adds to `pids`; builds the release kfarm ($KFARM),
 # migrates, and makes an admin's token ($TOKEN) and a worker token
 # ($WORKER_TOKEN).
 scripts/install-deps.sh
 export KFARM_PG_PORT="$1" KFARM_PG_DIR="/tmp/kfarm-bench-pg-$1"
 export KFARM_MQ_PORT="$2" KFARM_MQ_DIR="/tmp/kfarm-bench-mq-$2"
+BROKER_AUTH_PORT="$3"
+export KFARM_MQ_AUTH_URL="http://127.0.0.1:$BROKER_AUTH_PORT"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done

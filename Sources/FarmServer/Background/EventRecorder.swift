@@ -31,7 +31,10 @@ struct EventRecorder: Service {
             var batches: [BuildEventBatch] = []
             var recordable: [AMQPDelivery] = []
             for delivery in deliveries {
-                guard let batch = consumer.take(delivery, as: BuildEventBatch.self, logger: logger) else { continue }
+                // Trusted by sender: the broker checked user_id against the publisher's login, and a
+                // worker's events name itself (the store then applies them only while it holds the attempt).
+                guard let batch = consumer.take(delivery, as: BuildEventBatch.self, logger: logger,
+                                                meant: { $0.workerId.lowercased == delivery.userID }) else { continue }
                 batches.append(batch)
                 recordable.append(delivery)
             }

@@ -1,0 +1,9 @@
+import Foundation
+
+/// A machine logged in to RabbitMQ under its own name: a worker as its
+/// worker id, a deployment agent as its system id, each with its token as
+/// the password (see `BrokerGrant` for what each may do there).
+public enum BrokerMachine: Sendable, Equatable {
+    case worker(id: UUID, architectures: [Architecture])
+    case agent(systemID: UUID)
+}
