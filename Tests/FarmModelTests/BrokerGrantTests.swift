@@ -1,0 +1,72 @@
+import FarmModel
+import Foundation
+import Testing
+
+/// What machines may do on the broker, question by question, as RabbitMQ asks.
+@Suite struct BrokerGrantTests {
+    let workerID = UUID()
+    let systemID = UUID()
+    var worker: BrokerMachine { .worker(id: workerID, architectures: [.x86_64, .riscv64]) }
+    var agent: BrokerMachine { .agent(systemID: systemID) }
+    var control: String { BusNames.workerControlQueue(workerID.lowercased) }
+
+    @Test func aWorkerReadsItsArchitecturesAndOwnsItsControlQueue() {
+        for architecture in [Architecture.x86_64, .riscv64] {
+            #expect(BrokerGrant.allows(worker, .resource(isQueue: true, name: BusNames.buildQueue(architecture), .read)))
+        }
+        for permission in [BrokerQuestion.Permission.configure, .write, .read] {
+            #expect(BrokerGrant.allows(worker, .resource(isQueue: true, name: control, permission)))
+        }
+        #expect(BrokerGrant.allows(worker, .resource(isQueue: false, name: BusNames.controlExchange, .read)), "to bind its control queue")
+        #expect(BrokerGrant.allows(worker, .resource(isQueue: false, name: BusNames.eventsExchange, .write)))
+        let own = BusNames.workerEventsPrefix(workerID.lowercased) + "build.\(UUID().lowercased).events"
+        #expect(BrokerGrant.allows(worker, .topic(exchange: BusNames.eventsExchange, .write, routingKey: own)))
+        #expect(BrokerGrant.allows(worker, .vhost("/")))
+    }
+
+    @Test func aWorkerIsRefusedEverythingElse() {
+        let refused: [BrokerQuestion] = [
+            .resource(isQueue: true, name: BusNames.buildQueue(.arm64), .read),
+            .resource(isQueue: true, name: BusNames.buildQueue(.x86_64), .configure),
+            .resource(isQueue: true, name: BusNames.buildQueue(.x86_64), .write),
+            .resource(isQueue: true, name: BusNames.workerControlQueue(UUID().lowercased), .read),
+            .resource(isQueue: true, name: BusNames.systemDeployQueue(systemID.lowercased), .read),
+            .resource(isQueue: true, name: BusNames.recorderQueue, .read),
+            .resource(isQueue: true, name: BusNames.deadQueue, .read),
+            .resource(isQueue: true, name: "kfarm.evil", .configure),
+            .resource(isQueue: false, name: BusNames.buildsExchange, .read),
+            .resource(isQueue: false, name: BusNames.buildsExchange, .write),
+            .resource(isQueue: false, name: BusNames.deployExchange, .read),
+            .resource(isQueue: false, name: BusNames.eventsExchange, .read),
+            .resource(isQueue: false, name: BusNames.eventsExchange, .configure),
+            .resource(isQueue: false, name: BusNames.controlExchange, .write),
+            .resource(isQueue: false, name: "amq.topic", .write),
+            .topic(exchange: BusNames.eventsExchange, .write, routingKey: "worker.\(UUID().lowercased).build.x.events"),
+            // A prefix that only starts like its own id is another worker's.
+            .topic(exchange: BusNames.eventsExchange, .write, routingKey: "worker.\(workerID.lowercased)0.build.x.events"),
+            .topic(exchange: BusNames.eventsExchange, .write, routingKey: "build.x.events"),
+            .topic(exchange: BusNames.controlExchange, .read, routingKey: "#"),
+            .vhost("other"),
+        ]
+        for question in refused {
+            #expect(!BrokerGrant.allows(worker, question), "\(question)")
+        }
+    }
+
+    @Test func anAgentReadsItsOrdersAndNothingElse() {
+        let orders = BusNames.systemDeployQueue(systemID.lowercased)
+        #expect(BrokerGrant.allows(agent, .resource(isQueue: true, name: orders, .read)))
+        let refused: [BrokerQuestion] = [
+            .resource(isQueue: true, name: orders, .configure),
+            .resource(isQueue: true, name: orders, .write),
+            .resource(isQueue: true, name: BusNames.systemDeployQueue(UUID().lowercased), .read),
+            .resource(isQueue: true, name: BusNames.buildQueue(.x86_64), .read),
+            .resource(isQueue: false, name: BusNames.deployExchange, .read),
+            .resource(isQueue: false, name: BusNames.eventsExchange, .write),
+            .topic(exchange: BusNames.eventsExchange, .write, routingKey: "worker.\(systemID.lowercased).build.x.events"),
+        ]
+        for question in refused {
+            #expect(!BrokerGrant.allows(agent, question), "\(question)")
+        }
+    }
+}
