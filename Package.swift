@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // The broker's management API, to close revoked machines' connections.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // What both machines (build worker, deployment agent) use: the farm's HTTP client,

@@ -57,7 +57,8 @@ A target system's deployment agent (after POST /systems, as a release manager of
     --api-url http://127.0.0.1:$PORT --boot-initramfs INITRAMFS   (or --health-command CMD)
 
 INFO
-KFARM_AMQP_URL="$KFARM_AMQP_URL" "$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
+KFARM_AMQP_URL="$KFARM_AMQP_URL" "$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" \
+  --broker-management-url "$(scripts/rabbitmq.sh management-url)" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
 SERVE=$!
 STOPPING=
 trap 'STOPPING=1; kill -TERM ${WORKER:-} $SERVE 2>/dev/null' INT TERM

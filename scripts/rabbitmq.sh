@@ -9,8 +9,10 @@
 #                   by `kfarm serve` through rabbitmq_auth_backend_http
 #   KFARM_MQ_AUTH_CACHE_MS  how long the broker keeps the farm's answers
 #                   (default 10000): a revoked token is refused after at most that
-# The farm's own processes log in as `kfarm` with the password kept in
-# $KFARM_MQ_DIR/farm-password; `guest` is deleted.
+# The farm's own processes log in as `kfarm` (an administrator, also of the
+# management API on KFARM_MQ_PORT+2, where the API closes revoked machines'
+# connections) with the password kept in $KFARM_MQ_DIR/farm-password;
+# `guest` is deleted.
 set -euo pipefail
 
 PORT="${KFARM_MQ_PORT:-56729}"
@@ -52,8 +54,10 @@ auth_http.user_path = $AUTH_URL/broker/user
 auth_http.vhost_path = $AUTH_URL/broker/vhost
 auth_http.resource_path = $AUTH_URL/broker/resource
 auth_http.topic_path = $AUTH_URL/broker/topic
+management.tcp.ip = 127.0.0.1
+management.tcp.port = $((PORT + 2))
 EOF
-    echo '[rabbitmq_auth_backend_cache,rabbitmq_auth_backend_http].' > "$DIR/enabled_plugins"
+    echo '[rabbitmq_auth_backend_cache,rabbitmq_auth_backend_http,rabbitmq_management].' > "$DIR/enabled_plugins"
   else
     echo '[].' > "$DIR/enabled_plugins"
   fi
@@ -73,6 +77,7 @@ accounts() {
   else
     ctl add_user kfarm "$password" >/dev/null
   fi
+  ctl set_user_tags kfarm administrator >/dev/null
   ctl set_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
   ctl set_topic_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
   if ctl list_users | grep -q '^guest\b'; then ctl delete_user guest >/dev/null; fi
@@ -116,5 +121,6 @@ case "${1:-}" in
   status) if running; then echo "rabbitmq: running on port $PORT"; else echo "rabbitmq: not running"; exit 1; fi ;;
   url) echo "amqp://kfarm:$(cat "$PASSWORD_FILE")@127.0.0.1:$PORT/" ;;
   machine-url) echo "amqp://127.0.0.1:$PORT/" ;;  # workers and agents log in with their own tokens
-  *) echo "usage: $0 start|stop|restart|reset|status|url|machine-url" >&2; exit 2 ;;
+  management-url) echo "http://127.0.0.1:$((PORT + 2))" ;;
+  *) echo "usage: $0 start|stop|restart|reset|status|url|machine-url|management-url" >&2; exit 2 ;;
 esac

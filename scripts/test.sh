@@ -24,7 +24,8 @@ trap 'scripts/postgres.sh stop; scripts/rabbitmq.sh stop' EXIT
 scripts/rabbitmq.sh reset
 KFARM_TEST_DATABASE_URL="$(scripts/postgres.sh url)"
 KFARM_TEST_AMQP_URL="$(scripts/rabbitmq.sh url)"
-export KFARM_TEST_DATABASE_URL KFARM_TEST_AMQP_URL
+KFARM_TEST_BROKER_MANAGEMENT_URL="$(scripts/rabbitmq.sh management-url)"
+export KFARM_TEST_DATABASE_URL KFARM_TEST_AMQP_URL KFARM_TEST_BROKER_MANAGEMENT_URL
 
 echo "== build"
 swift build --build-tests

@@ -23,6 +23,11 @@ public struct ServerSettings: Sendable {
     public var limits: RequestLimits
     /// Where RabbitMQ's HTTP auth backend asks who a machine is (nil: not served).
     public var brokerAuth: (host: String, port: Int)?
+    /// The broker's management API, where revoked machines' connections
+    /// are closed (with the broker account's credentials; nil: they are not).
+    public var brokerManagementURL: String?
+    /// How often those connections are looked for.
+    public var machineSweepInterval: Duration = .seconds(5)
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                 broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
@@ -101,9 +106,14 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
     if let (host, port) = settings.brokerAuth {
         app.addServices(BrokerAuthService.application(accounts: store.brokerAccounts, host: host, port: port, logger: logger))
     }
+    if let broker = settings.broker, let managementURL = settings.brokerManagementURL {
+        app.addServices(MachineConnectionSweeper(managementURL: managementURL, user: broker.user, password: broker.password,
+                                                 accounts: store.brokerAccounts, logger: logger,
+                                                 interval: settings.machineSweepInterval))
+    }
     if let broker = settings.broker {
         app.addServices(
-            OutboxRelay(outbox: store.outbox, broker: broker, logger: logger),
+            OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, logger: logger),
             EventRecorder(events: store.events, broker: broker, maxAttempts: settings.maxAttempts, logger: logger))
     } else {
         logger.warning("no broker configured (--amqp-url): submitted builds wait in the outbox")

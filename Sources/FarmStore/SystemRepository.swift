@@ -43,6 +43,20 @@ public struct SystemRepository: Sendable {
         return try await find(id: id)!
     }
 
+    /// Systems whose order queue the farm has not declared on the broker yet, oldest first.
+    public func awaitingOrderQueue(limit: Int = 100) async throws -> [UUID] {
+        try await client.query("""
+            SELECT id FROM target_systems WHERE order_queue_declared_at IS NULL ORDER BY created_at LIMIT \(limit)
+            """, logger: logger).all { try $0.decode(UUID.self) }
+    }
+
+    /// Notes that these systems' order queues exist on the broker.
+    public func orderQueuesDeclared(_ ids: [UUID]) async throws {
+        guard !ids.isEmpty else { return }
+        try await client.query("UPDATE target_systems SET order_queue_declared_at = now() WHERE id = ANY(\(ids))",
+                               logger: logger)
+    }
+
     public func find(id: UUID) async throws -> TargetSystem? {
         try await client.query("SELECT * FROM system_view WHERE id = \(id)", logger: logger).first(Self.decode)
     }

@@ -67,6 +67,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Address the broker-auth listener binds (the broker is its only client).")
     var brokerAuthHost = "127.0.0.1"
 
+    @Option(help: ArgumentHelp(
+        "The broker's management API (e.g. http://127.0.0.1:15672), where connections of machines whose token was revoked are closed.",
+        discussion: "Logs in with the --amqp-url account, which must be an administrator there."))
+    var brokerManagementUrl: String?
+
     func validate() throws {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
@@ -91,12 +96,13 @@ struct Serve: AsyncParsableCommand {
         let store = Store(settings: try database.settings(), logger: logger)
         let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
                                      trustedProxies: Set(trustedProxy))
-        let settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
+        var settings = ServerSettings(host: host, port: port, rateLimits: limits, broker: try broker.configuration(),
                                       maxAttempts: maxAttempts, lease: TimeInterval(leaseSeconds),
                                       agentSilence: TimeInterval(agentSilenceSeconds),
                                       limits: RequestLimits(followersPerUser: followersPerUser, followersPerFarm: followersPerFarm,
                                                             maxBlobSize: maxBlobSize, idleTimeout: .seconds(idleTimeoutSeconds)),
                                       brokerAuth: brokerAuthPort.map { (brokerAuthHost, $0) })
+        settings.brokerManagementURL = brokerManagementUrl
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

@@ -74,13 +74,17 @@ extension FarmTests {
         try await TestFarm.run { farm in
             let (mine, token) = try await systemWithAgent(farm)
             let (theirs, _) = try await systemWithAgent(farm)
-            let farmAccount = try await AMQPConnection.connect(farm.broker)
-            for system in [mine, theirs] {
-                try await BusTopology.declareDeployQueue(forSystem: system.id.lowercased, on: farmAccount)
-            }
-            await farmAccount.close()
             var login = farm.broker
             (login.user, login.password) = (mine.id.lowercased, token)
+            // The farm declares a new system's order queue (the agent may not): both are there within moments.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await !farm.store.systems.awaitingOrderQueue().isEmpty {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("the relay did not declare the new systems' order queues")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
             try await consume(login, BusNames.systemDeployQueue(mine.id.lowercased))
             await #expect(throws: AMQPError.self) { try await consume(login, BusNames.systemDeployQueue(theirs.id.lowercased)) }
             await #expect(throws: AMQPError.self) { try await consume(login, BusNames.buildQueue(.arm64)) }
@@ -108,10 +112,22 @@ extension FarmTests {
                                    cores: 2, memoryMb: 4096), token: token.id)
             var login = farm.broker
             (login.user, login.password) = (worker.id.lowercased, secret.value)
-            try await consume(login, BusNames.buildQueue(.x86_64))
+            let live = try await AMQPConsumer(login, queues: [BusNames.buildQueue(.x86_64)], prefetch: 1)
+            defer { live.stop() }
             _ = try await farm.store.users.revokeToken(token.id, of: admin.user.id, by: nil)
-            // The broker keeps the farm's answers for a second here (KFARM_MQ_AUTH_CACHE_MS).
-            try await Task.sleep(for: .seconds(2))
+            // Its open connection is closed by the farm through the broker's management API (whose connection
+            // list is refreshed every 5 s) ...
+            let started = ContinuousClock.now
+            let closed = Task {
+                do { for try await _ in live.batches {} } catch { return true }
+                return true
+            }
+            let watch = Task { try await Task.sleep(for: .seconds(20)); live.stop() }
+            _ = await closed.value
+            watch.cancel()
+            #expect(started.duration(to: .now) < .seconds(12), "the revoked worker's connection was not closed")
+            // ... and it cannot log in again (the broker keeps the farm's answers for a second here).
+            try await Task.sleep(for: .seconds(1))
             await #expect(throws: AMQPError.self) { try await AMQPConnection.connect(login) }
         }
     }

@@ -62,15 +62,16 @@ struct TestFarm: Sendable {
             }
             let store = Store(settings: settings, logger: logger)
             let shelf = try ArtifactShelf.forTests()
-            let app = buildApplication(
-                settings: ServerSettings(host: "127.0.0.1", port: 0,
-                                         rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
-                                         broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence,
-                                         // The test client keeps one connection through minutes-long kernel
-                                         // builds and does not reconnect, as real clients do after an idle close.
-                                         limits: RequestLimits(idleTimeout: .seconds(3600)),
-                                         brokerAuth: ("127.0.0.1", try brokerAuthPort())),
-                store: store, shelf: shelf, logger: logger)
+            var serverSettings = ServerSettings(
+                host: "127.0.0.1", port: 0, rateLimits: RateLimitPolicy(perUser: 100_000, perAddress: 1_000_000, windowSeconds: 60),
+                broker: broker, maxAttempts: maxAttempts, lease: lease, agentSilence: agentSilence,
+                // The test client keeps one connection through minutes-long kernel
+                // builds and does not reconnect, as real clients do after an idle close.
+                limits: RequestLimits(idleTimeout: .seconds(3600)), brokerAuth: ("127.0.0.1", try brokerAuthPort()))
+            // Revoked machines' broker connections are closed within a second or two here.
+            serverSettings.brokerManagementURL = ProcessInfo.processInfo.environment["KFARM_TEST_BROKER_MANAGEMENT_URL"]
+            serverSettings.machineSweepInterval = .seconds(1)
+            let app = buildApplication(settings: serverSettings, store: store, shelf: shelf, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)
                 try await body(TestFarm(store: store, fixtures: Fixtures(store: store), client: client, broker: broker,

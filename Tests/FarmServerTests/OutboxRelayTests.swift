@@ -29,7 +29,7 @@ import Testing
                 ids[build.id] = priority
             }
 
-            let relay = OutboxRelay(outbox: store.outbox, broker: broker, logger: TestDatabase.logger)
+            let relay = OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await relay.run() }
                 defer { group.cancelAll() }

@@ -11,6 +11,7 @@ import ServiceLifecycle
 /// the broker being up.
 struct OutboxRelay: Service {
     let outbox: OutboxRepository
+    let systems: SystemRepository
     let broker: AMQPConfiguration
     let logger: Logger
     var batchSize = 200
@@ -35,14 +36,25 @@ struct OutboxRelay: Service {
         try await sendAll(connection)
         for await _ in outbox.doorbell.rings {
             try Task.checkCancellation()
+            try await declareOrderQueues(connection)
             try await sendAll(connection)
         }
     }
 
+    /// A new system's order queue exists before its agent first logs in
+    /// (agents may only read it; declaring is the farm's).
+    private func declareOrderQueues(_ connection: AMQPConnection) async throws {
+        let waiting = try await systems.awaitingOrderQueue()
+        for system in waiting {
+            try await BusTopology.declareDeployQueue(forSystem: system.lowercased, on: connection)
+        }
+        try await systems.orderQueuesDeclared(waiting)
+    }
+
     private func sendAll(_ connection: AMQPConnection) async throws {
         while try await outbox.relay(limit: batchSize, publish: { batch in
-            // A system's order queue exists before its order does: an agent that has never run has not
-            // declared it, and the broker drops what no queue takes (declaring is idempotent).
+            // A system's order queue exists before its order does, even for a system newer than the
+            // relay's last look or a broker that lost it: the broker drops what no queue takes.
             for system in Set(batch.filter { $0.exchange == BusNames.deployExchange }.map(\.routingKey)) {
                 try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
             }
