@@ -90,11 +90,13 @@ public final class AMQPConnection: @unchecked Sendable {
     }
 
     /// Publishes the messages pipelined, then waits until the broker has
-    /// confirmed every one of them; throws if it refuses any.
+    /// confirmed every one of them; throws if it refuses any, or returns
+    /// any mandatory one no queue took (`unroutable`, once all are confirmed).
     public func publish(_ messages: [AMQPMessage]) async throws {
         try await perform { state in
             for message in messages { try self.send(message, on: state) }
-            try self.awaitConfirms(through: self.published, on: state)
+            let returned = try self.awaitConfirms(through: self.published, on: state)
+            if !returned.isEmpty { throw AMQPError.unroutable(returned) }
         }
     }
 
@@ -128,7 +130,7 @@ public final class AMQPConnection: @unchecked Sendable {
             properties.delivery_mode = message.persistent ? 2 : 1
             properties.priority = message.priority
             return message.body.withUnsafeBytes { body in
-                amqp_basic_publish(state, 1, bytes[0], bytes[1], 0, 0, &properties,
+                amqp_basic_publish(state, 1, bytes[0], bytes[1], message.mandatory ? 1 : 0, 0, &properties,
                                    amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress)))
             }
         }
@@ -138,8 +140,10 @@ public final class AMQPConnection: @unchecked Sendable {
         published += 1
     }
 
-    /// Reads frames until the broker has acked `tag` (acks may cover many tags at once).
-    private func awaitConfirms(through tag: UInt64, on state: amqp_connection_state_t) throws {
+    /// Reads frames until the broker has acked `tag` (acks may cover many
+    /// tags at once); the messages it returned meanwhile, described.
+    private func awaitConfirms(through tag: UInt64, on state: amqp_connection_state_t) throws -> [String] {
+        var returned: [String] = []
         while confirmedThrough < tag {
             var frame = amqp_frame_t()
             let status = amqp_simple_wait_frame(state, &frame)
@@ -154,6 +158,13 @@ public final class AMQPConnection: @unchecked Sendable {
             case UInt32(AMQP_BASIC_ACK_METHOD):
                 let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
                 confirmedThrough = max(confirmedThrough, ack.delivery_tag)
+            case UInt32(AMQP_BASIC_RETURN_METHOD):
+                // A returned message comes before its ack: the method, then its header and body, read and dropped.
+                let back = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+                returned.append("\(RabbitC.string(back.exchange)) \(RabbitC.string(back.routing_key)): \(RabbitC.string(back.reply_text))")
+                var message = amqp_message_t()
+                try RabbitC.check(amqp_read_message(state, frame.channel, &message, 0), "basic.return")
+                amqp_destroy_message(&message)
             case UInt32(AMQP_BASIC_NACK_METHOD):
                 let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
                 throw AMQPError.notConfirmed("broker nacked delivery \(nack.delivery_tag)")
@@ -166,5 +177,6 @@ public final class AMQPConnection: @unchecked Sendable {
             }
         }
         amqp_maybe_release_buffers(state)
+        return returned
     }
 }

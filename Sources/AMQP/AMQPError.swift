@@ -7,6 +7,8 @@ public enum AMQPError: Error, Sendable, Equatable {
     case refused(String)
     /// The broker did not take responsibility for a published message.
     case notConfirmed(String)
+    /// The broker returned mandatory messages no queue took (exchange, routing key and its reason for each).
+    case unroutable([String])
     /// The connection is closed; nothing more can be done with it.
     case closed
 }

@@ -8,15 +8,19 @@ public struct AMQPMessage: Sendable, Equatable {
     /// 0...255; a queue declared with `x-max-priority` delivers higher first.
     public var priority: UInt8
     public var contentType: String
+    /// The broker must route it to a queue, or return it: `publish` then
+    /// throws `unroutable` instead of the message being dropped unseen.
+    public var mandatory: Bool
 
     public init(exchange: String, routingKey: String, body: [UInt8], persistent: Bool = true, priority: UInt8 = 0,
-                contentType: String = "application/json") {
+                contentType: String = "application/json", mandatory: Bool = false) {
         self.exchange = exchange
         self.routingKey = routingKey
         self.body = body
         self.persistent = persistent
         self.priority = priority
         self.contentType = contentType
+        self.mandatory = mandatory
     }
 }
 

@@ -108,6 +108,27 @@ enum TestBroker {
         await connection.close()
     }
 
+    @Test func aMandatoryMessageNoQueueTakesComesBack() async throws {
+        let connection = try await AMQPConnection.connect(try TestBroker.configuration())
+        let exchange = TestBroker.unique("nowhere")
+        try await connection.declareExchange(exchange, type: "direct", durable: false)
+        let lost = AMQPMessage(exchange: exchange, routingKey: "nobody", body: Array("x".utf8))
+        try await connection.publish(lost)  // not mandatory: confirmed, and gone
+        var mandatory = lost
+        mandatory.mandatory = true
+        await #expect(throws: AMQPError.unroutable(["\(exchange) nobody: NO_ROUTE"])) {
+            try await connection.publish([mandatory, lost])
+        }
+        // The connection goes on; a routable mandatory message is simply confirmed.
+        let queue = TestBroker.unique("somebody")
+        try await connection.declareQueue(queue, durable: false)
+        try await connection.bindQueue(queue, to: exchange, routingKey: "somebody")
+        mandatory.routingKey = "somebody"
+        try await connection.publish(mandatory)
+        #expect(try await connection.deleteQueue(queue) == 1)
+        await connection.close()
+    }
+
     @Test func failuresAreReportedNotHung() async throws {
         let configuration = try TestBroker.configuration()
         var wrongPort = configuration

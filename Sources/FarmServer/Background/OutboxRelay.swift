@@ -58,9 +58,19 @@ struct OutboxRelay: Service {
             for system in Set(batch.filter { $0.exchange == BusNames.deployExchange }.map(\.routingKey)) {
                 try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
             }
-            try await connection.publish(batch.map {
-                AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority)
-            })
+            // A dispatch or an order no queue takes comes back (mandatory) rather than being dropped:
+            // it stays in the outbox, and is sent again once the reconnected session has declared the topology.
+            // (Cancels may rightly reach no one: a build no worker runs.)
+            do {
+                try await connection.publish(batch.map {
+                    AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority,
+                                mandatory: $0.exchange == BusNames.buildsExchange || $0.exchange == BusNames.deployExchange)
+                })
+            } catch AMQPError.unroutable(let returned) {
+                logger.error("the broker returned messages no queue took; they stay in the outbox",
+                             metadata: ["returned": "\(returned)"])
+                throw AMQPError.unroutable(returned)
+            }
         }) == batchSize {}
     }
 }
