@@ -72,7 +72,7 @@ ctl() { as_owner "$BIN/rabbitmqctl" -n "$NODE" -q "$@"; }
 accounts() {
   local password
   password="$(cat "$PASSWORD_FILE")"
-  if ctl list_users | grep -q '^kfarm\b'; then
+  if ctl list_users | awk '$1 == "kfarm" { found = 1 } END { exit !found }'; then
     ctl change_password kfarm "$password" >/dev/null
   else
     ctl add_user kfarm "$password" >/dev/null
@@ -80,7 +80,10 @@ accounts() {
   ctl set_user_tags kfarm administrator >/dev/null
   ctl set_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
   ctl set_topic_permissions -p / kfarm '.*' '.*' '.*' >/dev/null
-  if ctl list_users | grep -q '^guest\b'; then ctl delete_user guest >/dev/null; fi
+  if ctl list_users | awk '$1 == "guest" { found = 1 } END { exit !found }'; then ctl delete_user guest >/dev/null; fi
+  # Dead letters are for reading, not a machine's way to fill the disk (and block every publisher).
+  ctl set_policy -p / kfarm-dead-letters '^kfarm\.dead$' '{"max-length-bytes": 268435456, "overflow": "drop-head"}' \
+    --apply-to queues >/dev/null
 }
 
 start() {

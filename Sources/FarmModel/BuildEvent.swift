@@ -64,11 +64,20 @@ public struct BuildEventBatch: BusMessage, Equatable {
     public var isWellFormed: Bool {
         (1...1000).contains(attempt) && events.allSatisfy { event in
             switch event {
-            case .log(let first, let lines): first >= 1 && first <= Int(Int32.max) - lines.count + 1
-            case .result(let outcome): outcome.findings?.isWellFormed ?? true
+            case .log(let first, let lines):
+                first >= 1 && first <= Int(Int32.max) - lines.count + 1 && lines.allSatisfy(Self.isStorable)
+            case .result(let outcome):
+                (outcome.findings?.isWellFormed ?? true) && (outcome.findings?.strings.allSatisfy(Self.isStorable) ?? true)
+                    && ([outcome.failure?.reason].compactMap { $0 } + (outcome.failure?.logTail ?? [])).allSatisfy(Self.isStorable)
             default: true
             }
         }
+    }
+
+    /// PostgreSQL's text holds no NUL: one such string would fail the
+    /// recorder's whole transaction, and then every redelivery of it.
+    static func isStorable(_ text: String) -> Bool {
+        !text.utf8.contains(0)
     }
 }
 

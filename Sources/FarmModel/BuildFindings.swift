@@ -37,6 +37,11 @@ public struct BuildFindings: Codable, Sendable, Equatable {
     /// Bounds what a worker can make the farm store for one build.
     public static let maxEntries = 500
 
+    /// Every text it holds.
+    public var strings: [String] {
+        warnings + enabledDependencies.flatMap { [$0.symbol, $0.value, $0.neededBy, $0.origin] }
+    }
+
     public var isWellFormed: Bool {
         enabledDependencies.count <= Self.maxEntries && warnings.count <= Self.maxEntries
             && warnings.allSatisfy { $0.utf8.count <= 2000 }

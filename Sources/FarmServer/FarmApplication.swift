@@ -16,6 +16,9 @@ public struct ServerSettings: Sendable {
     /// How long a claim or heartbeat holds a build for its worker.
     public var lease: TimeInterval
     public static let defaultLease: TimeInterval = 60
+    /// How long a build may stay queued after its dispatch before it is dispatched again.
+    public var redispatchAfter: TimeInterval = ServerSettings.defaultRedispatchAfter
+    public static let defaultRedispatchAfter: TimeInterval = 600
     /// How long a deployment agent may be silent while it holds an order before its target fails.
     public var agentSilence: TimeInterval
     public static let defaultAgentSilence: TimeInterval = 90
@@ -101,7 +104,8 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
         store.client,
         BlobSweeper(artifacts: store.artifacts, storage: shelf.storage, logger: logger),
         RateLimitJanitor(store: store.rateLimits, policy: settings.rateLimits, logger: logger),
-        LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, logger: logger),
+        LeaseReaper(builds: store.builds, maxAttempts: settings.maxAttempts, redispatchAfter: settings.redispatchAfter,
+                    logger: logger),
         DeploymentScheduler(rollouts: store.rollouts, agentSilence: settings.agentSilence, logger: logger))
     if let (host, port) = settings.brokerAuth {
         app.addServices(BrokerAuthService.application(accounts: store.brokerAccounts, host: host, port: port, logger: logger))

@@ -123,7 +123,7 @@ enum AttemptEnding {
         let next = running.attempt + 1
         try await connection.query("""
             UPDATE builds SET status = \(to: BuildTransition.requeue), attempt = \(next), worker_id = NULL,
-                   lease_expires_at = NULL, claimed_at = NULL, current_stage = NULL, progress = 0
+                   lease_expires_at = NULL, claimed_at = NULL, current_stage = NULL, progress = 0, dispatched_at = now()
             WHERE id = \(id) AND status = ANY(\(from: BuildTransition.requeue))
             """, logger: logger)
         try await connection.query("""

@@ -91,14 +91,16 @@ public struct BuildEventRepository: Sendable {
             }
         }
         guard !texts.isEmpty else { return }
-        // Only the worker that claimed the attempt writes its log (a lost worker's
-        // lines after its attempt was given to another are dropped with it).
+        // Only the worker that claimed the attempt writes its log, while it runs
+        // (a lost worker's lines after its attempt was given to another are dropped
+        // with it; a worker's lines come before its result, in the same batch or earlier).
         try await connection.query("""
             INSERT INTO build_log_lines (build_id, attempt, number, text)
             SELECT u.build_id, u.attempt, u.number, u.text
             FROM unnest(\(builds)::uuid[], \(attemptNumbers)::int8[], \(workers)::uuid[], \(lineNumbers)::int8[], \(texts)::text[])
                 AS u(build_id, attempt, worker_id, number, text)
             JOIN builds b ON b.id = u.build_id AND b.attempt = u.attempt AND b.worker_id = u.worker_id
+                         AND b.status = 'in_progress'
             ON CONFLICT DO NOTHING
             """, logger: logger)
     }

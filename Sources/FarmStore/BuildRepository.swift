@@ -133,6 +133,32 @@ public struct BuildRepository: Sendable {
         }
     }
 
+    /// Dispatches again each build still queued `after` seconds after its
+    /// dispatch was last sent: the message may be gone (purged or rejected
+    /// by a worker that may read its architecture's queue, or a broker that
+    /// lost it), and a copy costs only a lost claim.
+    public func redispatchStale(after seconds: TimeInterval) async throws -> [UUID] {
+        try await client.transaction(logger: logger, ringing: doorbell) { connection in
+            let stale = try await connection.query("""
+                WITH stale AS (
+                    SELECT b.id FROM builds b
+                    WHERE b.status = 'queued' AND b.dispatched_at < now() - make_interval(secs => \(seconds))
+                    ORDER BY b.dispatched_at LIMIT 100
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE builds b SET dispatched_at = now() FROM stale, configurations c
+                WHERE b.id = stale.id AND c.id = b.configuration_id
+                RETURNING b.id, b.attempt, b.architecture, b.priority, c.project_id
+                """, logger: logger).all(RunningAttempt.decode)
+            for build in stale {
+                try await Outbox.enqueue(BuildDispatch(buildId: build.id, attempt: build.attempt,
+                                                       architecture: build.architecture, priority: build.priority),
+                                         on: connection, logger: logger)
+            }
+            return stale.map(\.id)
+        }
+    }
+
     public func find(id: UUID) async throws -> BuildRecord? {
         try await client.snapshot(logger: logger) { connection in
             try await Self.record(id, on: connection, logger: logger)

@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a claim or heartbeat holds a build for its worker; the reaper retries builds whose lease ran out.")
     var leaseSeconds = Int(ServerSettings.defaultLease)
 
+    @Option(help: "Seconds a build may stay queued after its dispatch before it is dispatched again (the message may be lost).")
+    var redispatchSeconds = Int(ServerSettings.defaultRedispatchAfter)
+
     @Option(help: "Seconds a deployment agent may be silent while it holds an order before its target fails.")
     var agentSilenceSeconds = Int(ServerSettings.defaultAgentSilence)
 
@@ -77,6 +80,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("rate limits and the window must be positive")
         }
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
+        guard (10...86_400).contains(redispatchSeconds) else { throw ValidationError("--redispatch-seconds must be 10 to 86400") }
         guard (2...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be 2 to 3600") }
         guard (2...86_400).contains(agentSilenceSeconds) else {
             throw ValidationError("--agent-silence-seconds must be 2 to 86400")
@@ -103,6 +107,7 @@ struct Serve: AsyncParsableCommand {
                                                             maxBlobSize: maxBlobSize, idleTimeout: .seconds(idleTimeoutSeconds)),
                                       brokerAuth: brokerAuthPort.map { (brokerAuthHost, $0) })
         settings.brokerManagementURL = brokerManagementUrl
+        settings.redispatchAfter = TimeInterval(redispatchSeconds)
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

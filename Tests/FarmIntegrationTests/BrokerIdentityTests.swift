@@ -3,6 +3,7 @@ import FarmBus
 import FarmModel
 import FarmStore
 import FarmTestSupport
+import FarmWorker
 import Foundation
 import Testing
 
@@ -173,6 +174,28 @@ extension FarmTests {
             let build = try #require(try await farm.store.builds.find(id: id))
             #expect(build.status == .in_progress && build.failure == nil)
             #expect(try await farm.log(id).isEmpty)
+        }
+    }
+
+    /// A worker may read its architecture's queue, so it can throw dispatches away (reject, purge):
+    /// the farm dispatches a build again while it stays queued, and it is built all the same.
+    @Test func aDispatchAWorkerThrowsAwayIsSentAgain() async throws {
+        try await TestFarm.run(redispatchAfter: 2) { farm in
+            let (_, rogueLogin) = try await machineWorker(farm, .x86_64)
+            let id = try await farm.submit(.x86_64)
+            let rogue = try await AMQPConsumer(rogueLogin, queues: [BusNames.buildQueue(.x86_64)], prefetch: 1)
+            var thrownAway: AMQPDelivery?
+            for try await deliveries in rogue.batches {
+                thrownAway = deliveries.first
+                if let delivery = deliveries.first { rogue.nack(delivery, requeue: false) }
+                break
+            }
+            rogue.stop()
+            #expect(try #require(thrownAway).body.count > 0)
+            try await farm.withWorker(try await farm.workerSettings([.x86_64], recipe: NoopRecipe())) {
+                let build = try await farm.finished(id, within: 60)
+                #expect(build.status == .completed && build.attempt == 1)
+            }
         }
     }
 

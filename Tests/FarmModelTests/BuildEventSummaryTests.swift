@@ -37,6 +37,23 @@ import Testing
         #expect(!batch(attempt: 0, []).isWellFormed)
     }
 
+    /// A NUL PostgreSQL cannot store, anywhere a worker can put text, makes the batch a dead letter
+    /// rather than the recorder's transaction fail for every batch delivered with it, again and again.
+    @Test func batchesWithTextPostgreSQLCannotStoreAreNotWellFormed() {
+        func batch(_ event: BuildEventPayload) -> BuildEventBatch {
+            BuildEventBatch(buildId: UUID(), attempt: 1, workerId: UUID(), events: [event])
+        }
+        #expect(!batch(.log(first: 1, lines: ["fine", "nul\u{0}here"])).isWellFormed)
+        #expect(!batch(.result(.failed(.build, "reason\u{0}"))).isWellFormed)
+        var tail = BuildOutcome.failed(.build, "reason")
+        tail.failure?.logTail = ["\u{0}"]
+        #expect(!batch(.result(tail)).isWellFormed)
+        var findings = BuildOutcome.completed
+        findings.findings = BuildFindings(enabledDependencies: [], warnings: ["w\u{0}"])
+        #expect(!batch(.result(findings)).isWellFormed)
+        #expect(batch(.log(first: 1, lines: ["tab\tand ünïcode and \u{7f}"])).isWellFormed)
+    }
+
     @Test func onlyLinesLeaveTheBuildAlone() {
         #expect(!BuildEventSummary([.log(first: 1, lines: ["x"])]).changesTheBuild)
     }

@@ -1,5 +1,5 @@
 import FarmModel
-import FarmServer
+@testable import FarmServer
 import FarmStore
 import FarmTestSupport
 import Foundation
@@ -60,6 +60,17 @@ import Testing
                                                    "name": "kfarm.deploy.system.\(systemName)", "permission": "read"]) == "allow")
 
                 // Revoked: no login, and no permission either (the broker asks again once its cache expires).
+                // Bodies RabbitMQ never sends, from whatever else reaches the port: a deny, not a crash.
+                for hostile in ["a b", "%", "#", "%FF=1&username=%ZZ", "username", "=&&=", "username=\(workerName)&password",
+                                String(repeating: "x=y&", count: 2000)] {
+                    let answer = try await client.execute(uri: "/broker/user", method: .post,
+                                                          headers: [.contentType: "application/x-www-form-urlencoded"],
+                                                          body: ByteBuffer(string: hostile)) { String(buffer: $0.body) }
+                    #expect(answer == "deny", "\(hostile.prefix(40))")
+                }
+                // RabbitMQ's own encoding: '+' for a space, %2B for a '+'; the first of a repeated field counts.
+                #expect(BrokerAuthService.form("a=b+c%2Bd&a=other&e") == ["a": "b c+d", "e": ""])
+
                 _ = try await store.users.revokeToken(token.id, of: admin.user.id, by: nil)
                 #expect(try await ask("user", ["username": workerName, "password": secret.value]) == "deny")
                 #expect(try await ask("resource", armQueue) == "deny")

@@ -27,7 +27,9 @@ public struct BrokerAuthService: Sendable {
             let form = try await Self.form(request, context)
             guard let username = form["username"], let password = form["password"],
                   try await accounts.login(username: username, password: password) != nil else {
-                logger.info("broker login refused", metadata: ["username": "\(form["username"] ?? "")"])
+                // Only a machine-shaped name is logged: a token pasted as the name must not reach the log.
+                let name = form["username"].flatMap { UUID(uuidString: $0) == nil ? nil : $0 } ?? "(not a machine id)"
+                logger.info("broker login refused", metadata: ["username": "\(name)"])
                 return Self.answer(false)
             }
             return Self.answer(true)
@@ -63,11 +65,22 @@ public struct BrokerAuthService: Sendable {
         return Self.answer(allowed)
     }
 
-    private static func form(_ request: Request, _ context: BasicRequestContext) async throws -> [String: String] {
-        let body = try await request.body.collect(upTo: 16_384)
-        var components = URLComponents()
-        components.percentEncodedQuery = String(buffer: body).replacingOccurrences(of: "+", with: "%20")
-        return Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }) { first, _ in first }
+    /// The form's fields (`a=b&c=d`, `+` a space, %-escapes decoded; the
+    /// first of a repeated field counts). Parsed here, not by URLComponents,
+    /// whose setter stops the process on text it does not expect.
+    static func form(_ request: Request, _ context: BasicRequestContext) async throws -> [String: String] {
+        form(String(buffer: try await request.body.collect(upTo: 16_384)))
+    }
+
+    static func form(_ body: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let decoded = parts.map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
+            guard let name = decoded.first ?? nil, fields[name] == nil else { continue }
+            fields[name] = decoded.count == 2 ? decoded[1] ?? "" : ""
+        }
+        return fields
     }
 
     private static func answer(_ allowed: Bool) -> Response {
