@@ -23,6 +23,13 @@ public struct AMQPConfiguration: Sendable, Equatable {
         self.heartbeat = heartbeat
     }
 
+    /// The same broker, logged in as someone else.
+    public func login(user: String, password: String) -> AMQPConfiguration {
+        var other = self
+        (other.user, other.password) = (user, password)
+        return other
+    }
+
     public init(url text: String) throws(AMQPError) {
         guard let url = URLComponents(string: text), url.scheme == "amqp", let host = url.host, !host.isEmpty else {
             throw .invalidConfiguration("AMQP URL must look like amqp://user:password@host:port/vhost")

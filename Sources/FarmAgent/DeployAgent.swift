@@ -50,9 +50,8 @@ public struct DeployAgent: Sendable {
                 }
             }
             // On the broker the agent is its system (its id, its token) and may only read its order
-            // queue, which the farm declares (with the system's first order; until then this retries).
-            var broker = settings.broker
-            (broker.user, broker.password) = (settings.systemID.lowercased, settings.token)
+            // queue, which the farm declares once the system exists (until then this retries).
+            let broker = settings.broker.login(user: settings.systemID.lowercased, password: settings.token)
             await BrokerSession.run(broker, declaresTopology: false, logger: logger) { _ in
                 let consumer = try await AMQPConsumer(
                     broker, queues: [BusNames.systemDeployQueue(settings.systemID.lowercased)], prefetch: 1)

@@ -51,8 +51,7 @@ public struct BuildWorker: Sendable {
             "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
         ])
         // On the broker the worker is itself: its id, its token (the URL's account, if any, is not used).
-        var broker = settings.broker
-        (broker.user, broker.password) = (worker.id.lowercased, settings.token)
+        let broker = settings.broker.login(user: worker.id.lowercased, password: settings.token)
         let session = WorkerSession(worker: self, workerID: worker.id, broker: broker, toolchains: toolchains, logger: workerLogger)
         // The publisher outlives the stop request (an unstructured task does
         // not inherit cancellation): the stopped builds' results must still go out.

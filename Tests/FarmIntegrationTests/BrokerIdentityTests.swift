@@ -75,8 +75,7 @@ extension FarmTests {
         try await TestFarm.run { farm in
             let (mine, token) = try await systemWithAgent(farm)
             let (theirs, _) = try await systemWithAgent(farm)
-            var login = farm.broker
-            (login.user, login.password) = (mine.id.lowercased, token)
+            let login = farm.broker.login(user: mine.id.lowercased, password: token)
             // The farm declares a new system's order queue (the agent may not): both are there within moments.
             let deadline = ContinuousClock.now + .seconds(10)
             while try await !farm.store.systems.awaitingOrderQueue().isEmpty {
@@ -111,8 +110,7 @@ extension FarmTests {
             let worker = try await farm.store.workers.register(
                 WorkerRegistration(name: Fixtures.unique("w"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-12.2.0")],
                                    cores: 2, memoryMb: 4096), token: token.id)
-            var login = farm.broker
-            (login.user, login.password) = (worker.id.lowercased, secret.value)
+            let login = farm.broker.login(user: worker.id.lowercased, password: secret.value)
             let live = try await AMQPConsumer(login, queues: [BusNames.buildQueue(.x86_64)], prefetch: 1)
             defer { live.stop() }
             _ = try await farm.store.users.revokeToken(token.id, of: admin.user.id, by: nil)
@@ -204,9 +202,7 @@ extension FarmTests {
     /// A registered worker of `architecture` and its broker login (its id, its token).
     private func machineWorker(_ farm: TestFarm, _ architecture: Architecture) async throws -> (Worker, AMQPConfiguration) {
         let (worker, secret) = try await farm.fixtures.worker([Toolchain(architecture: architecture, compiler: "gcc-12.2.0")])
-        var login = farm.broker
-        (login.user, login.password) = (worker.id.lowercased, secret)
-        return (worker, login)
+        return (worker, farm.broker.login(user: worker.id.lowercased, password: secret))
     }
 
     /// A target system whose agent has checked in with a system token (which binds the token to it), and that token.
