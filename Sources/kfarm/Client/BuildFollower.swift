@@ -48,13 +48,11 @@ struct BuildFollower {
                             try await farm.get("/builds/\(id.lowercased)")
                         }
                         if !live && !quiet { Self.report(record, seen: &seen, lastStatus: &lastStatus) }
-                        if record.status.isFinished {
-                            if live { screen.draw(BuildScreen.lines(record, log: tail.lines)) }
-                            return record
-                        }
                         build = record
                     }
-                    if live, let build { screen.draw(BuildScreen.lines(build, log: tail.lines)) }
+                    guard let build else { continue }
+                    if live { screen.draw(BuildScreen.lines(build, log: tail.lines)) }
+                    if build.status.isFinished { return build }
                     try await Task.sleep(for: redrawInterval)
                 }
             }
