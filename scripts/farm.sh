@@ -13,14 +13,15 @@
 #   KFARM_PORT (default 8080), KFARM_BROKER_AUTH_PORT (default KFARM_PORT+1),
 #   KFARM_ADMIN (default admin),
 #   KFARM_BUILD (release or debug; default release),
-#   KFARM_STATE_DIR (default /tmp/kfarm-state-$KFARM_PORT)
+#   KFARM_STATE_DIR (default /tmp/kfarm-state-pg$KFARM_PG_PORT: the worker's
+#   token belongs to the database, whichever port the API listens on)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PORT="${KFARM_PORT:-8080}"
 ADMIN="${KFARM_ADMIN:-admin}"
 BUILD="${KFARM_BUILD:-release}"
-STATE="${KFARM_STATE_DIR:-/tmp/kfarm-state-$PORT}"
+STATE="${KFARM_STATE_DIR:-/tmp/kfarm-state-pg${KFARM_PG_PORT:-54329}}"
 BROKER_AUTH_PORT="${KFARM_BROKER_AUTH_PORT:-$((PORT + 1))}"
 
 scripts/install-deps.sh
@@ -69,12 +70,13 @@ done
 # The worker keeps its name and token across restarts (a new token for the
 # same name would be refused); a token the farm no longer knows (a reset
 # database, a revocation) is replaced.
-WORKER_TOKEN="$(cat "$STATE/worker-token" 2>/dev/null || true)"
+# (Earlier versions kept it per API port, in /tmp/kfarm-state-$PORT: read there too.)
+WORKER_TOKEN="$(cat "$STATE/worker-token" 2>/dev/null || cat "/tmp/kfarm-state-$PORT/worker-token" 2>/dev/null || true)"
 if [ -z "$WORKER_TOKEN" ] || [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $WORKER_TOKEN" \
       "http://127.0.0.1:$PORT/users/me")" = 401 ]; then
   WORKER_TOKEN="$("$KFARM" admin create-token "$ADMIN" --name "farm.sh worker $(date -u +%FT%TZ)" --kind worker)"
-  (umask 077 && printf '%s\n' "$WORKER_TOKEN" > "$STATE/worker-token")
 fi
+(umask 077 && printf '%s\n' "$WORKER_TOKEN" > "$STATE/worker-token")
 # One worker for all three architectures (Debian's cross compilers), building
 # real kernels from linux-source-6.1; see `kfarm worker --help` for more
 # workers and options.
