@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
@@ -31,6 +33,16 @@ let package = Package(
         .target(name: "AMQP", dependencies: ["CRabbitMQ"]),
         // The farm's AMQP topology over the AMQP client.
         .target(name: "FarmBus", dependencies: ["AMQP", "FarmModel", .product(name: "Logging", package: "swift-log")]),
+        // Logs (text or JSON lines) and metrics (Prometheus) for every kfarm process; knows nothing of builds.
+        .target(
+            name: "FarmTelemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         // Pure domain types and validation rules; no I/O.
         .target(name: "FarmModel"),
         // PostgreSQL: migrations (plain SQL) and repositories.
@@ -51,8 +63,10 @@ let package = Package(
                 "FarmModel",
                 "FarmStore",
                 "FarmBus",
+                "FarmTelemetry",
                 "AMQP",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,6 +97,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "FarmBus", "FarmMachine", "FarmModel", "Zstd",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -93,6 +108,7 @@ let package = Package(
                 "AMQP", "FarmBus", "FarmMachine", "FarmModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .executableTarget(
@@ -105,6 +121,7 @@ let package = Package(
                 "FarmMachine",
                 "FarmWorker",
                 "FarmAgent",
+                "FarmTelemetry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -125,6 +142,7 @@ let package = Package(
             path: "Tests/FarmTestSupport"
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
+        .testTarget(name: "FarmTelemetryTests", dependencies: ["FarmTelemetry", .product(name: "Metrics", package: "swift-metrics")]),
         // ARCHITECTURE.md's dependency rule, read from this file.
         .testTarget(name: "DependencyRuleTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),

@@ -15,6 +15,8 @@ packages=(
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against
   bubblewrap util-linux                # the build sandbox (bwrap) and setpriv, which drops a root worker's builds to nobody
   tmux                                 # the client's live view, tested as a person sees it on a terminal
+  prometheus                           # promtool, which checks the /metrics exposition in the test command
+  chromium                             # the dashboard's browser tests (driven by Playwright)
 )
 
 missing=()

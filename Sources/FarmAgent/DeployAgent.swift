@@ -107,6 +107,7 @@ public struct DeployAgent: Sendable {
         case .rollback: rollback(order)
         }
         try Task.checkCancellation()
+        AgentMetrics.carriedOut(order.action, report.phase)
         var record = journal.read(order.deploymentId, order.action)
             ?? OrderRecord(deploymentId: order.deploymentId, action: order.action)
         record.report = report

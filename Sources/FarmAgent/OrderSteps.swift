@@ -53,6 +53,7 @@ extension DeployAgent {
             let (healthy, tail) = try await settings.health.run(slot: slot, in: layout, order: order, provenance: provenance)
             // A check cut short by the agent stopping says nothing about the kernel.
             try Task.checkCancellation()
+            AgentMetrics.healthCheck(passed: healthy)
             guard healthy else {
                 return try switchBack(&record, because: "the health check failed after switching to slot \(slot.rawValue)",
                                       tail: tail)

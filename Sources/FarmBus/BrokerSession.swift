@@ -7,7 +7,7 @@ import Logging
 /// not declared yet) reconnects with a growing pause, until the task is cancelled.
 public enum BrokerSession {
     public static func run(
-        _ broker: AMQPConfiguration, declaresTopology: Bool = true, logger: Logger,
+        _ broker: AMQPConfiguration, declaresTopology: Bool = true, link: BrokerLink? = nil, logger: Logger,
         _ session: (AMQPConnection) async throws -> Void
     ) async {
         var backoff: Duration = .milliseconds(250)
@@ -18,6 +18,8 @@ public enum BrokerSession {
                     if declaresTopology { try await BusTopology.declare(on: connection) }
                     logger.info("connected to the broker", metadata: ["broker": "\(broker.host):\(broker.port)"])
                     backoff = .milliseconds(250)
+                    link?.set(true)
+                    defer { link?.set(false) }
                     try await session(connection)
                     await connection.close()
                 } catch {

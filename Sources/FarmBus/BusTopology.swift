@@ -28,6 +28,12 @@ public enum BusTopology {
                                        routingKey: BusNames.buildEventsPattern)
     }
 
+    /// One cheap round trip that fails when the broker is gone: a session
+    /// that may sit idle (the relay, with nothing to send) learns of it.
+    public static func probe(on connection: AMQPConnection) async throws {
+        try await connection.declareExchange(BusNames.deadExchange, type: "fanout")
+    }
+
     /// Declares a worker's control queue, bound to every cancel command
     /// (the worker keeps those for the builds it runs). Durable, so commands
     /// survive a broker restart, and expiring a minute after the worker

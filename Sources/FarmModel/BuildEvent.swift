@@ -46,13 +46,16 @@ public struct BuildEventBatch: BusMessage, Equatable {
     public var attempt: Int
     @LowercaseUUID public var workerId: UUID
     public var events: [BuildEventPayload]
+    /// When the worker sent the batch (seconds since 1970, its clock), for the recorder's lag; absent from older workers.
+    public var sentAt: Double?
 
-    public init(buildId: UUID, attempt: Int, workerId: UUID, events: [BuildEventPayload]) {
+    public init(buildId: UUID, attempt: Int, workerId: UUID, events: [BuildEventPayload], sentAt: Double? = nil) {
         self.schema = Self.schema
         self.buildId = buildId
         self.attempt = attempt
         self.workerId = workerId
         self.events = events
+        self.sentAt = sentAt
     }
 
     public var exchange: String { BusNames.eventsExchange }

@@ -1,5 +1,7 @@
 import AMQP
+import FarmBus
 import FarmStore
+import FarmTelemetry
 import Foundation
 import Hummingbird
 import Logging
@@ -51,9 +53,10 @@ public struct ServerSettings: Sendable {
 
 /// Every endpoint of the API, with who may call it: the authorization matrix.
 func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease,
-               limits: RequestLimits = RequestLimits()) -> [Endpoint] {
+               limits: RequestLimits = RequestLimits(), broker: BrokerLink? = nil) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
-    return HealthRoutes(store: store).endpoints
+    return HealthRoutes(store: store, broker: broker).endpoints
+        + MetricsRoutes(census: store.census, logger: Logger(label: "kfarm.metrics")).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
@@ -68,17 +71,22 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + AuditRoutes(store: store).endpoints
 }
 
-/// Builds the HTTP API: the gatekeeper (identity, rate limits) in front of
+/// Builds the HTTP API: the request log (with its request id) and the
+/// request metrics, then the gatekeeper (identity, rate limits) in front of
 /// the error envelope, in front of every endpoint behind its requirement.
+/// `broker` is the outbox relay's connection, which `/ready` reports.
 public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimitPolicy = RateLimitPolicy(),
-                        lease: TimeInterval = ServerSettings.defaultLease, limits: RequestLimits = RequestLimits())
+                        lease: TimeInterval = ServerSettings.defaultLease, limits: RequestLimits = RequestLimits(),
+                        broker: BrokerLink? = nil)
     -> Router<FarmRequestContext> {
-    let table = endpoints(store: store, shelf: shelf, lease: lease, limits: limits)
+    MetricsRegistry.bootstrap()
+    let table = endpoints(store: store, shelf: shelf, lease: lease, limits: limits, broker: broker)
     let routes = RouteTable(table)
     let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
     // HEAD of every GET route: the GET's status and headers without its body.
     let router = Router(context: FarmRequestContext.self, options: .autoGenerateHeadEndpoints)
-    router.add(middleware: RedactedLogMiddleware())
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: GatekeeperMiddleware(
         users: store.users, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
         deadline: deadline))
@@ -94,9 +102,10 @@ public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimi
 /// recorder as services beside it, so all start together and shut down gracefully on SIGTERM or SIGINT.
 public func buildApplication(settings: ServerSettings, store: Store, shelf: ArtifactShelf, logger: Logger)
     -> some ApplicationProtocol {
+    let brokerLink = settings.broker.map { _ in BrokerLink() }
     var app = Application(
         router: buildRouter(store: store, shelf: shelf, rateLimits: settings.rateLimits, lease: settings.lease,
-                            limits: settings.limits),
+                            limits: settings.limits, broker: brokerLink),
         server: settings.limits.server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)
@@ -115,9 +124,9 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
                                                  accounts: store.brokerAccounts, logger: logger,
                                                  interval: settings.machineSweepInterval))
     }
-    if let broker = settings.broker {
+    if let broker = settings.broker, let brokerLink {
         app.addServices(
-            OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, logger: logger),
+            OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, link: brokerLink, logger: logger),
             EventRecorder(events: store.events, broker: broker, maxAttempts: settings.maxAttempts, logger: logger))
     } else {
         logger.warning("no broker configured (--amqp-url): submitted builds wait in the outbox")

@@ -26,19 +26,21 @@ public struct BuildEventRepository: Sendable {
     /// of them: the log lines, the attempts' locks, the stage moves and the
     /// completions (an attempt that failed ends on its own). The relay is
     /// rung only when an attempt went back to the queue (a new dispatch
-    /// message): this is the farm's busiest transaction.
-    public func record(_ batches: [BuildEventBatch], maxAttempts: Int) async throws {
-        guard !batches.isEmpty else { return }
+    /// message): this is the farm's busiest transaction. Returns how long
+    /// the stages that completed took.
+    @discardableResult
+    public func record(_ batches: [BuildEventBatch], maxAttempts: Int) async throws -> [StageTiming] {
+        guard !batches.isEmpty else { return [] }
         let attempts = Self.group(batches)
-        let requeued = try await client.transaction(logger: logger) { connection in
+        let (requeued, timings) = try await client.transaction(logger: logger) { connection -> (Bool, [StageTiming]) in
             try await appendLogs(of: attempts, on: connection)
             let changing = attempts.filter(\.summary.changesTheBuild)
-            guard !changing.isEmpty else { return false }
+            guard !changing.isEmpty else { return (false, []) }
             let running = try await RunningAttempt.lock(
                 changing.map { ($0.buildID, $0.attempt, $0.workerID) }, on: connection, logger: logger)
             let held = running.keys.sorted().map { (changing[$0], running[$0]!) }
-            try await moveStages(of: held.map(\.0).filter { !$0.summary.stages.isEmpty || $0.summary.highestProgress != nil },
-                                 on: connection)
+            let timings = try await moveStages(
+                of: held.map(\.0).filter { !$0.summary.stages.isEmpty || $0.summary.highestProgress != nil }, on: connection)
             var completed: [(attempt: RunningAttempt, findings: BuildFindings?)] = []
             var endings: [(RunningAttempt, AttemptEnding.Result)] = []
             for (events, attempt) in held {
@@ -57,9 +59,10 @@ public struct BuildEventRepository: Sendable {
                     "build": "\(attempt.id.lowercased)", "attempt": "\(attempt.attempt)", "ending": "\(ending)",
                 ])
             }
-            return endings.contains { $0.1 == .requeued }
+            return (endings.contains { $0.1 == .requeued }, timings)
         }
         if requeued { doorbell.ring() }
+        return timings
     }
 
     /// One entry per (build, attempt, worker), its events in arrival order.
@@ -106,9 +109,10 @@ public struct BuildEventRepository: Sendable {
     }
 
     /// Stages move only forward; a build's current stage follows a stage
-    /// that really started, and its progress only grows.
-    private func moveStages(of attempts: [AttemptEvents], on connection: PostgresConnection) async throws {
-        guard !attempts.isEmpty else { return }
+    /// that really started, and its progress only grows. Returns the stages
+    /// this move completed, with their durations.
+    private func moveStages(of attempts: [AttemptEvents], on connection: PostgresConnection) async throws -> [StageTiming] {
+        guard !attempts.isEmpty else { return [] }
         var builds: [UUID] = [], names: [String] = [], statuses: [String] = [], predecessors: [String] = []
         for events in attempts {
             for (stage, status) in events.summary.stages {
@@ -120,7 +124,7 @@ public struct BuildEventRepository: Sendable {
         }
         let progressBuilds = attempts.map(\.buildID)
         let progress = attempts.map { min(max($0.summary.highestProgress ?? 0, 0), 99) }
-        try await connection.query("""
+        return try await connection.query("""
             WITH moved AS (
                 UPDATE build_stages s SET status = u.status,
                     started_at = CASE WHEN u.status = 'skipped' THEN s.started_at ELSE COALESCE(s.started_at, now()) END,
@@ -128,15 +132,30 @@ public struct BuildEventRepository: Sendable {
                 FROM unnest(\(builds)::uuid[], \(names)::text[], \(statuses)::text[], \(predecessors)::text[])
                     AS u(build_id, name, status, predecessors)
                 WHERE s.build_id = u.build_id AND s.name = u.name AND s.status = ANY(string_to_array(u.predecessors, ','))
-                RETURNING s.build_id, s.name, s.status, s.position
+                RETURNING s.build_id, s.name, s.status, s.position, s.started_at, s.completed_at
+            ), progressed AS (
+                UPDATE builds b SET
+                    progress = GREATEST(b.progress, p.progress),
+                    current_stage = COALESCE(
+                        (SELECT name FROM moved WHERE moved.build_id = b.id AND status = 'in_progress' ORDER BY position DESC LIMIT 1),
+                        b.current_stage)
+                FROM unnest(\(progressBuilds)::uuid[], \(progress)::int8[]) AS p(id, progress)
+                WHERE b.id = p.id
+                RETURNING b.id, b.architecture
             )
-            UPDATE builds b SET
-                progress = GREATEST(b.progress, p.progress),
-                current_stage = COALESCE(
-                    (SELECT name FROM moved WHERE moved.build_id = b.id AND status = 'in_progress' ORDER BY position DESC LIMIT 1),
-                    b.current_stage)
-            FROM unnest(\(progressBuilds)::uuid[], \(progress)::int8[]) AS p(id, progress)
-            WHERE b.id = p.id
-            """, logger: logger)
+            SELECT p.architecture, m.name, extract(epoch FROM m.completed_at - m.started_at)::float8
+            FROM moved m JOIN progressed p ON p.id = m.build_id
+            WHERE m.status = 'completed' AND m.started_at IS NOT NULL
+            """, logger: logger).all { row in
+                let (architecture, stage, seconds) = try row.decode((String, String, Double).self)
+                return StageTiming(architecture: architecture, stage: stage, seconds: seconds)
+            }
     }
+}
+
+/// How long a completed stage of a build of `architecture` took, in seconds (the database's clock).
+public struct StageTiming: Sendable, Equatable {
+    public var architecture: String
+    public var stage: String
+    public var seconds: Double
 }

@@ -23,6 +23,7 @@ public struct Store: Sendable {
     public let lineage: LineageRepository
     public let kernels: KernelCatalogRepository
     public let brokerAccounts: BrokerAccountRepository
+    public let census: CensusRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -45,6 +46,7 @@ public struct Store: Sendable {
         rollouts = RolloutRepository(client: client, logger: logger, doorbell: doorbell)
         lineage = LineageRepository(client: client, logger: logger)
         kernels = KernelCatalogRepository(client: client, logger: logger)
+        census = CensusRepository(client: client, logger: logger)
         brokerAccounts = BrokerAccountRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }

@@ -26,6 +26,7 @@ public struct ArtifactDelivery: Sendable {
         -> ArtifactRecord {
         try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size,
                                     for: (buildID, claim))
+        WorkerMetrics.uploaded(bytes: artifact.size)
         return try await client.recordArtifact(buildID, ArtifactUpload(
             workerId: claim.workerId, attempt: claim.attempt, sha256: artifact.sha256, size: artifact.size,
             inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata, kconfig: kconfig))

@@ -25,7 +25,7 @@ public final class EventPublisher: Sendable {
 
     public func open(buildId: UUID, attempt: Int, workerId: UUID) -> EventSpool {
         let spool = EventSpool(buildId: buildId, attempt: attempt, workerId: workerId)
-        spools.withLock { $0.append(spool) }
+        WorkerMetrics.spoolBacklog(attempts: spools.withLock { $0.append(spool); return $0.count })
         return spool
     }
 
@@ -61,6 +61,6 @@ public final class EventPublisher: Sendable {
             throw error
         }
         for (spool, batch) in taken { spool.settle(batch, confirmed: true) }
-        spools.withLock { $0.removeAll { $0.isDrained } }
+        WorkerMetrics.spoolBacklog(attempts: spools.withLock { $0.removeAll { $0.isDrained }; return $0.count })
     }
 }

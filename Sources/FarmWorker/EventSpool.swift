@@ -89,7 +89,8 @@ public final class EventSpool: Sendable {
             state.inFlight = true
             state.waitingSince = nil
             defer { state.waiting.removeAll() }
-            return BuildEventBatch(buildId: buildId, attempt: attempt, workerId: workerId, events: state.waiting)
+            return BuildEventBatch(buildId: buildId, attempt: attempt, workerId: workerId, events: state.waiting,
+                                   sentAt: Date().timeIntervalSince1970)
         }
     }
 

@@ -30,10 +30,20 @@ public struct StageRunner: Sendable {
         case reused(ArtifactRecord)
         /// The task was cancelled: nothing to report.
         case cancelled
+
+        /// How the worker's metrics name it.
+        var name: String {
+            switch self {
+            case .outcome(let outcome): outcome.status.rawValue
+            case .reused: "reused"
+            case .cancelled: "cancelled"
+            }
+        }
     }
 
     public func run(_ build: BuildRecord, plan: BuildPlan, in workspace: Workspace, spool: EventSpool) async -> Ending {
         let ending = await stages(build, plan: plan, in: workspace, spool: spool)
+        WorkerMetrics.ended(build.architecture, ending.name)
         guard case .outcome(var outcome) = ending, let findings = recipe.findings(in: workspace), !findings.isEmpty else { return ending }
         outcome.findings = findings
         return .outcome(outcome)
@@ -52,6 +62,7 @@ public struct StageRunner: Sendable {
         for stage in BuildStage.allCases {
             spool.stage(stage, .in_progress)
             meter.begin(stage)
+            let started = ContinuousClock.now
             for step in recipe.steps(for: stage, build: build, plan: plan, in: workspace) {
                 if Task.isCancelled { return .cancelled }
                 if let failure = await run(step, workspace: workspace, spool: spool, meter: meter) {
@@ -63,6 +74,7 @@ public struct StageRunner: Sendable {
             if Task.isCancelled { return .cancelled }
             spool.stage(stage, .completed)
             meter.end(stage)
+            WorkerMetrics.stage(build.architecture, stage, took: ContinuousClock.now - started)
             if stage == .initialization {
                 do {
                     keys.input = try recipe.inputKey(build: build, plan: plan, in: workspace)

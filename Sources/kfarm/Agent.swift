@@ -73,8 +73,8 @@ struct Agent: AsyncParsableCommand {
             systemID: UUID(uuidString: system)!, apiURL: connection.api, token: connection.token, broker: connection.broker,
             root: URL(fileURLWithPath: root),
             signingKey: signingKey.map { URL(fileURLWithPath: $0) }, health: health, heartbeatInterval: .seconds(heartbeatSeconds))
-        let logger = Logger.kfarm("kfarm.agent")
+        let logger = farm.log.logger("kfarm.agent")
         let agent = DeployAgent(settings: settings, logger: logger)
-        try await MachineService.run(logger: logger) { try await agent.run() }
+        try await MachineService.run(farm, logger: logger) { try await agent.run() }
     }
 }

@@ -47,13 +47,3 @@ struct DatabaseOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
 }
-
-extension Logger {
-    /// The command-line tools' logger; KFARM_LOG_LEVEL picks the level (default info).
-    static func kfarm(_ label: String) -> Logger {
-        var logger = Logger(label: label)
-        let level = ProcessInfo.processInfo.environment["KFARM_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-        logger.logLevel = level ?? .info
-        return logger
-    }
-}

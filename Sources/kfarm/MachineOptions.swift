@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import FarmModel
+import FarmTelemetry
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -12,6 +13,18 @@ struct MachineOptions: ParsableArguments {
     var apiURL: String?
 
     @OptionGroup var broker: BrokerOptions
+
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "Serve Prometheus metrics at /metrics on this port (default: none).")
+    var metricsPort: Int?
+
+    @Option(help: "Address the metrics port binds.")
+    var metricsHost = "127.0.0.1"
+
+    func validate() throws {
+        if let metricsPort, !(1...65535).contains(metricsPort) { throw ValidationError("--metrics-port must be 1 to 65535") }
+    }
 
     struct Connection {
         let api: URL
@@ -44,9 +57,13 @@ struct MachineService: Service {
         try await cancelWhenGracefulShutdown { try await work() }
     }
 
-    /// Runs `work` until it ends or a signal stops it.
-    static func run(logger: Logger, _ work: @escaping @Sendable () async throws -> Void) async throws {
-        try await ServiceGroup(services: [MachineService(work: work)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            .run()
+    /// Runs `work` (and the metrics port, when the options ask for one) until it ends or a signal stops it.
+    static func run(_ options: MachineOptions, logger: Logger, _ work: @escaping @Sendable () async throws -> Void) async throws {
+        MetricsRegistry.bootstrap()
+        var services: [any Service] = [MachineService(work: work)]
+        if let port = options.metricsPort {
+            services.append(MetricsServer.application(host: options.metricsHost, port: port, logger: logger))
+        }
+        try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
 }

@@ -11,6 +11,8 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
 
+    @OptionGroup var log: LogOptions
+
     @Option(help: "Address to listen on.")
     var host = "127.0.0.1"
 
@@ -96,7 +98,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = Logger.kfarm("kfarm.serve")
+        let logger = log.logger("kfarm.serve")
         let store = Store(settings: try database.settings(), logger: logger)
         let limits = RateLimitPolicy(perUser: rateLimitUser, perAddress: rateLimitIp, windowSeconds: rateLimitWindow,
                                      trustedProxies: Set(trustedProxy))

@@ -130,9 +130,9 @@ struct Worker: AsyncParsableCommand {
             buildEnvironment: ccacheInstalled ? ["CCACHE_BASEDIR": environment["CCACHE_BASEDIR"] ?? "/"] : [:],
             compilerLauncher: ccacheInstalled ? "ccache" : nil,
             sandbox: noSandbox ? nil : BuildSandbox(uid: sandboxUid, gid: sandboxGid))
-        let logger = Logger.kfarm("kfarm.worker")
+        let logger = farm.log.logger("kfarm.worker")
         let worker = BuildWorker(settings: settings, logger: logger)
-        try await MachineService.run(logger: logger) { try await worker.run() }
+        try await MachineService.run(farm, logger: logger) { try await worker.run() }
     }
 }
 

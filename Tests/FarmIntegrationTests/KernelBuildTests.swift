@@ -116,6 +116,12 @@ extension FarmTests {
             let download = try await farm.client.execute(uri: "/artifacts/\(artifact.id.lowercased)/download", method: .get,
                                                          headers: [.authorization: developer.authorization])
             #expect(download.status == .ok && download.headers[.eTag] == "\"\(artifact.sha256)\"")
+            // Stored, uploaded and served bytes are counted (the in-process worker's metrics share the test's registry).
+            try await Task.sleep(for: .milliseconds(1100))
+            let metrics = try await farm.metrics()
+            #expect(metrics.value("kfarm_artifact_stored_bytes") ?? 0 >= Double(artifact.size))
+            #expect(metrics.value("kfarm_worker_uploaded_bytes_total") ?? 0 >= Double(artifact.size))
+            #expect(metrics.value("kfarm_artifact_served_bytes_total") ?? 0 >= Double(artifact.size))
             let archive = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-\(artifact.name)")
             try Data(buffer: download.body).write(to: archive)
             defer { try? FileManager.default.removeItem(at: archive) }

@@ -220,15 +220,15 @@ extension TestFarm {
     /// The test broker's URL, for processes.
     var brokerURL: String { "amqp://\(broker.user):\(broker.password)@\(broker.host):\(broker.port)/" }
 
-    /// `kfarm worker` as a process of its own (to be killed), with `settings`.
-    func startWorkerProcess(_ settings: WorkerSettings, environment: [String: String]) throws -> Process {
+    /// `kfarm worker` as a process of its own (to be killed), with `settings` and any further `arguments`.
+    func startWorkerProcess(_ settings: WorkerSettings, environment: [String: String], arguments: [String] = []) throws -> Process {
         let process = Process()
         process.executableURL = try Self.kfarmBinary()
         process.arguments = [
             "worker", "--api-url", apiURL.absoluteString, "--name", settings.name,
             "--toolchains", settings.toolchains.path, "--source-tree", settings.sourceTree.path,
             "--work-dir", settings.workDirectory.path, "--recipe", "fixture", "--heartbeat-seconds", "1", "--make-jobs", "2",
-        ]
+        ] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging([
             "KFARM_WORKER_TOKEN": settings.token,
             "KFARM_AMQP_URL": brokerURL,

@@ -12,6 +12,8 @@ struct Reply: @unchecked Sendable {
     let status: HTTPResponse.Status
     let headers: HTTPFields
     let json: Any?
+    /// The body as sent.
+    let body: Data
 
     var object: [String: Any] { json as? [String: Any] ?? [:] }
     /// The envelope's `data` object.
@@ -41,7 +43,7 @@ struct API: Sendable {
         let data = Data(buffer: response.body)
         let isJSON = response.headers[.contentType]?.hasPrefix("application/json") ?? false
         return Reply(status: response.status, headers: response.headers,
-                     json: data.isEmpty || !isJSON ? nil : try JSONSerialization.jsonObject(with: data))
+                     json: data.isEmpty || !isJSON ? nil : try JSONSerialization.jsonObject(with: data), body: data)
     }
 }
 

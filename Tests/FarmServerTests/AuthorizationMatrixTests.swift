@@ -26,6 +26,7 @@ import Testing
     static let calls: [String: @Sendable (Scenario, Caller) async throws -> Call] = [
         "GET /health": { _, _ in Call(path: "/health") },
         "GET /ready": { _, _ in Call(path: "/ready") },
+        "GET /metrics": { _, _ in Call(path: "/metrics") },
         "POST /users": { _, _ in Call(path: "/users", body: json(["username": Fixtures.unique("u")])) },
         "GET /users/me": { _, _ in Call(path: "/users/me") },
         "POST /users/:id/tokens": { s, c in

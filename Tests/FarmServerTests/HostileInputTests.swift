@@ -111,7 +111,8 @@ import Testing
             #expect(reply.headers[HTTPField.Name("X-Injected")!] == nil)
             let names = reply.headers.map(\.name.canonicalName)
             #expect(Set(names).isSubset(of: ["content-type", "content-length", "x-ratelimit-limit",
-                                             "x-ratelimit-remaining", "x-ratelimit-reset"]), "\(names)")
+                                             "x-ratelimit-remaining", "x-ratelimit-reset", "x-request-id"]), "\(names)")
+            #expect(UUID(uuidString: reply.headers[HTTPField.Name("X-Request-Id")!] ?? "") != nil, "the request offered no id: the server made one")
         }
     }
 }

@@ -1,5 +1,6 @@
 import AMQP
 @testable import FarmServer
+import FarmBus
 import FarmModel
 import FarmStore
 import FarmTestSupport
@@ -29,7 +30,8 @@ import Testing
                 ids[build.id] = priority
             }
 
-            let relay = OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, logger: TestDatabase.logger)
+            let relay = OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, link: BrokerLink(),
+                                    logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await relay.run() }
                 defer { group.cancelAll() }

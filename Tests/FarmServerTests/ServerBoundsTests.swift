@@ -119,7 +119,7 @@ import Testing
     @Test func withPostgreSQLAwayARequestIsA503WithinFiveSeconds() async throws {
         // A token of the real farm, presented to a server whose PostgreSQL is a closed port.
         let token = try await TestDatabase.withStore { store in try await Fixtures(store: store).account() }
-        let closedPort = try RawConnection.unusedPort()
+        let closedPort = try TestPorts.unused()
         let store = Store(settings: DatabaseSettings(host: "127.0.0.1", port: closedPort, username: "kfarm", password: nil,
                                                      database: "kfarm"), logger: TestDatabase.logger)
         let app = Application(router: buildRouter(store: store, shelf: try ArtifactShelf.forTests()), logger: TestDatabase.logger)
@@ -160,7 +160,7 @@ import Testing
     }
 
     @Test func tokensInQueryStringsAreRedactedFromTheRequestLog() {
-        let redacted = { (uri: String) in RedactedLogMiddleware<FarmRequestContext>.redacted(uri) }
+        let redacted = { (uri: String) in RequestLogMiddleware<FarmRequestContext>.redacted(uri) }
         #expect(redacted("/builds?token=kfarm_abc&page=2") == "/builds?token=REDACTED&page=2")
         #expect(redacted("/builds?access_token=x&status=queued") == "/builds?access_token=REDACTED&status=queued")
         #expect(redacted("/artifacts?q=kfarm_SECRET") == "/artifacts?q=REDACTED")

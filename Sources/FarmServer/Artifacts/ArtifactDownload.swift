@@ -35,10 +35,12 @@ struct ArtifactDownload {
         switch ByteRange.answer(rangeHeader, size: size) {
         case .whole:
             headers[.contentLength] = String(size)
+            if request.method != .head { ServerMetrics.served(artifactBytes: size) }
             return Response(status: .ok, headers: headers, body: size == 0 ? ResponseBody() : storage.read(sha256, range: 0...(size - 1)))
         case .part(let range):
             headers[.contentLength] = String(range.count)
             headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+            if request.method != .head { ServerMetrics.served(artifactBytes: range.count) }
             return Response(status: .partialContent, headers: headers, body: storage.read(sha256, range: range))
         case .unsatisfiable:
             var response = try Response.failure(APIError(

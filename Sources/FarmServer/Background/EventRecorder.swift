@@ -34,13 +34,18 @@ struct EventRecorder: Service {
                 // Trusted by sender: the broker checked user_id against the publisher's login, and a
                 // worker's events name itself (the store then applies them only while it holds the attempt).
                 guard let batch = consumer.take(delivery, as: BuildEventBatch.self, logger: logger,
-                                                meant: { $0.workerId.lowercased == delivery.userID }) else { continue }
+                                                meant: { $0.workerId.lowercased == delivery.userID }) else {
+                    ServerMetrics.refusedEventBatch()
+                    continue
+                }
                 batches.append(batch)
                 recordable.append(delivery)
             }
             do {
-                try await events.record(batches, maxAttempts: maxAttempts)
+                ServerMetrics.recorded(try await events.record(batches, maxAttempts: maxAttempts))
                 recordable.forEach(consumer.ack)
+                let now = Date().timeIntervalSince1970
+                for sent in batches.compactMap(\.sentAt) { ServerMetrics.recorderLag(now - sent) }
             } catch {
                 logger.warning("recording events failed; they go back to the queue", metadata: ["error": "\(error)"])
                 recordable.forEach { consumer.nack($0, requeue: true) }

@@ -13,9 +13,13 @@ struct OutboxRelay: Service {
     let outbox: OutboxRepository
     let systems: SystemRepository
     let broker: AMQPConfiguration
+    /// Whether the relay is connected, for `/ready`.
+    let link: BrokerLink
     let logger: Logger
     var batchSize = 200
     var lookInterval: Duration = .milliseconds(500)
+    /// How long the relay may go without a word to the broker before it checks the connection.
+    var probeInterval: Duration = .seconds(5)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -25,19 +29,25 @@ struct OutboxRelay: Service {
                     // (another replica's, or a crashed process's).
                     while (try? await Task.sleep(for: lookInterval)) != nil { outbox.doorbell.ring() }
                 }
-                await BrokerSession.run(broker, logger: logger) { connection in try await pump(connection) }
+                await BrokerSession.run(broker, link: link, logger: logger) { connection in try await pump(connection) }
                 group.cancelAll()
             }
         }
     }
 
-    /// Sends everything waiting, then again whenever the doorbell rings.
+    /// Sends everything waiting, then again whenever the doorbell rings;
+    /// checks the connection now and then, so `/ready` tells a lost broker.
     private func pump(_ connection: AMQPConnection) async throws {
         try await sendAll(connection)
+        var lastProbe = ContinuousClock.now
         for await _ in outbox.doorbell.rings {
             try Task.checkCancellation()
             try await declareOrderQueues(connection)
             try await sendAll(connection)
+            if ContinuousClock.now - lastProbe >= probeInterval {
+                try await BusTopology.probe(on: connection)
+                lastProbe = .now
+            }
         }
     }
 

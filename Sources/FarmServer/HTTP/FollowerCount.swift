@@ -23,6 +23,7 @@ final class FollowerCount: Sendable {
                 return "the farm serves at most \(limits.followersPerFarm) streams of build events at a time"
             }
             counts[user, default: 0] += 1
+            ServerMetrics.followers.increment()
             return nil
         }
         if let refusal {
@@ -35,6 +36,7 @@ final class FollowerCount: Sendable {
     private func release(_ user: UUID) {
         streams.withLock { counts in
             counts[user, default: 1] -= 1
+            ServerMetrics.followers.decrement()
             if counts[user] == 0 { counts[user] = nil }
         }
     }

@@ -25,6 +25,10 @@ struct WorkerRoutes {
                 let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
                 let build = try await store.workers.claim(
                     try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: lease)
+                if let claimedAt = build.build.claimedAt {
+                    ServerMetrics.claimed(architecture: build.build.architecture.rawValue,
+                                          waited: claimedAt.timeIntervalSince(build.build.startedAt))
+                }
                 return try Response.success(build)
             },
             Endpoint(.post, "/builds/:id/heartbeat", .worker) { request, context in
