@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // rabbitmq-c from Debian's librabbitmq-dev, with a non-variadic login wrapper.
@@ -76,7 +77,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // The broker's management API, to close revoked machines' connections.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+                // The dashboard's server-rendered pages.
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Dashboard/Templates"), .copy("Dashboard/Static")]
         ),
         // What both machines (build worker, deployment agent) use: the farm's HTTP client,
         // commands, toolchain data, QEMU boot, JSON coders.

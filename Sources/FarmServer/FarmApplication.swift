@@ -55,7 +55,7 @@ public struct ServerSettings: Sendable {
 func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease,
                limits: RequestLimits = RequestLimits(), broker: BrokerLink? = nil) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
-    return HealthRoutes(store: store, broker: broker).endpoints
+    let api = HealthRoutes(store: store, broker: broker).endpoints
         + MetricsRoutes(census: store.census, logger: Logger(label: "kfarm.metrics")).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
@@ -69,6 +69,9 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + AgentRoutes(store: store, shelf: shelf).endpoints
         + LineageRoutes(store: store, access: access).endpoints
         + AuditRoutes(store: store).endpoints
+    guard let view = try? DashboardView.bundled() else { preconditionFailure("the dashboard's templates are missing from the build") }
+    let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
+    return api + DashboardRoutes(store: store, api: APIView(api, deadline: deadline), view: view).endpoints
 }
 
 /// Builds the HTTP API: the request log (with its request id) and the
@@ -88,7 +91,7 @@ public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimi
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: GatekeeperMiddleware(
-        users: store.users, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
+        users: store.users, sessions: store.sessions, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
         deadline: deadline))
     router.add(middleware: ErrorMiddleware(routes: routes))
     for endpoint in table {

@@ -24,6 +24,7 @@ public struct Store: Sendable {
     public let kernels: KernelCatalogRepository
     public let brokerAccounts: BrokerAccountRepository
     public let census: CensusRepository
+    public let sessions: DashboardSessionRepository
     public let migrator: Migrator
 
     public init(settings: DatabaseSettings, logger: Logger) {
@@ -47,6 +48,7 @@ public struct Store: Sendable {
         lineage = LineageRepository(client: client, logger: logger)
         kernels = KernelCatalogRepository(client: client, logger: logger)
         census = CensusRepository(client: client, logger: logger)
+        sessions = DashboardSessionRepository(client: client, logger: logger)
         brokerAccounts = BrokerAccountRepository(client: client, logger: logger)
         migrator = Migrator(client: client, logger: logger)
     }

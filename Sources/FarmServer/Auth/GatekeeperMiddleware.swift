@@ -16,13 +16,15 @@ struct GatekeeperMiddleware: RouterMiddleware {
     typealias Context = FarmRequestContext
 
     let users: UserRepository
+    let sessions: DashboardSessionRepository
     let limiter: RateLimiter
     let routes: RouteTable
     /// Bounds the wait for PostgreSQL, which every identification needs.
     let deadline: DatabaseDeadline
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if routes.requirement(for: request.method, path: request.uri.path) == .open {
+        let requirement = routes.requirement(for: request.method, path: request.uri.path)
+        if requirement == .open {
             return try await next(request, context)
         }
         let caller: Context
@@ -30,7 +32,11 @@ struct GatekeeperMiddleware: RouterMiddleware {
         do {
             (caller, status) = try await deadline.run {
                 var caller = context
-                try await identify(request, &caller)
+                if requirement == .session {
+                    try await identifyBySession(request, &caller)
+                } else {
+                    try await identify(request, &caller)
+                }
                 let address = ClientAddress.of(request, peer: caller.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
                 return (caller, try await limiter.hit(address: address, user: caller.user, kind: caller.tokenKind))
             }
@@ -69,7 +75,18 @@ struct GatekeeperMiddleware: RouterMiddleware {
             context.tokenProblem = "malformed token"
             return
         }
-        switch try await users.authenticate(secret) {
+        accept(try await users.authenticate(secret), &context)
+    }
+
+    /// The dashboard's caller: whoever the session cookie belongs to (the
+    /// Authorization header is not read there, nor the cookie anywhere else).
+    private func identifyBySession(_ request: Request, _ context: inout Context) async throws {
+        guard let secret = DashboardCookie.secret(in: request.headers) else { return }
+        accept(try await sessions.authenticate(secret), &context)
+    }
+
+    private func accept(_ authentication: Authentication, _ context: inout Context) {
+        switch authentication {
         case .valid(let user, let kind, let tokenID):
             context.user = user
             context.tokenKind = kind

@@ -16,6 +16,9 @@ enum Requirement: Sendable, Hashable {
     case worker
     /// A system token (deployment agents heartbeating, fetching, reporting).
     case system
+    /// The dashboard (`/ui`): the caller is who its session cookie says (no
+    /// token header), and a page without a session sends the browser to sign in.
+    case session
 
     /// A one-line description, for the matrix in the README and errors.
     var summary: String {
@@ -26,6 +29,7 @@ enum Requirement: Sendable, Hashable {
         case .project(let role): "project \(role.rawValue)+"
         case .worker: "worker token"
         case .system: "system token"
+        case .session: "dashboard session (else sign-in)"
         }
     }
 }
@@ -35,7 +39,7 @@ enum Requirement: Sendable, Hashable {
 enum Authorizer {
     static func check(_ requirement: Requirement, _ context: inout FarmRequestContext) throws {
         switch requirement {
-        case .open:
+        case .open, .session:
             return
         case .user:
             _ = try context.requireUser()
