@@ -48,6 +48,9 @@ Admin token for '$ADMIN' (shown once; keep it):
 
   export KFARM_TOKEN=$TOKEN
 
+Dashboard: http://127.0.0.1:$PORT/ui   (sign in with that token)
+Metrics:   http://127.0.0.1:$PORT/metrics
+
 Try:
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/users/me
   curl -H "Authorization: Bearer \$KFARM_TOKEN" http://127.0.0.1:$PORT/workers

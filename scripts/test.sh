@@ -26,6 +26,9 @@ KFARM_TEST_DATABASE_URL="$(scripts/postgres.sh url)"
 KFARM_TEST_AMQP_URL="$(scripts/rabbitmq.sh url)"
 KFARM_TEST_BROKER_MANAGEMENT_URL="$(scripts/rabbitmq.sh management-url)"
 export KFARM_TEST_DATABASE_URL KFARM_TEST_AMQP_URL KFARM_TEST_BROKER_MANAGEMENT_URL
+# The dashboard's browser test: Playwright in a venv, driving Debian's chromium; its screenshots land in test-output/.
+KFARM_BROWSER_PYTHON="$(scripts/browser-tools.sh)"
+export KFARM_BROWSER_PYTHON KFARM_TEST_OUTPUT="$PWD/test-output"
 
 echo "== build"
 swift build --build-tests
@@ -37,6 +40,8 @@ swift test --skip-build --skip FarmIntegrationTests
 # and one restarts the broker (scripts/rabbitmq.sh restart, on the ports above).
 echo "== whole-farm tests (API, RabbitMQ, PostgreSQL, workers, real compilers)"
 swift test --skip-build --filter FarmIntegrationTests
+
+echo "== dashboard screenshots: $KFARM_TEST_OUTPUT/dashboard"
 
 echo "== compose.yaml against the Compose specification"
 scripts/check-compose.sh

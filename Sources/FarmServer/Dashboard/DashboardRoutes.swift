@@ -70,9 +70,11 @@ struct DashboardRoutes {
             },
             page(.get, "/ui/artifacts/:id", "artifact", title: "Artifact") { request, context in
                 var data = try await api.data("GET /artifacts/:id", request, context)
+                // The signed statement, decoded and indented for reading (the bytes signed are the API's `statement`).
                 if var signature = data["signature"] as? [String: Any], let statement = signature["statement"] as? String,
-                   let decoded = Data(base64Encoded: statement) {
-                    signature["statementText"] = String(decoding: decoded, as: UTF8.self)
+                   let decoded = Data(base64Encoded: statement), let object = try? JSONSerialization.jsonObject(with: decoded),
+                   let readable = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+                    signature["statementText"] = String(decoding: readable, as: UTF8.self)
                     data["signature"] = signature
                 }
                 data["lineage"] = try await api.data("GET /artifacts/:id/lineage", request, context)

@@ -1,7 +1,10 @@
 import Foundation
+import Mustache
 
 /// JSON as the API writes it, turned into the plain Swift values Mustache
-/// renders (`Bool` stays a truth value, not a number; nulls disappear).
+/// renders (`Bool` stays a truth value, not a number; a null is an empty,
+/// false value, not a missing one that Mustache would look up in the
+/// enclosing object: a stage's `startedAt` is never its build's).
 enum JSONTree: Decodable {
     case null, bool(Bool), integer(Int), number(Double), string(String), array([JSONTree]), object([String: JSONTree])
 
@@ -24,15 +27,21 @@ enum JSONTree: Decodable {
         }
     }
 
-    var value: Any? {
+    var value: Any {
         switch self {
-        case .null: nil
+        case .null: JSONNull()
         case .bool(let value): value
         case .integer(let value): value
         case .number(let value): value
         case .string(let value): value
-        case .array(let values): values.compactMap(\.value)
-        case .object(let fields): fields.compactMapValues(\.value)
+        case .array(let values): values.map(\.value)
+        case .object(let fields): fields.mapValues(\.value)
         }
     }
+}
+
+/// JSON's null to a template: renders as nothing, and a section over it is skipped.
+struct JSONNull: MustacheCustomRenderable {
+    var renderText: String { "" }
+    var isNull: Bool { true }
 }

@@ -54,8 +54,8 @@ const finished = ["completed", "failed", "cancelled", "rolled_back"];
 
 function followDeployment(id) {
   const look = async () => {
-    const response = await fetch(`/ui/deployments/${id}/status`, { credentials: "same-origin" });
-    if (!response.ok) return;
+    const response = await fetch(`/ui/deployments/${id}/status`, { credentials: "same-origin" }).catch(() => null);
+    if (!response || !response.ok) return setTimeout(look, 3000);
     const deployment = (await response.json()).data;
     setStatus(document.getElementById("deployment-status"), deployment.status);
     for (const target of deployment.targetSystems) {
@@ -66,7 +66,7 @@ function followDeployment(id) {
         row.querySelector(`[data-field=${field}]`).textContent = target[field] ?? "";
       }
     }
-    if (!finished.includes(deployment.status)) setTimeout(look, 1500);
+    if (!finished.includes(deployment.status)) setTimeout(look, 1000);
   };
-  setTimeout(look, 1500);
+  setTimeout(look, 1000);
 }
