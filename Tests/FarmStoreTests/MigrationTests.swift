@@ -27,7 +27,7 @@ import Testing
                     """).collect().map { try $0.decode(String.self) }
                 #expect(tables == [
                     "api_tokens", "artifacts", "audit_events", "build_day_counters", "build_log_lines", "build_stages", "builds", "config_modules",
-                    "configuration_versions", "configurations", "deployment_targets", "deployments", "kernel_catalogs",
+                    "configuration_versions", "configurations", "dashboard_sessions", "deployment_targets", "deployments", "kernel_catalogs",
                     "kernel_modules", "outbox", "project_members", "projects", "rate_limit_windows", "schema_migrations",
                     "system_kernel_history", "target_systems", "users", "workers",
                 ])
