@@ -55,8 +55,9 @@ public struct ServerSettings: Sendable {
 func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease,
                limits: RequestLimits = RequestLimits(), broker: BrokerLink? = nil) -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
+    let census = FarmCensus(repository: store.census)
     let api = HealthRoutes(store: store, broker: broker).endpoints
-        + MetricsRoutes(census: store.census, logger: Logger(label: "kfarm.metrics")).endpoints
+        + MetricsRoutes(census: census, logger: Logger(label: "kfarm.metrics")).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
         + ConfigurationRoutes(store: store, access: access).endpoints
@@ -71,7 +72,7 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + AuditRoutes(store: store).endpoints
     guard let view = try? DashboardView.bundled() else { preconditionFailure("the dashboard's templates are missing from the build") }
     let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
-    return api + DashboardRoutes(store: store, api: APIView(api, deadline: deadline), view: view).endpoints
+    return api + DashboardRoutes(store: store, census: census, api: APIView(api, deadline: deadline), view: view).endpoints
 }
 
 /// Builds the HTTP API: the request log (with its request id) and the

@@ -145,7 +145,7 @@ public struct BuildEventRepository: Sendable {
             )
             SELECT p.architecture, m.name, extract(epoch FROM m.completed_at - m.started_at)::float8
             FROM moved m JOIN progressed p ON p.id = m.build_id
-            WHERE m.status = 'completed' AND m.started_at IS NOT NULL
+            WHERE m.status = 'completed' AND m.completed_at > m.started_at
             """, logger: logger).all { row in
                 let (architecture, stage, seconds) = try row.decode((String, String, Double).self)
                 return StageTiming(architecture: architecture, stage: stage, seconds: seconds)

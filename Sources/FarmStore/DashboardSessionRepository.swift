@@ -11,7 +11,8 @@ public struct DashboardSessionRepository: Sendable {
     let logger: Logger
 
     /// Opens a session for the person `token` belongs to; nil when it is not
-    /// a valid person's token (machine tokens cannot sign in). Audited.
+    /// a valid person's token (machine tokens cannot sign in). Audited; sessions
+    /// expired over a day ago go in the same transaction, so the table stays small.
     public func open(with token: TokenSecret, users: UserRepository, lifetime: TimeInterval)
         async throws -> (secret: TokenSecret, user: User)? {
         guard case .valid(let user, .user, let tokenID) = try await users.authenticate(token) else { return nil }
@@ -21,6 +22,7 @@ public struct DashboardSessionRepository: Sendable {
                 INSERT INTO dashboard_sessions (secret_hash, user_id, token_id, expires_at)
                 VALUES (\(secret.digest), \(user.id), \(tokenID), now() + make_interval(secs => \(lifetime)))
                 """, logger: logger)
+            try await connection.query("DELETE FROM dashboard_sessions WHERE expires_at < now() - interval '1 day'", logger: logger)
             try await Audit.record("session.open", "token", tokenID, by: user.id, on: connection, logger: logger)
         }
         return (secret, user)
@@ -45,10 +47,8 @@ public struct DashboardSessionRepository: Sendable {
         return found ?? .unknown
     }
 
-    /// Ends the session (sign-out) and any long expired, in one statement.
+    /// Ends the session (sign-out, or a new sign-in of the same browser).
     public func close(_ secret: TokenSecret) async throws {
-        try await client.query("""
-            DELETE FROM dashboard_sessions WHERE secret_hash = \(secret.digest) OR expires_at < now() - interval '1 day'
-            """, logger: logger)
+        try await client.query("DELETE FROM dashboard_sessions WHERE secret_hash = \(secret.digest)", logger: logger)
     }
 }

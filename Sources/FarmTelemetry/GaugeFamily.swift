@@ -14,10 +14,12 @@ public final class GaugeFamily: Sendable {
         self.dimensionNames = dimensions
     }
 
-    /// `values` by label values, in the order of `dimensions`.
-    public func set(_ values: [[String]: Double]) {
+    /// `values` by label values, in the order of `dimensions`; the label
+    /// sets in `zeros` are reported at 0 when `values` lacks them.
+    public func set(_ values: [[String]: Double], zeros: [[String]] = []) {
         let labelSets = seen.withLock { seen in
             seen.formUnion(values.keys)
+            seen.formUnion(zeros)
             return seen
         }
         for labelValues in labelSets {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Writes each log entry as one JSON object on one line: `time`, `level`,
 /// `logger`, `message`, then the metadata's keys (request id, route,
@@ -10,7 +11,7 @@ public struct JSONLogHandler: LogHandler {
     let label: String
     let output: Output
 
-    /// Where lines go: one `write` per line, so concurrent lines never interleave.
+    /// Where lines go, each whole.
     public final class Output: Sendable {
         private let write: @Sendable (String) -> Void
 
@@ -18,9 +19,11 @@ public struct JSONLogHandler: LogHandler {
             self.write = write
         }
 
-        public static let standardError = Output { line in
-            FileHandle.standardError.write(Data(line.utf8))
-        }
+        /// One line at a time: a long line may take several writes, which must not mix with another's.
+        public static let standardError: Output = {
+            let turn = Mutex(())
+            return Output { line in turn.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) } }
+        }()
 
         func send(_ line: String) { write(line) }
     }

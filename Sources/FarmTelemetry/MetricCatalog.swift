@@ -26,8 +26,8 @@ public enum MetricCatalog {
         "kfarm_deployments": "Deployments by status.",
         "kfarm_deployment_targets": "Deployment targets by status.",
         // What the API process saw
-        "kfarm_build_submit_to_claim_seconds": "From a build's submission to a worker's claim of it (the database's clock), by architecture.",
-        "kfarm_build_stage_duration_seconds": "Duration of completed build stages as the recorder saw them, by architecture and stage.",
+        "kfarm_build_submit_to_claim_seconds": "From a build's submission to a worker's claim of its first attempt (the database's clock), by architecture.",
+        "kfarm_build_stage_duration_seconds": "Duration of completed build stages as the recorder saw them (stages reported started and completed in one batch are left out), by architecture and stage.",
         "kfarm_recorder_lag_seconds": "From a worker sending an event batch to the recorder committing it.",
         "kfarm_recorder_refused_batches_total": "Event batches the recorder refused (malformed, or for another worker's build).",
         "kfarm_build_event_followers": "Open build-event streams (GET /builds/{id}/events).",

@@ -28,16 +28,21 @@ extension FarmTests {
             #expect(api.value("kfarm_outbox_backlog") == 0)
             let claims = "kfarm_build_submit_to_claim_seconds_count"
             #expect(api.value(claims, ["architecture": "x86_64"]) ?? 0 == (before.value(claims, ["architecture": "x86_64"]) ?? 0) + 1)
-            for stage in BuildStage.allCases {
-                #expect(api.value("kfarm_build_stage_duration_seconds_count", ["architecture": "x86_64", "stage": stage.rawValue]) ?? 0 >= 1,
-                        "the recorder timed no \(stage.rawValue)")
+            // The recorder times the stages whose start and end came in separate batches (a fast one may not).
+            let timed = BuildStage.allCases.compactMap {
+                api.value("kfarm_build_stage_duration_seconds_count", ["architecture": "x86_64", "stage": $0.rawValue])
             }
+            #expect(timed.reduce(0, +) >= 1, "the recorder timed no stage")
             #expect(api.value("kfarm_recorder_lag_seconds_count") ?? 0 > before.value("kfarm_recorder_lag_seconds_count") ?? 0)
             #expect(try api.promtoolProblems() == nil)
 
             let own = try Self.workerMetrics(port: port)
             #expect(own.value("kfarm_worker_builds_total", ["architecture": "x86_64", "ending": "completed"]) == 1)
-            #expect(own.value("kfarm_worker_stage_duration_seconds_count", ["architecture": "x86_64", "stage": "compiling_core"]) == 1)
+            for stage in BuildStage.allCases {
+                #expect(own.value("kfarm_worker_stage_duration_seconds_count", ["architecture": "x86_64", "stage": stage.rawValue]) == 1,
+                        "the worker timed no \(stage.rawValue)")
+            }
+            #expect(own.value("kfarm_worker_stage_duration_seconds_sum", ["architecture": "x86_64", "stage": "compiling_core"]) ?? 0 > 0)
             #expect(own.value("kfarm_worker_spool_backlog_attempts") == 0)
             #expect(try own.promtoolProblems() == nil)
         }

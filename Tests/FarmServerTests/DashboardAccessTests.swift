@@ -86,6 +86,38 @@ import Testing
         }
     }
 
+    @Test func signOutFromAnotherSiteIsRefusedAndHTTPSBehindAProxyMakesTheCookieSecure() async throws {
+        try await withAPI { api, fixtures in
+            let person = try await fixtures.account()
+            let (_, cookie) = try await Self.signIn(api, token: person.token)
+            let forged = try await api.send(.post, "/ui/logout", headers: [.cookie: cookie!, .origin: "https://evil.example"])
+            #expect(forged.status == .forbidden)
+            #expect(try await Self.page(api, "/ui", cookie: cookie).0.status == .ok, "the session survived")
+            let proxied = try await api.send(.post, "/ui/login", headers: [
+                .contentType: "application/x-www-form-urlencoded", .origin: "https://Farm.Example",
+                HTTPField.Name("X-Forwarded-Host")!: "farm.example", HTTPField.Name("X-Forwarded-Proto")!: "https",
+                .cookie: cookie!,
+            ], body: "token=\(person.token)")
+            #expect(proxied.status == .seeOther && proxied.headers[.setCookie]?.hasSuffix("; Secure") == true)
+            #expect(try await Self.page(api, "/ui", cookie: cookie).0.status == .seeOther, "signing in again ended the old session")
+        }
+    }
+
+    @Test func whatPagesShowIsEscaped() async throws {
+        let view = try DashboardView.bundled()
+        let response = view.error(APIError(status: .badRequest, code: .validationError, message: "<script>alert(1)</script>\"'"),
+                                  user: nil)
+        let page = PageText()
+        try await response.body.write(page.writer)
+        #expect(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !page.text.contains("<script>alert"))
+        try await withAPI { api, fixtures in
+            let (_, cookie) = try await Self.signIn(api, token: try await fixtures.account().token)
+            let (reply, body) = try await Self.page(api, "/ui/builds/%3Cscript%3Ealert(1)%3C%2Fscript%3E", cookie: cookie)
+            #expect(reply.status == .badRequest || reply.status == .notFound)
+            #expect(!body.contains("<script>alert"))
+        }
+    }
+
     @Test func everyPageFollowsTheAPIsAccessRules() async throws {
         let shelf = try ArtifactShelf.forTests()
         try await withAPI(shelf: shelf) { api, fixtures in
@@ -153,5 +185,22 @@ import Testing
             let (_, outsider) = try await Self.signIn(api, token: scenario.accounts[.otherProjectMember]!.token)
             #expect(try await Self.page(api, path, cookie: outsider).0.status == .notFound)
         }
+    }
+}
+
+/// Gathers a rendered page's text.
+final class PageText: @unchecked Sendable {
+    var text = ""
+
+    var writer: Writer { Writer(page: self) }
+
+    struct Writer: ResponseBodyWriter {
+        let page: PageText
+
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            page.text += String(buffer: buffer)
+        }
+
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 }

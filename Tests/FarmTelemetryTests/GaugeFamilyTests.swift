@@ -18,4 +18,12 @@ import Testing
         #expect(exposition().contains(#"\#(name){architecture="x86_64",priority="high"} 0"#), "\(exposition())")
         #expect(exposition().contains(#"\#(name){architecture="arm64",priority="low"} 2"#))
     }
+
+    @Test func labelSetsNamedAsZerosAreReportedWithoutACount() {
+        MetricsRegistry.bootstrap()
+        let name = "kfarm_test_status_\(UUID().uuidString.prefix(8).lowercased())"
+        GaugeFamily(name, dimensions: ["status"]).set([["queued"]: 2], zeros: [["queued"], ["failed"]])
+        #expect(exposition().contains(#"\#(name){status="queued"} 2"#))
+        #expect(exposition().contains(#"\#(name){status="failed"} 0"#))
+    }
 }

@@ -45,7 +45,7 @@ struct OutboxRelay: Service {
             try await declareOrderQueues(connection)
             try await sendAll(connection)
             if ContinuousClock.now - lastProbe >= probeInterval {
-                try await BusTopology.probe(on: connection)
+                try await link.probe(connection)
                 lastProbe = .now
             }
         }

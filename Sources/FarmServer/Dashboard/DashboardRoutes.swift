@@ -11,6 +11,8 @@ import Hummingbird
 /// signed-in person, so the role matrix applies unchanged.
 struct DashboardRoutes {
     let store: Store
+    /// The queue's figures: the farm-wide count `/metrics` serves too.
+    let census: FarmCensus
     let api: APIView
     let view: DashboardView
     /// How long a session lasts (its token's revocation or expiry ends it sooner).
@@ -34,7 +36,7 @@ struct DashboardRoutes {
                 return asset
             },
             page(.get, "/ui", "overview", title: "Queue") { request, context in
-                let census = try await store.census.take()
+                let census = try await census.current()
                 let queue = Architecture.allCases.map { architecture in
                     var row: [String: Any] = ["architecture": architecture.rawValue]
                     for priority in BuildPriority.allCases {
@@ -138,6 +140,8 @@ struct DashboardRoutes {
                              ["next": next, "problem": "That is not a valid personal token (kfarm admin create-token NAME prints one)."],
                              status: .unauthorized)
         }
+        // A browser signing in again leaves no session behind.
+        if let earlier = DashboardCookie.secret(in: request.headers) { try await store.sessions.close(earlier) }
         let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https"
         return Self.redirect(next, setCookie: DashboardCookie.set(opened.secret, lifetime: sessionLifetime, secure: secure))
     }
@@ -149,10 +153,20 @@ struct DashboardRoutes {
         return requested
     }
 
-    /// A form posted from another site's page is refused (SameSite=Strict already keeps the cookie from it).
+    /// A form posted from another site's page is refused (SameSite=Strict
+    /// already keeps the cookie from it): the Origin must name the host the
+    /// browser asked, as it reached this server or as a proxy says it did
+    /// (a page of another site cannot set X-Forwarded-Host on its form).
     static func sameOrigin(_ request: Request) throws {
-        guard let origin = request.headers[.origin], let host = request.head.authority else { return }
-        guard URL(string: origin).map({ ($0.host ?? "") + ($0.port.map { ":\($0)" } ?? "") }) == host else {
+        guard let origin = request.headers[.origin] else { return }
+        let hosts = [request.head.authority, request.headers[HTTPField.Name("X-Forwarded-Host")!]]
+            .compactMap { $0?.lowercased() }
+        guard let url = URL(string: origin), let host = url.host?.lowercased() else {
+            throw APIError.forbidden("this form must be sent from the dashboard's own pages")
+        }
+        let named = host.contains(":") ? "[\(host)]" : host
+        let candidates = url.port.map { ["\(named):\($0)"] } ?? [named, "\(named):\(url.scheme == "https" ? 443 : 80)"]
+        guard candidates.contains(where: hosts.contains) else {
             throw APIError.forbidden("this form must be sent from the dashboard's own pages")
         }
     }

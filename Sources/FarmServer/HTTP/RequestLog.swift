@@ -26,7 +26,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             response = try .failure(ErrorMiddleware<Context>.translate(error))
         }
         response.headers[.xRequestId] = id
-        let route = context.endpointPath ?? "unmatched"
+        let route = context.endpointPath ?? "NotFound"
         var metadata: Logger.Metadata = [
             "http.method": .string(request.method.rawValue),
             "http.path": .string(Self.redacted(request.uri.description)),
@@ -52,7 +52,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The log field for a route's `{id}`: builds and workers, the ids operators grep for.
     static func namedResource(route: String) -> String? {
-        if route.hasPrefix("/builds/") { return "build.id" }
+        if route.hasPrefix("/builds/") || route.hasPrefix("/ui/builds/") { return "build.id" }
         if route.hasPrefix("/workers/") { return "worker.id" }
         return nil
     }

@@ -1,3 +1,4 @@
+import FarmModel
 import FarmStore
 import FarmTelemetry
 import Foundation
@@ -16,19 +17,21 @@ enum ServerMetrics {
     static let deployments = GaugeFamily("kfarm_deployments", dimensions: ["status"])
     static let targets = GaugeFamily("kfarm_deployment_targets", dimensions: ["status"])
 
-    /// Sets the farm-wide gauges from a fresh count.
+    /// Sets the farm-wide gauges from a fresh count; every status, architecture
+    /// and priority the farm knows is reported, at 0 when nothing has it.
     static func record(_ census: CensusRepository.Census) {
-        builds.set(census[.builds])
-        queueDepth.set(census[.queued])
-        outboxBacklog.set(census[.outboxBacklog])
-        outboxAge.set(census[.outboxAge])
-        workers.set(census[.workers])
-        artifactBytesStored.set(census[.artifactBytes])
-        deployments.set(census[.deployments])
-        targets.set(census[.targets])
+        let architectures = Architecture.allCases.map(\.rawValue)
+        builds.set(census[.builds], zeros: BuildStatus.allCases.map { [$0.rawValue] })
+        queueDepth.set(census[.queued], zeros: architectures.flatMap { a in BuildPriority.allCases.map { [a, $0.rawValue] } })
+        outboxBacklog.set(census[.outboxBacklog], zeros: [[]])
+        outboxAge.set(census[.outboxAge], zeros: [[]])
+        workers.set(census[.workers], zeros: architectures.flatMap { a in ["idle", "busy", "offline"].map { [a, $0] } })
+        artifactBytesStored.set(census[.artifactBytes], zeros: [[]])
+        deployments.set(census[.deployments], zeros: DeploymentStatus.allCases.map { [$0.rawValue] })
+        targets.set(census[.targets], zeros: DeploymentTargetStatus.allCases.map { [$0.rawValue] })
     }
 
-    /// Submit to claim, in the database's clock.
+    /// Submit to the first attempt's claim, in the database's clock.
     static func claimed(architecture: String, waited seconds: TimeInterval) {
         Timer(label: "kfarm_build_submit_to_claim_seconds", dimensions: [("architecture", architecture)],
               preferredDisplayUnit: .seconds).recordSeconds(max(0, seconds))

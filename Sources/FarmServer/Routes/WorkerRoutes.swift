@@ -25,7 +25,8 @@ struct WorkerRoutes {
                 let body = try await request.decodeJSON(as: BuildClaim.self, context: context)
                 let build = try await store.workers.claim(
                     try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: lease)
-                if let claimedAt = build.build.claimedAt {
+                // The first attempt's wait (a retried attempt's would include the failed one).
+                if build.build.attempt == 1, let claimedAt = build.build.claimedAt {
                     ServerMetrics.claimed(architecture: build.build.architecture.rawValue,
                                           waited: claimedAt.timeIntervalSince(build.build.startedAt))
                 }

@@ -23,7 +23,6 @@ function followBuild(log, after) {
     const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
     log.append(event.data + "\n");
     if (atBottom) log.scrollTop = log.scrollHeight;
-    after = Number(event.lastEventId) || after;
   };
   source.addEventListener("status", (event) => {
     const status = JSON.parse(event.data);
@@ -55,6 +54,8 @@ const finished = ["completed", "failed", "cancelled", "rolled_back"];
 function followDeployment(id) {
   const look = async () => {
     const response = await fetch(`/ui/deployments/${id}/status`, { credentials: "same-origin" }).catch(() => null);
+    // The session ended: sign in again, and come back here.
+    if (response && response.status === 401) return location.assign(`/ui/login?next=${encodeURIComponent(location.pathname)}`);
     if (!response || !response.ok) return setTimeout(look, 3000);
     const deployment = (await response.json()).data;
     setStatus(document.getElementById("deployment-status"), deployment.status);
