@@ -15,10 +15,11 @@ WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
+# The binary and its resource bundles (the migrations; the dashboard's templates and static files).
 RUN swift build -c release --product kfarm \
  && mkdir /out \
  && cp "$(swift build -c release --show-bin-path)/kfarm" /out/ \
- && cp -R "$(swift build -c release --show-bin-path)/kfarm_FarmStore.resources" /out/
+ && cp -R "$(swift build -c release --show-bin-path)"/*.resources /out/
 
 FROM swift:6.1-bookworm-slim AS api
 RUN apt-get update \
