@@ -56,7 +56,8 @@ public struct BuildOptions: Codable, Sendable, Equatable {
     /// The compiler optimisation asked for; absent: the base configuration's
     /// own choice (tinyconfig optimises for size).
     @ExplicitNull public var optimizationLevel: OptimizationLevel?
-    /// e.g. `gcc-12.2.0`; absent means the worker's default toolchain.
+    /// e.g. `gcc`, `gcc-12` or `gcc-12.2.0`, matched against what the
+    /// architecture's workers offer (CompilerRequest); absent means the worker's default toolchain.
     @ExplicitNull public var compilerVersion: String?
     /// Build even when an artifact of the same inputs exists (the build cache is skipped).
     public var noCache: Bool
@@ -84,13 +85,9 @@ public struct BuildOptions: Codable, Sendable, Equatable {
         if let compiler = compilerVersion { validator.check("options.compilerVersion", compiler, Self.compilerRule) }
     }
 
-    /// `gcc-12.2.0`, `clang-16`: a compiler name and a version.
+    /// `gcc`, `gcc-12`, `gcc-12.2.0`, `clang-16`: a compiler, with as much of its version as matters (see CompilerRequest).
     static let compilerRule = FieldRule { value in
-        let parts = value.split(separator: "-", maxSplits: 1)
-        let valid = value.count <= 64 && parts.count == 2
-            && parts[0].allSatisfy { $0.isLetter && $0.isASCII }
-            && !parts[1].isEmpty && parts[1].allSatisfy { $0.isASCIIDigit || $0 == "." }
-        return valid ? nil : "must be a compiler and version such as gcc-12.2.0"
+        CompilerRequest(value) == nil ? "must be a compiler, optionally with a version: gcc, gcc-12 or gcc-12.2.0" : nil
     }
 }
 

@@ -3,11 +3,20 @@ import Foundation
 /// A compiler a worker offers for an architecture, e.g. `gcc-12.2.0` for arm64.
 public struct Toolchain: Codable, Sendable, Equatable {
     public var architecture: Architecture
+    /// The compiler and its whole version, e.g. `gcc-12.2.0`, which builds' `compilerVersion` is matched against.
     public var compiler: String
 
     public init(architecture: Architecture, compiler: String) {
         self.architecture = architecture
         self.compiler = compiler
+    }
+
+    /// What a worker offers names a version: `gcc-12.2.0`, not `gcc`.
+    static let compilerRule = FieldRule { value in
+        guard let offer = CompilerRequest(value), !offer.version.isEmpty else {
+            return "must be a compiler and its version such as gcc-12.2.0"
+        }
+        return nil
     }
 }
 
@@ -40,7 +49,7 @@ public struct WorkerRegistration: Codable, Sendable, Equatable {
         if toolchains.isEmpty { validator.fail("toolchains", "must list at least one toolchain") }
         if toolchains.count > 32 { validator.fail("toolchains", "must list at most 32 toolchains") }
         for (index, toolchain) in toolchains.enumerated() {
-            validator.check("toolchains[\(index)].compiler", toolchain.compiler, BuildOptions.compilerRule)
+            validator.check("toolchains[\(index)].compiler", toolchain.compiler, Toolchain.compilerRule)
         }
         if !(1...4096).contains(cores) { validator.fail("cores", "must be between 1 and 4096") }
         if !(64...16_777_216).contains(memoryMb) { validator.fail("memoryMb", "must be between 64 and 16777216") }

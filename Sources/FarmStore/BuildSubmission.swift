@@ -165,10 +165,10 @@ extension BuildRepository {
                               + "\(architecture.rawValue) workers build \(available.isEmpty ? "no kernel versions" : available)")
     }
 
-    /// A compiler asked for must be one a registered worker offers for the
-    /// architecture; otherwise the build could never start.
+    /// A compiler asked for must match one a registered worker offers for the
+    /// architecture (`gcc` and `gcc-12` match `gcc-12.2.0`); otherwise the build could never start.
     private static func requireOffered(_ compiler: String, for architecture: Architecture, offers: [String]) throws {
-        guard offers.contains(compiler) else {
+        guard let request = CompilerRequest(compiler), request.best(of: offers) != nil else {
             let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) has joined)" : offers.joined(separator: ", ")
             throw ValidationError(field: "options.compilerVersion",
                                   "no worker offers \(compiler) for \(architecture.rawValue); available: \(available)")

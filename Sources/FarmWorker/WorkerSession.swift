@@ -69,7 +69,7 @@ struct WorkerSession: Sendable {
         logger[metadataKey: "attempt"] = "\(build.attempt)"
         logger.info("build started", metadata: ["number": "\(build.buildNumber)"])
         let spool = worker.publisher.open(buildId: build.id, attempt: build.attempt, workerId: workerID)
-        if let asked = build.options.compilerVersion, asked != toolchain.compilerVersion {
+        if let asked = build.options.compilerVersion, CompilerRequest(asked)?.matches(toolchain.compilerVersion) != true {
             spool.result(.failed(.infrastructure,
                                  "toolchain missing: this worker has \(toolchain.compilerVersion), the build asks for \(asked)"))
             return

@@ -134,6 +134,16 @@ import Testing
             #expect(unoffered.status == .badRequest)
             let message = try #require(unoffered.invalidFields["options.compilerVersion"])
             #expect(message.contains("no worker offers gcc-1.0.0 for riscv64") && message.contains(offered), "\(message)")
+            // A compiler without a version, or with its leading parts, matches what is on offer by whole parts.
+            let major = String(offered.dropFirst(4).prefix(3))
+            for asked in ["gcc-\(major)", "gcc-\(major).1"] {
+                let accepted = try await api.send(.post, "/builds", as: s.developer, json: json(
+                    ["configVersionId": s.versionID, "options": ["compilerVersion": asked]]))
+                #expect(accepted.status == .created, "\(asked): \(accepted.invalidFields)")
+            }
+            let clang = try await api.send(.post, "/builds", as: s.developer, json: json(
+                ["configVersionId": s.versionID, "options": ["compilerVersion": "clang-16"]]))
+            #expect(clang.invalidFields["options.compilerVersion"]?.contains(offered) == true)
             let unknown = try await api.send(.post, "/builds", as: s.developer, json: json(["configVersionId": UUID().lowercased]))
             #expect(unknown.status == .notFound && unknown.errorDetails["resourceType"] as? String == "configurationVersion")
             let hidden = try await api.send(.post, "/builds", as: outsider, json: json(["configVersionId": s.versionID]))
@@ -142,7 +152,7 @@ import Testing
             let count = try await fixtures.store.client.query(
                 "SELECT count(*) FROM builds WHERE configuration_id = \(s.configuration.configuration.id)"
             ).collect().map { try $0.decode(Int.self) }
-            #expect(count == [0])
+            #expect(count == [2], "only the two builds whose compiler matched an offer")
         }
     }
 

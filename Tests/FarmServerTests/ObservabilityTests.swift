@@ -141,7 +141,7 @@ import Testing
             let paths = (0..<3).map { _ in "/no-such-\(UUID().lowercased)" }
             for path in paths { #expect(try await api.send(.get, path).status == .notFound) }
             let metrics = Exposition(try await api.send(.get, "/metrics"))
-            #expect(metrics.value("http_server_requests_total", ["http_route": "NotFound", "http_response_status_code": "404"]) ?? 0 >= 3)
+            #expect(metrics.value("http_server_requests_total", ["http_route": "NotFound", "http_request_method": "GET", "http_response_status_code": "404"]) ?? 0 >= 3)
             #expect(paths.allSatisfy { !metrics.text.contains($0) }, "a path became a label")
         }
     }

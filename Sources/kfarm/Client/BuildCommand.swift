@@ -29,7 +29,7 @@ struct BuildCommand: ClientCommand {
     @Option(help: "low, normal, high or critical.")
     var priority: BuildPriority = .normal
 
-    @Option(help: "The compiler, e.g. gcc-12.2.0 (default: the worker's).")
+    @Option(help: "The compiler: gcc, gcc-12 or gcc-12.2.0 (matched against what workers offer; default: the worker's).")
     var compiler: String?
 
     @Option(help: "Optimisation: 2, 3 or s (default: the base configuration's).")
