@@ -58,8 +58,18 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
 /// A toolchain found on this machine: its data file and the compiler's version.
 public struct InstalledToolchain: Sendable, Equatable {
     public var spec: ToolchainSpec
-    /// e.g. `gcc-12.2.0`, as builds ask for it in `options.compilerVersion`.
+    /// e.g. `gcc-12.2.0`, what builds' `options.compilerVersion` is matched against.
     public var compilerVersion: String
+    /// The compiler in its own words (the first line of `--version`), e.g.
+    /// `aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0`: a distribution's
+    /// rebuild of the same version is another compiler to the build cache.
+    public var banner: String
+
+    public init(spec: ToolchainSpec, compilerVersion: String, banner: String? = nil) {
+        self.spec = spec
+        self.compilerVersion = compilerVersion
+        self.banner = banner ?? compilerVersion
+    }
 
     public var offer: Toolchain { Toolchain(architecture: spec.architecture, compiler: compilerVersion) }
 
@@ -68,20 +78,25 @@ public struct InstalledToolchain: Sendable, Equatable {
     public static func probe(_ specs: [ToolchainSpec], skipped: (ToolchainSpec, String) -> Void) async -> [InstalledToolchain] {
         var installed: [InstalledToolchain] = []
         for spec in specs {
-            let output = LineCollector()
-            let command = Command(spec.compilerExecutable, ["-dumpfullversion"])
             do {
-                let status = try await CommandRunner.run(command, onLines: output.append)
-                let version = output.lines.first?.trimmingCharacters(in: .whitespaces) ?? ""
-                if status == 0, !version.isEmpty {
-                    installed.append(InstalledToolchain(spec: spec, compilerVersion: "\(spec.compiler)-\(version)"))
-                } else {
-                    skipped(spec, "\(spec.compilerExecutable) -dumpfullversion exited with status \(status)")
+                guard let version = try await firstLine(of: spec, ["-dumpfullversion"]),
+                      let banner = try await firstLine(of: spec, ["--version"]) else {
+                    skipped(spec, "\(spec.compilerExecutable) does not say its version")
+                    continue
                 }
+                installed.append(InstalledToolchain(spec: spec, compilerVersion: "\(spec.compiler)-\(version)", banner: banner))
             } catch {
                 skipped(spec, "\(error)")
             }
         }
         return installed
+    }
+
+    /// The first line the compiler prints with `arguments`, when it exits 0 and prints one.
+    private static func firstLine(of spec: ToolchainSpec, _ arguments: [String]) async throws -> String? {
+        let output = LineCollector()
+        let status = try await CommandRunner.run(Command(spec.compilerExecutable, arguments), onLines: output.append)
+        let line = output.lines.first?.trimmingCharacters(in: .whitespaces) ?? ""
+        return status == 0 && !line.isEmpty ? line : nil
     }
 }

@@ -105,6 +105,7 @@ extension ArtifactMetadata {
     func validate(into validator: inout Validator) {
         let name = FieldRule.text(maxLength: 256)
         validator.check("metadata.toolchain", toolchain, name)
+        if let compiler { validator.check("metadata.compiler", compiler, name) }
         validator.check("metadata.buildNumber", buildNumber, name)
         validator.check("metadata.configuration.name", configuration.name, name)
         validator.check("metadata.configVersion.version", configVersion.version, name)

@@ -25,6 +25,9 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public var architecture: Architecture
     /// e.g. `gcc-12.2.0`.
     public var toolchain: String
+    /// The compiler in its own words (the first line of `--version`), e.g.
+    /// `aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0`; absent in artifacts built before it was recorded.
+    public var compiler: String?
     public var options: BuildOptions
     /// The configuration's baseVersion and the tree's own release, e.g. `6.1.192`.
     public var baseVersion: String
@@ -55,7 +58,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     }
 
     public init(buildId: UUID, buildNumber: String, configuration: ConfigurationRef, configVersion: VersionRef,
-                architecture: Architecture, toolchain: String, options: BuildOptions, baseVersion: String,
+                architecture: Architecture, toolchain: String, compiler: String? = nil, options: BuildOptions, baseVersion: String,
                 kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
                 ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File]) {
         self.schema = Self.schema
@@ -65,6 +68,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.configVersion = configVersion
         self.architecture = architecture
         self.toolchain = toolchain
+        self.compiler = compiler
         self.options = options
         self.baseVersion = baseVersion
         self.kernelRelease = kernelRelease

@@ -109,6 +109,11 @@ extension FarmTests {
             #expect(artifact.name.hasPrefix("linux-6.1.192-") && artifact.name.hasSuffix("-\(architecture.rawValue).tar.zst"))
             #expect(artifact.build.id == id && artifact.configVersion.id == configuration.versions[0].id)
             #expect(artifact.metadata.kernelRelease == "6.1.192" && artifact.metadata.files.contains { $0.path == module })
+            // The exact compiler, e.g. "aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0", in the metadata and the signed provenance.
+            let compiler = try #require(artifact.metadata.compiler)
+            #expect(compiler.contains("gcc") && compiler.contains(String(artifact.metadata.toolchain.dropFirst("gcc-".count))))
+            let statement = try #require(Data(base64Encoded: artifact.signature.statement))
+            #expect(String(decoding: statement, as: UTF8.self).contains(compiler))
             if scenario.contract {
                 #expect(artifact.metadata.options.optimizationLevel == .level(3))
                 #expect(artifact.metadata.findings?.warnings.contains { $0.contains("raid_levels") } == true)

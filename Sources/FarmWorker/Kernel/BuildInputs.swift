@@ -12,7 +12,7 @@ import Foundation
 /// reuses the artifact too).
 struct BuildInputs: Encodable {
     /// Bump when packaging changes what an artifact holds: older artifacts stop matching.
-    let schema = "kfarm.build.inputs/1"
+    let schema = "kfarm.build.inputs/2"
     let source: String
     let configuration: String
     let architecture: Architecture
@@ -25,7 +25,8 @@ struct BuildInputs: Encodable {
         self.source = source
         self.configuration = configuration
         architecture = toolchain.spec.architecture
-        self.toolchain = toolchain.compilerVersion
+        // The exact compiler: another build of the same version (a distribution's revision) is another input.
+        self.toolchain = toolchain.banner
         imageTarget = toolchain.spec.imageTarget
         debugSymbols = options.debugSymbols
         optimizationLevel = options.optimizationLevel

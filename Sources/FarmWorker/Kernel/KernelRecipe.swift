@@ -146,7 +146,8 @@ public struct KernelRecipe: BuildRecipe {
         _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory, level: compressionLevel).write { files in
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
-                architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion, options: build.options,
+                architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion,
+                compiler: workspace.toolchain.banner, options: build.options,
                 baseVersion: plan.baseVersion, kernelRelease: release,
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
                 imageSize: files.first { $0.path == image }?.size ?? 0,
