@@ -49,7 +49,7 @@ pids=()
 
 echo "== baseline: the same no-op job as a Celery task on the same RabbitMQ and PostgreSQL"
 [ -x "$TOOLS/venv/bin/python" ] || python3 -m venv "$TOOLS/venv"
-"$TOOLS/venv/bin/pip" install -q "celery==5.4.0" "SQLAlchemy==2.0.36" "psycopg2-binary==2.9.10"
+"$TOOLS/venv/bin/pip" install -q "celery==5.4.0" "psycopg2-binary==2.9.10"
 BENCH_AMQP_URL="$KFARM_AMQP_URL" BENCH_DATABASE_URL="$KFARM_DATABASE_URL" \
   "$TOOLS/venv/bin/python" scripts/bench/celery_noop.py "$BUILDS" | tee -a /tmp/kfarm-bench.out
 
