@@ -146,7 +146,7 @@ let package = Package(
             path: "Tests/FarmTestSupport"
         ),
         .testTarget(name: "FarmModelTests", dependencies: ["FarmModel"]),
-        .testTarget(name: "FarmTelemetryTests", dependencies: ["FarmTelemetry", .product(name: "Metrics", package: "swift-metrics")]),
+        .testTarget(name: "FarmTelemetryTests", dependencies: ["FarmTelemetry", .product(name: "Logging", package: "swift-log")]),
         // ARCHITECTURE.md's dependency rule, read from this file.
         .testTarget(name: "DependencyRuleTests"),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"]),
