@@ -17,8 +17,8 @@ extension FarmTests {
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try await Self.withRollout(systems: 2, pause: 3) { rollout, _ in
             let farm = rollout.farm
-            // Each compiled file waits a second, so the log grows while the browser watches.
-            let settings = try await farm.workerSettings([.arm64], environment: ["KFARM_FIXTURE_STEP_DELAY": "1"])
+            // Each compiled file waits two seconds, so the log grows while the browser watches.
+            let settings = try await farm.workerSettings([.arm64], environment: ["KFARM_FIXTURE_STEP_DELAY": "2"])
             try await farm.withWorker(settings) {
                 let script = TestFarm.root.appendingPathComponent("Tests/Browser/dashboard_check.py")
                 let log = output.appendingPathComponent("browser.log")
