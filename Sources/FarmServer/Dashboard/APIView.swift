@@ -1,3 +1,4 @@
+import FarmModel
 import FarmStore
 import Foundation
 import Hummingbird
@@ -23,8 +24,8 @@ struct APIView: Sendable {
         let response = try await response(route, request, context)
         let collector = BodyCollector()
         try await response.body.write(collector.writer)
-        let envelope = try JSONDecoder().decode(JSONTree.self, from: Data(buffer: collector.buffer))
-        return ((envelope.value as? [String: Any])?["data"] as? [String: Any]) ?? [:]
+        let envelope = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: collector.buffer))
+        return ((envelope.templateValue as? [String: Any])?["data"] as? [String: Any]) ?? [:]
     }
 }
 

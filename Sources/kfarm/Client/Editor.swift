@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 
 /// The person's editor on a JSON document: `$VISUAL`, else `$EDITOR`, else
