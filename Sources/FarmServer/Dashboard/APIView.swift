@@ -29,8 +29,9 @@ struct APIView: Sendable {
     }
 }
 
-/// Gathers a response body in memory (the API's JSON answers are small and bounded by pages).
-private final class BodyCollector: @unchecked Sendable {
+/// Gathers a response body in memory (the API's JSON answers and the
+/// dashboard's pages are small and bounded by pages).
+final class BodyCollector: @unchecked Sendable {
     var buffer = ByteBuffer()
 
     var writer: Writer { Writer(collector: self) }
