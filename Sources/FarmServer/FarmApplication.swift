@@ -71,8 +71,7 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
         + LineageRoutes(store: store, access: access).endpoints
         + AuditRoutes(store: store).endpoints
     guard let view = try? DashboardView.bundled() else { preconditionFailure("the dashboard's templates are missing from the build") }
-    let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
-    return api + DashboardRoutes(store: store, census: census, api: APIView(api, deadline: deadline), view: view).endpoints
+    return api + DashboardRoutes(store: store, census: census, api: APIView(api), view: view).endpoints
 }
 
 /// Builds the HTTP API: the request log (with its request id) and the

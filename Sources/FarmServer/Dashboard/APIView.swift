@@ -1,5 +1,4 @@
 import FarmModel
-import FarmStore
 import Foundation
 import Hummingbird
 
@@ -9,8 +8,9 @@ import Hummingbird
 struct APIView: Sendable {
     private let endpoints: [String: Endpoint.Handler]
 
-    init(_ table: [Endpoint], deadline: DatabaseDeadline) {
-        endpoints = Dictionary(table.map { ("\($0.method) \($0.path)", $0.authorizedHandler(deadline: deadline)) }) { first, _ in first }
+    /// The API's endpoints behind their caller checks; the page calling one already waits for PostgreSQL under its own deadline.
+    init(_ table: [Endpoint]) {
+        endpoints = Dictionary(table.map { ("\($0.method) \($0.path)", $0.authorizedHandler(deadline: nil)) }) { first, _ in first }
     }
 
     /// The endpoint's response to this request (its path parameters and query), as the API would send it.

@@ -21,12 +21,13 @@ struct Endpoint: Sendable {
     }
 
     /// The handler behind the caller check of its requirement; every
-    /// endpoint but the open ones needs PostgreSQL, so waits for it only until `deadline`.
-    func authorizedHandler(deadline: DatabaseDeadline) -> Handler {
+    /// endpoint but the open ones needs PostgreSQL, so waits for it only until
+    /// `deadline` (nil: the caller already runs under one, as a dashboard page does).
+    func authorizedHandler(deadline: DatabaseDeadline?) -> Handler {
         { [requirement, handler] request, context in
             var context = context
             try Authorizer.check(requirement, &context)
-            guard requirement != .open else { return try await handler(request, context) }
+            guard requirement != .open, let deadline else { return try await handler(request, context) }
             return try await deadline.run { [context] in try await handler(request, context) }
         }
     }
