@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "FarmTestSupport",
             dependencies: [
-                "FarmStore", "FarmModel", "FarmServer",
+                "FarmStore", "FarmModel", "FarmServer", "FarmMachine",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -155,7 +155,7 @@ let package = Package(
             name: "FarmMachineTests",
             dependencies: ["FarmMachine", "FarmModel", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmMachine", "FarmModel"]),
+        .testTarget(name: "FarmWorkerTests", dependencies: ["FarmWorker", "FarmMachine", "FarmModel", "FarmTestSupport"]),
         .testTarget(name: "FarmAgentTests", dependencies: ["FarmAgent", "FarmModel"]),
         // The whole farm: API, relay, recorder, reaper, RabbitMQ, PostgreSQL, workers and real compilers.
         .testTarget(

@@ -8,12 +8,12 @@ import Foundation
 ///   (KFARM_SLOT, KFARM_SLOT_DIR, KFARM_KERNEL_RELEASE, KFARM_ARTIFACT_ID,
 ///   KFARM_DEPLOYMENT_ID, KFARM_SYSTEM_ID); exit 0 is healthy.
 /// - `qemu`: boots the slot's kernel image under QEMU with the
-///   architecture's line from the toolchain files. With an initramfs (the
+///   architecture's line from the architecture files. With an initramfs (the
 ///   one the build's boot test uses), healthy is its init's marker on the
 ///   console; without, the kernel's own banner naming the new release.
 public enum HealthCheck: Sendable {
     case command(String)
-    case qemu(toolchains: URL, initramfs: URL?, timeoutSeconds: Int)
+    case qemu(architectures: URL, initramfs: URL?, timeoutSeconds: Int)
 
     /// Whether the new kernel is healthy, and the output's last lines.
     func run(slot: KernelSlot, in layout: SlotLayout, order: DeploymentOrder, provenance: ArtifactProvenance) async throws
@@ -29,9 +29,9 @@ public enum HealthCheck: Sendable {
             ])) { output.add($0) }
             if status != 0 { output.add(["health command exited with status \(status)"]) }
             return (status == 0, output.lines)
-        case .qemu(let toolchains, let initramfs, let timeoutSeconds):
-            guard let spec = try ToolchainSpec.load(from: toolchains).first(where: { $0.architecture == provenance.architecture }) else {
-                throw AgentError.configuration("no toolchain file for \(provenance.architecture.rawValue) in \(toolchains.path)")
+        case .qemu(let architectures, let initramfs, let timeoutSeconds):
+            guard let spec = try ArchitectureSpec.load(from: architectures).first(where: { $0.architecture == provenance.architecture }) else {
+                throw AgentError.configuration("no architecture file for \(provenance.architecture.rawValue) in \(architectures.path)")
             }
             let image = directory.appendingPathComponent("boot").appendingPathComponent(URL(fileURLWithPath: spec.imagePath).lastPathComponent)
             let console = layout.root.appendingPathComponent("health-console.log")

@@ -13,19 +13,32 @@ public enum BusTopology {
         try await connection.declareExchange(BusNames.controlExchange, type: "topic")
         try await connection.declareExchange(BusNames.deployExchange, type: "direct")
         for architecture in Architecture.allCases {
-            let queue = BusNames.buildQueue(architecture)
-            // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
-            try await connection.declareQueue(queue, arguments: [
-                "x-max-priority": .int(BuildPriority.maxAMQPPriority),
-                "x-dead-letter-exchange": .string(BusNames.deadExchange),
-            ])
-            try await connection.bindQueue(queue, to: BusNames.buildsExchange, routingKey: architecture.rawValue)
+            try await declareBuildQueue(architecture, toolchain: nil, on: connection)
         }
         try await connection.declareQueue(BusNames.recorderQueue, arguments: [
             "x-dead-letter-exchange": .string(BusNames.deadExchange),
         ])
         try await connection.bindQueue(BusNames.recorderQueue, to: BusNames.eventsExchange,
                                        routingKey: BusNames.buildEventsPattern)
+    }
+
+    /// Declares the priority queue of `architecture`'s builds for
+    /// `toolchain` (nil: those that name no compiler) and, unless `bound` is
+    /// false, binds it to the builds exchange. A worker declares its
+    /// toolchains' queues unbound (binding is the farm's: the relay binds
+    /// one before it first sends a build there).
+    public static func declareBuildQueue(_ architecture: Architecture, toolchain: String?, bound: Bool = true,
+                                         on connection: AMQPConnection) async throws {
+        let queue = BusNames.buildQueue(architecture, toolchain: toolchain)
+        // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
+        try await connection.declareQueue(queue, arguments: [
+            "x-max-priority": .int(BuildPriority.maxAMQPPriority),
+            "x-dead-letter-exchange": .string(BusNames.deadExchange),
+        ])
+        if bound {
+            try await connection.bindQueue(queue, to: BusNames.buildsExchange,
+                                           routingKey: BusNames.buildRoutingKey(architecture, toolchain: toolchain))
+        }
     }
 
     /// One cheap round trip that fails when the broker is gone: a session

@@ -9,10 +9,10 @@ public struct QemuBoot: Sendable {
     /// What `workers/kernel/init.c` prints once the kernel has started it.
     public static let initMarker = "KFARM-BOOT-OK"
 
-    public let qemu: ToolchainSpec.QemuSpec
+    public let qemu: ArchitectureSpec.QemuSpec
     public let timeoutSeconds: Int
 
-    public init(qemu: ToolchainSpec.QemuSpec, timeoutSeconds: Int) {
+    public init(qemu: ArchitectureSpec.QemuSpec, timeoutSeconds: Int) {
         self.qemu = qemu
         self.timeoutSeconds = timeoutSeconds
     }

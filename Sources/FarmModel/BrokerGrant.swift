@@ -14,7 +14,8 @@ public enum BrokerQuestion: Sendable, Equatable {
 
 /// What each machine may do on the broker: least privilege, decided here
 /// once. A worker reads the build queues of the architectures it
-/// registered and its own control queue (which it declares and binds to
+/// registered (and declares their toolchain queues, which the farm binds)
+/// and its own control queue (which it declares and binds to
 /// the control exchange: it expires when the worker is gone), and
 /// publishes its build events under routing keys of its own,
 /// `worker.<id>.…`; it can bind nothing to the build, deploy or events
@@ -29,7 +30,10 @@ public enum BrokerGrant {
             return name == virtualHost
         case (.worker(let id, let architectures), .resource(true, let queue, let permission)):
             if queue == BusNames.workerControlQueue(id.lowercased) { return true }
-            return permission == .read && architectures.contains { BusNames.buildQueue($0) == queue }
+            return architectures.contains { architecture in
+                (permission == .read && BusNames.buildQueue(architecture) == queue)
+                    || (permission != .write && BusNames.isToolchainQueue(queue, of: architecture))
+            }
         case (.worker, .resource(false, let exchange, let permission)):
             return (exchange == BusNames.eventsExchange && permission == .write)
                 || (exchange == BusNames.controlExchange && permission == .read)

@@ -96,7 +96,11 @@ public struct BuildRecord: Codable, Sendable, Equatable {
 }
 
 /// The message that asks a worker of `architecture` to run a build attempt,
-/// published to `kfarm.builds` with the architecture as routing key.
+/// published to `kfarm.builds`: a build that names no compiler goes to the
+/// architecture's queue (routing key `x86_64`), which workers with a gcc
+/// take; one that names a compiler goes to the queue of the exact toolchain
+/// the farm chose for it (`x86_64.clang-16.0.6`), which only workers with
+/// that toolchain take.
 public struct BuildDispatch: BusMessage, Equatable {
     public static let schema = "kfarm.build.dispatch/1"
 
@@ -105,17 +109,20 @@ public struct BuildDispatch: BusMessage, Equatable {
     public var attempt: Int
     public var architecture: Architecture
     public var priority: BuildPriority
+    /// The toolchain offer the build runs with, e.g. `clang-16.0.6`; nil: the worker's newest gcc.
+    public var toolchain: String?
 
-    public init(buildId: UUID, attempt: Int, architecture: Architecture, priority: BuildPriority) {
+    public init(buildId: UUID, attempt: Int, architecture: Architecture, priority: BuildPriority, toolchain: String? = nil) {
         self.schema = Self.schema
         self.buildId = buildId
         self.attempt = attempt
         self.architecture = architecture
         self.priority = priority
+        self.toolchain = toolchain
     }
 
     public var exchange: String { BusNames.buildsExchange }
-    public var routingKey: String { architecture.rawValue }
+    public var routingKey: String { BusNames.buildRoutingKey(architecture, toolchain: toolchain) }
     public var amqpPriority: UInt8 { priority.amqpPriority }
 }
 

@@ -1,7 +1,7 @@
 /// The farm's AMQP addresses (see ARCHITECTURE.md, "AMQP topology"). The
 /// store addresses outbox messages to them; FarmBus declares them.
 public enum BusNames {
-    /// Direct exchange; routing key = architecture.
+    /// Direct exchange; routing key = architecture, or architecture.toolchain.
     public static let buildsExchange = "kfarm.builds"
     /// Topic exchange for stage, log, progress and result events.
     public static let eventsExchange = "kfarm.events"
@@ -28,8 +28,22 @@ public enum BusNames {
     /// A worker's own queue of control commands; it expires when the worker is gone.
     public static func workerControlQueue(_ workerID: String) -> String { "kfarm.control.worker.\(workerID)" }
 
-    /// The priority queue a worker for `architecture` consumes.
-    public static func buildQueue(_ architecture: Architecture) -> String { "kfarm.builds.\(architecture.rawValue)" }
+    /// The priority queue of `architecture`'s builds for `toolchain` (e.g.
+    /// `clang-16.0.6`), or of those that name no compiler (nil).
+    public static func buildQueue(_ architecture: Architecture, toolchain: String? = nil) -> String {
+        "kfarm.builds." + buildRoutingKey(architecture, toolchain: toolchain)
+    }
+
+    /// `x86_64`, or `x86_64.clang-16.0.6`.
+    public static func buildRoutingKey(_ architecture: Architecture, toolchain: String?) -> String {
+        toolchain.map { "\(architecture.rawValue).\($0)" } ?? architecture.rawValue
+    }
+
+    /// Whether `queue` is one of `architecture`'s toolchain queues (`kfarm.builds.x86_64.<toolchain>`).
+    public static func isToolchainQueue(_ queue: String, of architecture: Architecture) -> Bool {
+        let prefix = buildQueue(architecture) + "."
+        return queue.hasPrefix(prefix) && CompilerRequest(String(queue.dropFirst(prefix.count)))?.version.isEmpty == false
+    }
 
     /// A target system's own queue of deployment orders. Durable and never
     /// expiring: orders wait while the agent restarts.

@@ -43,3 +43,8 @@ public struct CompilerRequest: Sendable, Equatable, CustomStringConvertible {
         offers.filter(matches).max { (CompilerRequest($0)?.version ?? []).lexicographicallyPrecedes(CompilerRequest($1)?.version ?? []) }
     }
 }
+
+extension CompilerRequest {
+    /// What a build that names no compiler gets: the newest gcc on offer.
+    public static let farmDefault = CompilerRequest("gcc")!
+}

@@ -10,6 +10,8 @@ struct RunningAttempt: Sendable {
     var architecture: Architecture
     var priority: BuildPriority
     var projectID: UUID
+    /// Where its attempts are dispatched (`builds.toolchain`).
+    var toolchain: String?
 
     /// Locks the rows of the builds still in progress as the given attempt
     /// by the given worker (not finished, cancelled, or re-dispatched as a
@@ -20,7 +22,7 @@ struct RunningAttempt: Sendable {
                      logger: Logger) async throws -> [Int: RunningAttempt] {
         var running: [Int: RunningAttempt] = [:]
         let rows = try await connection.query("""
-            SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id, w.n
+            SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id, b.toolchain, w.n
             FROM unnest(\(attempts.map(\.build))::uuid[], \(attempts.map(\.attempt))::int8[], \(attempts.map(\.worker))::uuid[])
                 WITH ORDINALITY AS w(id, attempt, worker, n)
             JOIN builds b ON b.id = w.id AND b.attempt = w.attempt AND b.worker_id = w.worker
@@ -30,16 +32,18 @@ struct RunningAttempt: Sendable {
             FOR UPDATE OF b
             """, logger: logger)
         for try await row in rows {
-            let (id, attempt, architecture, priority, projectID, n) = try row.decode((UUID, Int, String, String, UUID, Int).self)
+            let (id, attempt, architecture, priority, projectID, toolchain, n) = try row.decode(
+                (UUID, Int, String, String, UUID, String?, Int).self)
             running[n - 1] = try RunningAttempt(id: id, attempt: attempt, architecture: architecture, priority: priority,
-                                                projectID: projectID)
+                                                projectID: projectID, toolchain: toolchain)
         }
         return running
     }
 
     static func decode(_ row: PostgresRow) throws -> RunningAttempt {
-        let (id, attempt, architecture, priority, projectID) = try row.decode((UUID, Int, String, String, UUID).self)
-        return try RunningAttempt(id: id, attempt: attempt, architecture: architecture, priority: priority, projectID: projectID)
+        let (id, attempt, architecture, priority, projectID, toolchain) = try row.decode((UUID, Int, String, String, UUID, String?).self)
+        return try RunningAttempt(id: id, attempt: attempt, architecture: architecture, priority: priority, projectID: projectID,
+                                  toolchain: toolchain)
     }
 }
 
@@ -47,12 +51,18 @@ extension RunningAttempt {
     /// An attempt as its row stores it. An architecture the farm does not
     /// know fails: the next attempt is dispatched to its architecture's
     /// queue, and another architecture's workers would build the wrong kernel.
-    private init(id: UUID, attempt: Int, architecture: String, priority: String, projectID: UUID) throws(StoreError) {
+    private init(id: UUID, attempt: Int, architecture: String, priority: String, projectID: UUID,
+                 toolchain: String?) throws(StoreError) {
         guard let known = Architecture(rawValue: architecture) else {
             throw StoreError.unavailable("build \(id.lowercased) has unknown architecture \(architecture)")
         }
         self.init(id: id, attempt: attempt, architecture: known, priority: BuildPriority(rawValue: priority) ?? .normal,
-                  projectID: projectID)
+                  projectID: projectID, toolchain: toolchain)
+    }
+
+    /// The message that sends `attempt` of this build to its queue.
+    func dispatch(attempt: Int) -> BuildDispatch {
+        BuildDispatch(buildId: id, attempt: attempt, architecture: architecture, priority: priority, toolchain: toolchain)
     }
 }
 
@@ -130,7 +140,7 @@ enum AttemptEnding {
             UPDATE build_stages SET status = 'pending', started_at = NULL, completed_at = NULL WHERE build_id = \(id)
             """, logger: logger)
         try await Outbox.enqueue(
-            BuildDispatch(buildId: id, attempt: next, architecture: running.architecture, priority: running.priority),
+            running.dispatch(attempt: next),
             on: connection, logger: logger)
         try await Audit.record("build.requeue", "build", id, project: running.projectID, by: nil,
                                details: ["attempt": String(next), "reason": reason], on: connection, logger: logger)

@@ -114,7 +114,7 @@ public struct BuildRepository: Sendable {
     public func reapExpiredLeases(maxAttempts: Int) async throws -> (requeued: [UUID], failed: [UUID]) {
         try await client.transaction(logger: logger, ringing: doorbell) { connection in
             let expired = try await connection.query("""
-                SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id
+                SELECT b.id, b.attempt, b.architecture, b.priority, c.project_id, b.toolchain
                 FROM builds b JOIN configurations c ON c.id = b.configuration_id
                 WHERE b.status = ANY(\(from: BuildTransition.requeue)) AND b.lease_expires_at < now()
                 ORDER BY b.lease_expires_at LIMIT 100
@@ -148,12 +148,10 @@ public struct BuildRepository: Sendable {
                 )
                 UPDATE builds b SET dispatched_at = now() FROM stale, configurations c
                 WHERE b.id = stale.id AND c.id = b.configuration_id
-                RETURNING b.id, b.attempt, b.architecture, b.priority, c.project_id
+                RETURNING b.id, b.attempt, b.architecture, b.priority, c.project_id, b.toolchain
                 """, logger: logger).all(RunningAttempt.decode)
             for build in stale {
-                try await Outbox.enqueue(BuildDispatch(buildId: build.id, attempt: build.attempt,
-                                                       architecture: build.architecture, priority: build.priority),
-                                         on: connection, logger: logger)
+                try await Outbox.enqueue(build.dispatch(attempt: build.attempt), on: connection, logger: logger)
             }
             return stale.map(\.id)
         }

@@ -43,6 +43,8 @@ extension BuildRepository {
         let username: String
         let expectedDuration: Double?
         let baseVersion: String
+        /// The offer the build is routed to, when it names a compiler.
+        var toolchain: String?
     }
 
     /// What the registered workers of an architecture can build.
@@ -64,12 +66,15 @@ extension BuildRepository {
         var results: [Result<BuildRecord, any Error>?] = Array(repeating: nil, count: submissions.count)
         for (index, submission) in submissions.enumerated() {
             do {
-                guard let found = resolved[index] else {
+                guard var found = resolved[index] else {
                     throw StoreError.notFound(resource: "configurationVersion", id: submission.request.configVersionId.lowercased)
                 }
                 let offer = offers[found.architecture] ?? Offers(compilers: [], anyVersion: false, kernelSeries: [], registered: false)
                 if let compiler = submission.request.options?.compilerVersion {
-                    try requireOffered(compiler, for: found.architecture, offers: offer.compilers)
+                    found.toolchain = try offered(compiler, for: found.architecture, offers: offer.compilers)
+                } else if offer.registered {
+                    _ = try offered(CompilerRequest.farmDefault.description, for: found.architecture, offers: offer.compilers,
+                                    field: "options")
                 }
                 try requireBuildable(found.baseVersion, for: found.architecture, offer)
                 accepted.append((index, submission, found))
@@ -165,14 +170,20 @@ extension BuildRepository {
                               + "\(architecture.rawValue) workers build \(available.isEmpty ? "no kernel versions" : available)")
     }
 
-    /// A compiler asked for must match one a registered worker offers for the
-    /// architecture (`gcc` and `gcc-12` match `gcc-12.2.0`); otherwise the build could never start.
-    private static func requireOffered(_ compiler: String, for architecture: Architecture, offers: [String]) throws {
-        guard let request = CompilerRequest(compiler), request.best(of: offers) != nil else {
+    /// The newest toolchain registered workers offer for the architecture
+    /// that matches the compiler asked for (`gcc` and `gcc-12` match
+    /// `gcc-12.2.0`): the build is routed to it. None: the build could never
+    /// start (a build that names no compiler needs a gcc, the farm's default).
+    private static func offered(_ compiler: String, for architecture: Architecture, offers: [String],
+                                field: String = "options.compilerVersion") throws -> String {
+        guard let request = CompilerRequest(compiler), let best = request.best(of: offers) else {
             let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) has joined)" : offers.joined(separator: ", ")
-            throw ValidationError(field: "options.compilerVersion",
-                                  "no worker offers \(compiler) for \(architecture.rawValue); available: \(available)")
+            throw ValidationError(field: field, field == "options"
+                                  ? "no compilerVersion given, and no worker offers the default \(compiler) for "
+                                    + "\(architecture.rawValue); available: \(available)"
+                                  : "no worker offers \(compiler) for \(architecture.rawValue); available: \(available)")
         }
+        return best
     }
 
     /// Versions built for the first time become immutable, each with an
@@ -213,6 +224,7 @@ extension BuildRepository {
         var environments: [String] = [], priorities: [String] = [], options: [String] = [], initiators: [UUID] = []
         var estimates: [Date] = [], retries: [String] = [], projects: [UUID] = [], versionTexts: [String] = []
         var exchanges: [String] = [], routingKeys: [String] = [], dispatches: [String] = [], amqpPriorities: [Int16] = []
+        var toolchains: [String] = []
         for (submission, resolved) in accepted {
             let id = UUID()
             let priority = submission.request.validPriority
@@ -228,8 +240,9 @@ extension BuildRepository {
             retries.append(submission.retryOf?.lowercased ?? "")
             projects.append(resolved.projectID)
             versionTexts.append(resolved.version)
-            let dispatch = try Outbox.Row(
-                BuildDispatch(buildId: id, attempt: 1, architecture: resolved.architecture, priority: priority))
+            toolchains.append(resolved.toolchain ?? "")
+            let dispatch = try Outbox.Row(BuildDispatch(buildId: id, attempt: 1, architecture: resolved.architecture,
+                                                        priority: priority, toolchain: resolved.toolchain))
             exchanges.append(dispatch.exchange)
             routingKeys.append(dispatch.routingKey)
             dispatches.append(dispatch.body)
@@ -244,10 +257,10 @@ extension BuildRepository {
                                      \(environments)::text[], \(priorities)::text[], \(options)::text[], \(initiators)::uuid[],
                                      \(estimates)::timestamptz[], \(retries)::text[], \(projects)::uuid[], \(versionTexts)::text[],
                                      \(exchanges)::text[], \(routingKeys)::text[], \(dispatches)::text[],
-                                     \(amqpPriorities)::int2[])
+                                     \(amqpPriorities)::int2[], \(toolchains)::text[])
                     WITH ORDINALITY AS i(id, configuration_id, version_id, architecture, environment, priority, options,
                                          initiator_id, estimated_completion, retry_of, project_id, version, exchange,
-                                         routing_key, dispatch, amqp_priority, n)
+                                         routing_key, dispatch, amqp_priority, toolchain, n)
             ), dispatched AS (
                 INSERT INTO outbox (exchange, routing_key, priority, body)
                 SELECT exchange, routing_key, amqp_priority, dispatch FROM input ORDER BY n
@@ -261,10 +274,10 @@ extension BuildRepository {
                 FROM input i, counter
             ), build AS (
                 INSERT INTO builds (id, build_number, configuration_id, version_id, architecture, environment, priority,
-                                    options, status, initiator_id, estimated_completion, retry_of)
+                                    options, status, initiator_id, estimated_completion, retry_of, toolchain)
                 SELECT id, number, configuration_id, version_id, architecture, environment, priority, options::jsonb,
                        \(to: BuildTransition.submit),
-                       initiator_id, estimated_completion, NULLIF(retry_of, '')::uuid
+                       initiator_id, estimated_completion, NULLIF(retry_of, '')::uuid, NULLIF(toolchain, '')
                 FROM numbered ORDER BY n
                 RETURNING id, build_number, started_at
             ), stages AS (

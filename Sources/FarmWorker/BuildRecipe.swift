@@ -97,12 +97,12 @@ public struct Workspace: Sendable {
     /// ccache's per-build statistics log (`CCACHE_STATSLOG`), when ccache runs the compiler.
     public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : output.appendingPathComponent("kfarm-ccache-stats.log") }
 
-    /// `make -C <source> O=<output> ARCH=… CROSS_COMPILE=… [CC="ccache …gcc"] -jN <targets>`.
+    /// `make -C <source> O=<output> ARCH=… -jN CC="[ccache ]<compiler>" <the toolchain's variables> <targets>`,
+    /// e.g. `CROSS_COMPILE=aarch64-linux-gnu-` for gcc, `LLVM=-16` for clang.
     public func make(_ targets: [String], variables: [String: String] = [:]) -> Command {
-        var fixed = ["-C", source.path, "O=\(output.path)", "ARCH=\(toolchain.spec.kernelArch)",
-                     "CROSS_COMPILE=\(toolchain.spec.crossCompile)", "-j\(jobs)"]
-        if let compilerLauncher { fixed.append("CC=\(compilerLauncher) \(toolchain.spec.compilerExecutable)") }
-        let extra = variables.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let compiler = compilerLauncher.map { "\($0) \(toolchain.compilerExecutable)" } ?? toolchain.compilerExecutable
+        let fixed = ["-C", source.path, "O=\(output.path)", "ARCH=\(toolchain.target.kernelArch)", "-j\(jobs)", "CC=\(compiler)"]
+        let extra = toolchain.makeVariables.merging(variables) { $1 }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var environment = environment
         if let ccacheStatsLog { environment["CCACHE_STATSLOG"] = ccacheStatsLog.path }
         if let ccacheDirectory { environment["CCACHE_DIR"] = ccacheDirectory.path }

@@ -33,13 +33,13 @@ public struct BuildWorker: Sendable {
         } else {
             logger.critical("NO SANDBOX (--no-sandbox): builds run as this worker's user with its files, token and network in reach; development only")
         }
-        let specs = try ToolchainSpec.load(from: settings.toolchains)
+        let targets = try ArchitectureSpec.load(from: settings.architectureFiles)
             .filter { settings.architectures?.contains($0.architecture) ?? true }
-        let toolchains = await InstalledToolchain.probe(specs) { spec, why in
-            logger.warning("toolchain not offered", metadata: ["architecture": "\(spec.architecture.rawValue)", "why": "\(why)"])
+        let toolchains = await InstalledToolchain.probe(targets, try ToolchainSpec.load(from: settings.toolchainFiles)) { which, why in
+            logger.warning("toolchain not offered", metadata: ["toolchain": "\(which)", "why": "\(why)"])
         }
         guard !toolchains.isEmpty else {
-            throw MachineError.configuration("no toolchain in \(settings.toolchains.path) has its compiler installed")
+            throw MachineError.configuration("no toolchain in \(settings.toolchainFiles.path) has its compiler installed")
         }
         let registration = WorkerRegistration(
             name: settings.name, toolchains: toolchains.map(\.offer), cores: ProcessInfo.processInfo.activeProcessorCount,
@@ -48,7 +48,7 @@ public struct BuildWorker: Sendable {
         var workerLogger = logger
         workerLogger[metadataKey: "worker"] = "\(worker.id.lowercased)"
         workerLogger.info("joined the farm", metadata: [
-            "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.spec.architecture.rawValue):\($0.compilerVersion)" })",
+            "name": "\(worker.name)", "toolchains": "\(toolchains.map { "\($0.architecture.rawValue):\($0.compilerVersion)" })",
         ])
         // On the broker the worker is itself: its id, its token (the URL's account, if any, is not used).
         let broker = settings.broker.login(user: worker.id.lowercased, password: settings.token)

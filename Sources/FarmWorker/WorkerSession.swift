@@ -17,14 +17,22 @@ struct WorkerSession: Sendable {
 
     private var settings: WorkerSettings { worker.settings }
 
-    /// Takes builds from the queues of its architectures, at most
-    /// `concurrentBuilds` at once, until cancelled. Builds run outside the
-    /// broker session: a broker restart does not stop them.
+    /// Takes builds from the queues of its toolchains and, for the
+    /// architectures it has a gcc for, of the builds that name no compiler;
+    /// at most `concurrentBuilds` at once, until cancelled. Builds run
+    /// outside the broker session: a broker restart does not stop them.
     func consumeBuilds() async {
-        let queues = toolchains.map { BusNames.buildQueue($0.spec.architecture) }
+        let defaults = Set(toolchains.filter { CompilerRequest.farmDefault.matches($0.compilerVersion) }.map(\.architecture))
+        let queues = Architecture.allCases.filter(defaults.contains).map { BusNames.buildQueue($0) }
+            + toolchains.map { BusNames.buildQueue($0.architecture, toolchain: $0.compilerVersion) }
         let slots = BuildSlots(settings.concurrentBuilds)
         await withDiscardingTaskGroup { builds in
-            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { _ in
+            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { connection in
+                // A toolchain's queue may be newer than any build for it: the worker declares it, the farm binds it.
+                for toolchain in toolchains {
+                    try await BusTopology.declareBuildQueue(toolchain.architecture, toolchain: toolchain.compilerVersion,
+                                                            bound: false, on: connection)
+                }
                 let consumer = try await AMQPConsumer(broker, queues: queues,
                                                       prefetch: UInt16(clamping: settings.concurrentBuilds))
                 defer { consumer.stop() }
@@ -43,7 +51,9 @@ struct WorkerSession: Sendable {
 
     /// Claims the delivered build and runs it; unreadable messages go to the dead letters.
     private func take(_ delivery: AMQPDelivery, from consumer: AMQPConsumer) async {
-        let toolchain = { (dispatch: BuildDispatch) in toolchains.first { $0.spec.architecture == dispatch.architecture } }
+        let toolchain = { (dispatch: BuildDispatch) in
+            InstalledToolchain.pick(dispatch.toolchain, for: dispatch.architecture, among: toolchains)
+        }
         guard let dispatch = consumer.take(delivery, as: BuildDispatch.self, logger: logger, meant: { toolchain($0) != nil }),
               let toolchain = toolchain(dispatch) else { return }
         let claimed: ClaimedBuild?

@@ -9,8 +9,9 @@ public struct WorkerSettings: Sendable {
     public var apiURL: URL
     public var token: String
     public var broker: AMQPConfiguration
-    /// The folder of toolchain data files (`workers/toolchains`).
-    public var toolchains: URL
+    /// The folders of architecture and toolchain data files (`workers/architectures`, `workers/toolchains`).
+    public var architectureFiles: URL
+    public var toolchainFiles: URL
     /// Serve only these architectures (nil: every installed toolchain's).
     public var architectures: Set<Architecture>?
     /// The tree builds compile (the fixture tree for `FixtureRecipe`).
@@ -35,7 +36,7 @@ public struct WorkerSettings: Sendable {
     /// Where builds' commands run; nil (`--no-sandbox`, development only) runs them as the worker.
     public var sandbox: BuildSandbox?
 
-    public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, toolchains: URL,
+    public init(name: String, apiURL: URL, token: String, broker: AMQPConfiguration, architectureFiles: URL, toolchainFiles: URL,
                 architectures: Set<Architecture>? = nil, sourceTree: URL,
                 workDirectory: URL, concurrentBuilds: Int = 1, makeJobs: Int = ProcessInfo.processInfo.activeProcessorCount,
                 recipe: any BuildRecipe, keepWorkspaces: Bool = false,
@@ -45,7 +46,8 @@ public struct WorkerSettings: Sendable {
         self.apiURL = apiURL
         self.token = token
         self.broker = broker
-        self.toolchains = toolchains
+        self.architectureFiles = architectureFiles
+        self.toolchainFiles = toolchainFiles
         self.architectures = architectures
         self.sourceTree = sourceTree
         self.workDirectory = workDirectory

@@ -26,7 +26,7 @@ struct Agent: AsyncParsableCommand {
             healthy; KFARM_SLOT_DIR, KFARM_SLOT, KFARM_KERNEL_RELEASE,
             KFARM_ARTIFACT_ID, KFARM_DEPLOYMENT_ID, KFARM_SYSTEM_ID in its
             environment); without it the new kernel is booted under QEMU
-            (the architecture's line in --toolchains) and must print the
+            (the architecture's line in --architecture-files) and must print the
             marker of --boot-initramfs's init, or without one, its own
             "Linux version <release>" banner. An unhealthy kernel is switched
             back at once and the failure reported with the output's tail.
@@ -46,8 +46,8 @@ struct Agent: AsyncParsableCommand {
     @Option(help: "Shell command that reboots into the new kernel and exits 0 when it is healthy (default: a QEMU boot).")
     var healthCommand: String?
 
-    @Option(help: "The folder of toolchain data files (QEMU lines for the default health check).")
-    var toolchains = "workers/toolchains"
+    @Option(help: "The folder of architecture data files (QEMU lines for the default health check).")
+    var architectureFiles = "workers/architectures"
 
     @Option(help: "An initramfs whose init prints KFARM-BOOT-OK, for the QEMU health check.")
     var bootInitramfs: String?
@@ -67,7 +67,7 @@ struct Agent: AsyncParsableCommand {
     func run() async throws {
         let connection = try farm.connection(tokenVariable: "KFARM_SYSTEM_TOKEN", kind: .system)
         let health: HealthCheck = healthCommand.map { .command($0) }
-            ?? .qemu(toolchains: URL(fileURLWithPath: toolchains), initramfs: bootInitramfs.map { URL(fileURLWithPath: $0) },
+            ?? .qemu(architectures: URL(fileURLWithPath: architectureFiles), initramfs: bootInitramfs.map { URL(fileURLWithPath: $0) },
                      timeoutSeconds: bootTimeout)
         let settings = AgentSettings(
             systemID: UUID(uuidString: system)!, apiURL: connection.api, token: connection.token, broker: connection.broker,

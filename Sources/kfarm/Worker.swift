@@ -8,9 +8,11 @@ struct Worker: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a build worker. Stops gracefully on SIGTERM or SIGINT.",
         discussion: """
-            The worker offers every toolchain in --toolchains whose compiler is
-            installed (one x86_64 host with Debian's cross compilers serves
-            x86_64, arm64 and riscv64), joins the farm with a worker token
+            The worker offers every toolchain in --toolchains (gcc-12, gcc-11,
+            clang-16) for every architecture in --architecture-files that the
+            toolchain builds and whose compiler is installed (one x86_64 host
+            with Debian's cross compilers serves x86_64, arm64 and riscv64).
+            Builds that name no compilerVersion get its newest gcc. It joins the farm with a worker token
             (`kfarm admin create-token NAME --kind worker`, passed in
             KFARM_WORKER_TOKEN), consumes those architectures' build queues,
             and builds with the chosen recipe: real Linux kernels from the
@@ -42,6 +44,9 @@ struct Worker: AsyncParsableCommand {
 
     @Option(help: "The worker's name (default: the host name); restarts keep it.")
     var name: String?
+
+    @Option(help: "The folder of architecture data files.")
+    var architectureFiles = "workers/architectures"
 
     @Option(help: "The folder of toolchain data files.")
     var toolchains = "workers/toolchains"
@@ -122,7 +127,8 @@ struct Worker: AsyncParsableCommand {
         let name = name ?? ProcessInfo.processInfo.hostName
         let settings = WorkerSettings(
             name: name, apiURL: connection.api, token: connection.token, broker: connection.broker,
-            toolchains: URL(fileURLWithPath: toolchains), architectures: architectures.isEmpty ? nil : Set(architectures),
+            architectureFiles: URL(fileURLWithPath: architectureFiles), toolchainFiles: URL(fileURLWithPath: toolchains),
+            architectures: architectures.isEmpty ? nil : Set(architectures),
             sourceTree: URL(fileURLWithPath: sourceTree),
             workDirectory: URL(fileURLWithPath: workDir ?? "/tmp/kfarm-worker-\(name)"), concurrentBuilds: builds,
             makeJobs: makeJobs, recipe: buildRecipe, keepWorkspaces: keepWorkspaces,

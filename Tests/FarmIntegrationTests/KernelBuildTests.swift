@@ -160,7 +160,7 @@ extension FarmTests {
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)")
             let initramfs = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/out/kfarm-boot/initramfs.cpio")
             let agent = try farm.startAgentProcess(system: system.id, root: root, token: token, arguments: [
-                "--toolchains", settings.toolchains.path, "--boot-initramfs", initramfs.path,
+                "--architecture-files", settings.architectureFiles.path, "--boot-initramfs", initramfs.path,
             ])
             defer { agent.terminate() }
             try await farm.waitOnline(system.id)
@@ -182,11 +182,10 @@ extension FarmTests {
         try await TestFarm.run { farm in
             let id = try await farm.submit(.riscv64)
             var settings = try await farm.workerSettings([.riscv64], recipe: kernelRecipe())
-            let file = settings.toolchains.appendingPathComponent("riscv64.json")
-            var spec = try JSONDecoder().decode(ToolchainSpec.self, from: Data(contentsOf: file))
+            let file = settings.architectureFiles.appendingPathComponent("riscv64.json")
+            var spec = try JSONDecoder().decode(ArchitectureSpec.self, from: Data(contentsOf: file))
             spec.bootConfig.removeAll { $0.hasPrefix("CONFIG_SERIAL_8250") || $0 == "CONFIG_SERIAL_OF_PLATFORM=y" }
             try JSONEncoder().encode(spec).write(to: file)
-            settings.toolchains = file.deletingLastPathComponent()
             try await farm.withWorker(settings) {
                 let build = try await farm.finished(id, within: 900)
                 #expect(build.status == .failed && build.failure?.kind == .build)

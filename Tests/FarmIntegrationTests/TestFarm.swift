@@ -84,7 +84,7 @@ struct TestFarm: Sendable {
 
     private static func purgeQueues(_ broker: AMQPConfiguration) async throws {
         let connection = try await AMQPConnection.connect(broker)
-        let queues = Architecture.allCases.map(BusNames.buildQueue) + [BusNames.recorderQueue, BusNames.deadQueue]
+        let queues = Architecture.allCases.map { BusNames.buildQueue($0) } + [BusNames.recorderQueue, BusNames.deadQueue]
         for queue in queues { try await connection.deleteQueue(queue) }
         try await BusTopology.declare(on: connection)
         await connection.close()
@@ -92,14 +92,13 @@ struct TestFarm: Sendable {
 
     // MARK: - Workers
 
-    /// A toolchain folder holding only the given architectures' files.
-    func toolchains(_ architectures: [Architecture]) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-toolchains-\(UUID().lowercased)")
+    /// A folder holding only the named files of `source` (`<name>.json`).
+    static func dataFiles(_ names: [String], of source: URL) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-data-\(UUID().lowercased)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for architecture in architectures {
-            let file = "\(architecture.rawValue).json"
-            try FileManager.default.copyItem(at: Self.root.appendingPathComponent("workers/toolchains/\(file)"),
-                                             to: folder.appendingPathComponent(file))
+        for name in names {
+            try FileManager.default.copyItem(at: source.appendingPathComponent("\(name).json"),
+                                             to: folder.appendingPathComponent("\(name).json"))
         }
         return folder
     }
@@ -110,7 +109,9 @@ struct TestFarm: Sendable {
         let token = try await fixtures.workerToken().secret
         let name = Fixtures.unique("worker")
         return WorkerSettings(
-            name: name, apiURL: apiURL, token: token, broker: broker, toolchains: try toolchains(architectures),
+            name: name, apiURL: apiURL, token: token, broker: broker,
+            architectureFiles: try Self.dataFiles(architectures.map(\.rawValue), of: MachineData.architectureFiles),
+            toolchainFiles: MachineData.toolchainFiles,
             sourceTree: Self.root.appendingPathComponent("fixtures/kernel-tree"),
             workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-\(name)"),
             concurrentBuilds: builds, makeJobs: 2, recipe: recipe, keepWorkspaces: true,
@@ -226,7 +227,8 @@ extension TestFarm {
         process.executableURL = try Self.kfarmBinary()
         process.arguments = [
             "worker", "--api-url", apiURL.absoluteString, "--name", settings.name,
-            "--toolchains", settings.toolchains.path, "--source-tree", settings.sourceTree.path,
+            "--architecture-files", settings.architectureFiles.path, "--toolchains", settings.toolchainFiles.path,
+            "--source-tree", settings.sourceTree.path,
             "--work-dir", settings.workDirectory.path, "--recipe", "fixture", "--heartbeat-seconds", "1", "--make-jobs", "2",
         ] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.merging([

@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 
 /// Which modules the boot test loads, and in what order, from the
@@ -10,10 +11,7 @@ import Testing
 @Suite struct BootTestModulesTests {
     func bootTest(modulesDep: String, modules: [String]) throws -> (BootTest, URL) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-boot-modules-\(UUID())")
-        let toolchain = InstalledToolchain(spec: ToolchainSpec(
-            architecture: .x86_64, kernelArch: "x86", crossCompile: "", compiler: "gcc", imageTarget: "bzImage",
-            imagePath: "arch/x86/boot/bzImage", elfMachine: 62, bootConfig: [], commandLineConfig: [],
-            qemu: .init(binary: "qemu-system-x86_64", arguments: [], console: "ttyS0")), compilerVersion: "gcc")
+        let toolchain = try MachineData.toolchain(.x86_64)
         let workspace = try Workspace.prepare(at: directory, source: directory, toolchain: toolchain, jobs: 1, sandbox: nil)
         let release = workspace.output.appendingPathComponent("include/config/kernel.release")
         let installed = workspace.staging.appendingPathComponent("lib/modules/6.1.0")

@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 
 /// What the worker measures while a build runs: progress from kbuild's
@@ -76,11 +77,11 @@ import Testing
     }
 
     @Test func theBuildCacheKeysChangeWithEveryInput() throws {
-        let specs = try ToolchainSpec.load(from: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../workers/toolchains").standardized)
-        let arm = InstalledToolchain(spec: try #require(specs.first { $0.architecture == .arm64 }), compilerVersion: "gcc-12.2.0")
-        let riscv = InstalledToolchain(spec: try #require(specs.first { $0.architecture == .riscv64 }), compilerVersion: "gcc-12.2.0")
-        let newer = InstalledToolchain(spec: arm.spec, compilerVersion: "gcc-13.1.0")
+        let arm = try MachineData.toolchain(.arm64)
+        let riscv = try MachineData.toolchain(.riscv64)
+        var newer = arm
+        newer.compilerVersion = "gcc-13.1.0"
+        newer.banner = "gcc-13.1.0"
         let module = ConfigModule(id: UUID(), name: "dummy", path: "drivers/net/dummy", isBuiltin: false, isRequired: true,
                                   parameters: ["numdummies": .integer(2)])
         let plan = BuildPlan(baseVersion: "6.1.0", modules: [module])

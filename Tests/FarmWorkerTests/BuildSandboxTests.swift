@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -24,10 +25,7 @@ import Glibc
             try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
             secret = directory.appendingPathComponent("worker-token")
             try "SECRET-\(UUID())".write(to: secret, atomically: true, encoding: .utf8)
-            let toolchain = InstalledToolchain(spec: ToolchainSpec(
-                architecture: .x86_64, kernelArch: "x86", crossCompile: "", compiler: "gcc", imageTarget: "bzImage",
-                imagePath: "arch/x86/boot/bzImage", elfMachine: 62, bootConfig: [], commandLineConfig: [],
-                qemu: .init(binary: "qemu-system-x86_64", arguments: [], console: "ttyS0")), compilerVersion: "gcc")
+            let toolchain = try MachineData.toolchain(.x86_64)
             workspace = try Workspace.prepare(at: directory.appendingPathComponent("attempt"), source: source,
                                               toolchain: toolchain, jobs: 1, sandbox: sandbox)
         }

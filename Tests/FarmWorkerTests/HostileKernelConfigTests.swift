@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 
 /// The attack of issue 14 against the real 6.1 tree, with the API's
@@ -20,8 +21,6 @@ import Testing
 
     func attack(sandbox: BuildSandbox?) async throws -> Outcome {
         let tree = try await KernelConfigTests.tree()
-        let specs = try ToolchainSpec.load(from: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../workers/toolchains").standardized)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-hostile-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
         let secretDirectory = directory.appendingPathComponent("worker-secrets")
@@ -29,8 +28,7 @@ import Testing
         let secret = "SECRET-\(UUID())"
         try secret.write(to: secretDirectory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
         let marker = directory.appendingPathComponent("ran-as-the-worker")
-        let workspace = try Workspace.prepare(at: directory.appendingPathComponent("attempt"), source: tree, toolchain: InstalledToolchain(
-            spec: try #require(specs.first { $0.architecture == .x86_64 }), compilerVersion: "gcc"), jobs: 2, sandbox: sandbox)
+        let workspace = try Workspace.prepare(at: directory.appendingPathComponent("attempt"), source: tree, toolchain: try MachineData.toolchain(.x86_64), jobs: 2, sandbox: sandbox)
         let output = workspace.output
         let log = LineCollector()
         func make(_ target: String) async throws -> Int32 {

@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 
 /// Kconfig symbols from the real linux-source-6.1 tree, fragments and their
@@ -107,13 +108,10 @@ import Testing
     /// The base: Kconfig's own target, or the stored .config written out and completed by olddefconfig.
     @Test func theBaseConfigurationIsKconfigsTargetOrTheStoredConfig() async throws {
         let tree = try await Self.tree()
-        let specs = try ToolchainSpec.load(from: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../workers/toolchains").standardized)
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-base-\(UUID())")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: output) }
-        let workspace = Workspace(source: tree, output: output, staging: output, toolchain: InstalledToolchain(
-            spec: try #require(specs.first { $0.architecture == .arm64 }), compilerVersion: "gcc-12.2.0"), jobs: 2, sandbox: nil)
+        let workspace = Workspace(source: tree, output: output, staging: output, toolchain: try MachineData.toolchain(.arm64), jobs: 2, sandbox: nil)
         let recipe = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
                                   data: URL(fileURLWithPath: "/nonexistent"))
         func commands(_ plan: BuildPlan) throws -> [String] {

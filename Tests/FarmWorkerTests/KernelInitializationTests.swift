@@ -2,6 +2,7 @@
 import FarmModel
 @testable import FarmWorker
 import Foundation
+import FarmTestSupport
 import Testing
 
 /// The kernel recipe's `initialization` stage for real (x86_64, the 6.1
@@ -22,11 +23,9 @@ import Testing
     func initialize(_ modules: [ConfigModule], options: BuildOptions = BuildOptions()) async throws -> Initialized {
         let tree = try await KernelConfigTests.tree()
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-        let specs = try ToolchainSpec.load(from: root.appendingPathComponent("workers/toolchains"))
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-init-\(UUID())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: InstalledToolchain(
-            spec: try #require(specs.first { $0.architecture == .x86_64 }), compilerVersion: "gcc-12.2.0"), jobs: 2,
+        let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: try MachineData.toolchain(.x86_64), jobs: 2,
             inputs: [root.appendingPathComponent("workers/kernel")], sandbox: BuildSandbox())
         let output = workspace.output
         let kernel = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),

@@ -68,6 +68,12 @@ struct OutboxRelay: Service {
             for system in Set(batch.filter { $0.exchange == BusNames.deployExchange }.map(\.routingKey)) {
                 try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
             }
+            // So is a toolchain's build queue, bound (workers declare their toolchains' queues, but may not bind).
+            for key in Set(batch.filter { $0.exchange == BusNames.buildsExchange }.map(\.routingKey)) {
+                let parts = key.split(separator: ".", maxSplits: 1)
+                guard parts.count == 2, let architecture = Architecture(rawValue: String(parts[0])) else { continue }
+                try await BusTopology.declareBuildQueue(architecture, toolchain: String(parts[1]), on: connection)
+            }
             // A dispatch or an order no queue takes comes back (mandatory) rather than being dropped:
             // it stays in the outbox, and is sent again once the reconnected session has declared the topology.
             // (Cancels may rightly reach no one: a build no worker runs.)

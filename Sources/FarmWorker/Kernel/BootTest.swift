@@ -5,7 +5,7 @@ import Foundation
 /// The testing stage of a real kernel: boots the built image under QEMU
 /// (software emulation) with an initramfs whose only program is
 /// `workers/kernel/init.c`, built static against the tree's nolibc with the
-/// build's own cross compiler. The init prints a marker and restarts, which
+/// architecture's GNU compiler (it is a user program, whatever compiler built the kernel). The init prints a marker and restarts, which
 /// ends QEMU (`-no-reboot`). When the kernel takes loadable modules, the
 /// seed's hello module is built out of tree against it, put in the
 /// initramfs and loaded by the init; its printk line must reach the console.
@@ -33,7 +33,7 @@ struct BootTest {
     }
 
     var steps: [BuildStep] {
-        let spec = workspace.toolchain.spec
+        let spec = workspace.toolchain.target
         let output = workspace.output
         let initBinary = directory.appendingPathComponent("init")
         let hello = directory.appendingPathComponent("hello")
@@ -44,7 +44,7 @@ struct BootTest {
             .run(Command("mkdir", ["-p", directory.path])),
             // nolibc needs the architecture's UAPI headers: `make headers` puts them in O=/usr/include.
             .run(workspace.make(["headers"])),
-            .run(Command(spec.compilerExecutable, [
+            .run(Command(spec.userCompiler, [
                 "-Os", "-static", "-nostdlib", "-fno-asynchronous-unwind-tables",
                 "-I", output.appendingPathComponent("usr/include").path,
                 "-include", workspace.source.appendingPathComponent("tools/include/nolibc/nolibc.h").path,
@@ -139,7 +139,7 @@ struct BootTest {
 
     /// QEMU with the console in a file, then the file into the log.
     private func qemu(initramfs: URL) -> Command {
-        let spec = workspace.toolchain.spec
+        let spec = workspace.toolchain.target
         return QemuBoot(qemu: spec.qemu, timeoutSeconds: Self.timeoutSeconds)
             .command(image: workspace.output.appendingPathComponent(spec.imagePath), initramfs: initramfs, console: console)
     }

@@ -24,10 +24,10 @@ struct BuildInputs: Encodable {
     init(source: String, configuration: String, toolchain: InstalledToolchain, options: BuildOptions) {
         self.source = source
         self.configuration = configuration
-        architecture = toolchain.spec.architecture
+        architecture = toolchain.architecture
         // The exact compiler: another build of the same version (a distribution's revision) is another input.
         self.toolchain = toolchain.banner
-        imageTarget = toolchain.spec.imageTarget
+        imageTarget = toolchain.target.imageTarget
         debugSymbols = options.debugSymbols
         optimizationLevel = options.optimizationLevel
     }

@@ -40,7 +40,7 @@ public struct KernelRecipe: BuildRecipe {
     public var dataDirectories: [URL] { [data] }
 
     public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {
-        let spec = workspace.toolchain.spec
+        let spec = workspace.toolchain.target
         let output = workspace.output
         let loadable = plan.modules.contains { !$0.isBuiltin }
         switch stage {
@@ -135,14 +135,14 @@ public struct KernelRecipe: BuildRecipe {
         return [.run(.writeLines(options, to: file))]
     }
 
-    private func imageName(_ spec: ToolchainSpec) -> String {
+    private func imageName(_ spec: ArchitectureSpec) -> String {
         URL(fileURLWithPath: spec.imagePath).lastPathComponent
     }
 
     private func package(_ build: BuildRecord, _ plan: BuildPlan, _ workspace: Workspace) throws {
         let release = try workspace.text(of: workspace.output.appendingPathComponent("include/config/kernel.release"))
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        let image = "boot/" + imageName(workspace.toolchain.spec)
+        let image = "boot/" + imageName(workspace.toolchain.target)
         _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory, level: compressionLevel).write { files in
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
@@ -160,7 +160,7 @@ public struct KernelRecipe: BuildRecipe {
     /// The source tarball (and its sha256), the plan and the recipe's
     /// Kconfig lines, the toolchain and the options: known before Kconfig runs.
     public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
-        let spec = workspace.toolchain.spec
+        let spec = workspace.toolchain.target
         let recipeLines = try String(contentsOf: bootConfig, encoding: .utf8).components(separatedBy: "\n")
             + spec.bootConfig + spec.commandLineConfig
         return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
@@ -183,10 +183,10 @@ public struct KernelRecipe: BuildRecipe {
         var fragment = KconfigFragment()
         let boot = try String(contentsOf: bootConfig, encoding: .utf8)
         try fragment.add(lines: boot.components(separatedBy: "\n"), origin: bootConfig.lastPathComponent)
-        try fragment.add(lines: workspace.toolchain.spec.bootConfig, origin: "\(workspace.toolchain.spec.architecture.rawValue) bootConfig")
+        try fragment.add(lines: workspace.toolchain.target.bootConfig, origin: "\(workspace.toolchain.architecture.rawValue) bootConfig")
         let modules = try modules(plan, workspace)
         try fragment.add(modules, symbols: KbuildSymbols(tree: workspace.source))
-        let spec = workspace.toolchain.spec
+        let spec = workspace.toolchain.target
         let defaults = try ModuleParameterDefaults(modules, tree: workspace.source)
         try fragment.add(commandLine: defaults.commandLine, architectureLines: spec.commandLineConfig, architecture: spec.architecture.rawValue)
         try fragment.add(build.options)
@@ -220,7 +220,7 @@ public struct KernelRecipe: BuildRecipe {
     }
 
     private func resolver(_ workspace: Workspace) -> KconfigDependencyResolver {
-        KconfigDependencyResolver(index: indexes.kconfig(of: workspace.source, kernelArch: workspace.toolchain.spec.kernelArch))
+        KconfigDependencyResolver(index: indexes.kconfig(of: workspace.source, kernelArch: workspace.toolchain.target.kernelArch))
     }
 
     /// The boot test, loading the configuration's modules that the final .config builds as loadable.

@@ -22,10 +22,10 @@ public struct FixtureRecipe: BuildRecipe {
              .run(Command("install", ["-D", "-m", "644", workspace.output.appendingPathComponent("vmlinux").path,
                                       workspace.staging.appendingPathComponent("boot/vmlinux").path]))]
         case .testing:
-            [.check("image and module are \(workspace.toolchain.spec.architecture.rawValue) ELF files") {
+            [.check("image and module are \(workspace.toolchain.architecture.rawValue) ELF files") {
                 for file in ["boot/vmlinux", "lib/modules/fixture/hello.ko"] {
                     try ELFHeader.require(workspace.staging.appendingPathComponent(file), of: workspace, named: file,
-                                          machine: workspace.toolchain.spec.elfMachine)
+                                          machine: workspace.toolchain.target.elfMachine)
                 }
             }]
         }

@@ -15,6 +15,9 @@ struct KconfigBench: AsyncParsableCommand {
 
     @OptionGroup(title: "Kernels") var kernel: KernelRecipeOptions
 
+    @Option(help: "The folder of architecture data files.")
+    var architectureFiles = "workers/architectures"
+
     @Option(help: "The folder of toolchain data files.")
     var toolchains = "workers/toolchains"
 
@@ -58,10 +61,11 @@ struct KconfigBench: AsyncParsableCommand {
             }
         }
 
-        let spec = try ToolchainSpec.load(from: URL(fileURLWithPath: toolchains)).first { $0.architecture == architecture }
-        guard let spec else { throw ValidationError("no toolchain file for \(architecture.rawValue)") }
-        guard let toolchain = await InstalledToolchain.probe([spec], skipped: { _, _ in }).first else {
-            throw ValidationError("the \(architecture.rawValue) compiler is not installed")
+        let targets = try ArchitectureSpec.load(from: URL(fileURLWithPath: architectureFiles)).filter { $0.architecture == architecture }
+        let installed = await InstalledToolchain.probe(targets, try ToolchainSpec.load(from: URL(fileURLWithPath: toolchains)),
+                                                       skipped: { _, _ in })
+        guard let toolchain = InstalledToolchain.pick(nil, for: architecture, among: installed) else {
+            throw ValidationError("no gcc for \(architecture.rawValue) is installed")
         }
         let contract = [
             module("ext4", builtin: true, required: true),
@@ -93,7 +97,7 @@ struct KconfigBench: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(at: directory) }
         let workspace = try Workspace.prepare(at: directory, source: tree, toolchain: toolchain, jobs: 2,
                                               inputs: recipe.dataDirectories, sandbox: BuildSandbox())
-        let build = BuildRecord.standalone(architecture: toolchain.spec.architecture, options: BuildOptions())
+        let build = BuildRecord.standalone(architecture: toolchain.architecture, options: BuildOptions())
         let started = ContinuousClock.now
         let ending = await StageRunner(recipe: SelectedStages([.initialization], of: recipe))
             .run(build, plan: BuildPlan(baseVersion: "6.1.0", modules: modules), in: workspace,
