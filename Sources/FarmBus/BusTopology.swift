@@ -31,10 +31,13 @@ public enum BusTopology {
                                          on connection: AMQPConnection) async throws {
         let queue = BusNames.buildQueue(architecture, toolchain: toolchain)
         // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
-        try await connection.declareQueue(queue, arguments: [
-            "x-max-priority": .int(BuildPriority.maxAMQPPriority),
-            "x-dead-letter-exchange": .string(BusNames.deadExchange),
-        ])
+        var arguments: [String: AMQPValue] = ["x-max-priority": .int(BuildPriority.maxAMQPPriority)]
+        // Declaring a dead-lettering queue takes write access to the dead
+        // exchange, which workers do not have: a toolchain's queue drops what
+        // a worker rejects (only the farm writes to it, and a build still
+        // queued is dispatched again), the architecture's queue keeps it.
+        if toolchain == nil { arguments["x-dead-letter-exchange"] = .string(BusNames.deadExchange) }
+        try await connection.declareQueue(queue, arguments: arguments)
         if bound {
             try await connection.bindQueue(queue, to: BusNames.buildsExchange,
                                            routingKey: BusNames.buildRoutingKey(architecture, toolchain: toolchain))

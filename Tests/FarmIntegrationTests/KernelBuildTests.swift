@@ -174,6 +174,49 @@ extension FarmTests {
         }
     }
 
+    /// A kernel built with clang-16 (`LLVM=-16`) for each architecture: the
+    /// build asks for `clang`, the farm routes it to the toolchain a worker
+    /// offers, and the kernel's own .config, the artifact's metadata and its
+    /// signed provenance name the compiler; it boots under QEMU and loads the
+    /// hello module, built with the same clang against it.
+    @Test(arguments: Architecture.allCases)
+    func aClangKernelBuildsAndBoots(architecture: Architecture) async throws {
+        try await TestFarm.run { farm in
+            let developer = try await farm.fixtures.account()
+            let project = try await farm.fixtures.project(members: [(developer, .developer)])
+            let scenario = Scenario(architecture: architecture, image: "", machine: 0, contract: false)
+            let settings = try await farm.workerSettings([architecture], recipe: kernelRecipe(), toolchains: ["gcc-12", "clang-16"])
+            let id = try await farm.withWorker(settings) {
+                let (status, created) = try await farm.call(.post, "/configurations", as: developer,
+                                                            json: scenario.configuration(project: project.id))
+                #expect(status == .created, "\(created)")
+                let versionID = (created["versions"] as? [[String: Any]])?.first?["id"] as? String
+                let version = try #require(versionID.flatMap { UUID(uuidString: $0) })
+                try await farm.waitForOffer("clang", for: architecture)
+                let id = try await farm.submit(version, by: developer, request: ["options": ["compilerVersion": "clang"]])
+                let build = try await farm.finished(id, within: 1800)
+                #expect(build.status == .completed, "\(String(describing: build.failure))")
+                return id
+            }
+            let staging = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/staging")
+            let config = DotConfig(text: try String(contentsOf: staging.appendingPathComponent("boot/config"), encoding: .utf8))
+            #expect(config.value(of: "CC_IS_CLANG") == "y" && config.value(of: "CC_IS_GCC") == "n")
+            #expect(config.value(of: "CC_VERSION_TEXT").contains("clang version 16"))
+            let built = try #require(try await farm.store.builds.find(id: id))
+            let artifactID = try #require(built.artifactId.flatMap { UUID(uuidString: $0) })
+            let artifact = try #require(try await farm.store.artifacts.find(id: artifactID))
+            #expect(artifact.metadata.toolchain.hasPrefix("clang-16."), "\(artifact.metadata.toolchain)")
+            let compiler = try #require(artifact.metadata.compiler)
+            #expect(compiler.contains("clang version 16"), "\(compiler)")
+            let statement = try #require(Data(base64Encoded: artifact.signature.statement))
+            #expect(String(decoding: statement, as: UTF8.self).contains(compiler))
+            let log = try await farm.log(id).map(\.text)
+            #expect(log.contains { $0.hasPrefix("$ make") && $0.contains("LLVM=-16") && $0.contains("CC=clang-16") })
+            #expect(log.contains { $0.hasPrefix("KFARM-BOOT-OK") }, "the test init ran")
+            #expect(log.contains("Hello, Kernel World!"), "the hello module, built with clang, loaded")
+        }
+    }
+
     /// A kernel without a console driver (riscv64 without its 8250 UART
     /// symbols) builds, then fails `testing` as a build failure: the test
     /// init's marker never reaches the console, which is in the log (the
@@ -181,7 +224,7 @@ extension FarmTests {
     @Test func aKernelThatDoesNotBootFailsTestingWithTheConsoleInItsLog() async throws {
         try await TestFarm.run { farm in
             let id = try await farm.submit(.riscv64)
-            var settings = try await farm.workerSettings([.riscv64], recipe: kernelRecipe())
+            let settings = try await farm.workerSettings([.riscv64], recipe: kernelRecipe())
             let file = settings.architectureFiles.appendingPathComponent("riscv64.json")
             var spec = try JSONDecoder().decode(ArchitectureSpec.self, from: Data(contentsOf: file))
             spec.bootConfig.removeAll { $0.hasPrefix("CONFIG_SERIAL_8250") || $0 == "CONFIG_SERIAL_OF_PLATFORM=y" }

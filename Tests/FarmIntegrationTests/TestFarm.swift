@@ -84,7 +84,11 @@ struct TestFarm: Sendable {
 
     private static func purgeQueues(_ broker: AMQPConfiguration) async throws {
         let connection = try await AMQPConnection.connect(broker)
-        let queues = Architecture.allCases.map { BusNames.buildQueue($0) } + [BusNames.recorderQueue, BusNames.deadQueue]
+        // The toolchain queues of this machine's compilers too: a test's workers declare them.
+        let installed = await InstalledToolchain.probe(try ArchitectureSpec.load(from: MachineData.architectureFiles),
+                                                       try ToolchainSpec.load(from: MachineData.toolchainFiles)) { _, _ in }
+        let queues = Architecture.allCases.map { BusNames.buildQueue($0) }
+            + installed.map { BusNames.buildQueue($0.architecture, toolchain: $0.compilerVersion) } + [BusNames.recorderQueue, BusNames.deadQueue]
         for queue in queues { try await connection.deleteQueue(queue) }
         try await BusTopology.declare(on: connection)
         await connection.close()
@@ -103,15 +107,17 @@ struct TestFarm: Sendable {
         return folder
     }
 
+    /// A worker for `architectures` with the toolchain files named (nil: all of them).
     func workerSettings(_ architectures: [Architecture] = Architecture.allCases, builds: Int = 1,
-                        recipe: any BuildRecipe = FixtureRecipe(), environment: [String: String] = [:]) async throws
+                        recipe: any BuildRecipe = FixtureRecipe(), environment: [String: String] = [:],
+                        toolchains: [String]? = nil) async throws
         -> WorkerSettings {
         let token = try await fixtures.workerToken().secret
         let name = Fixtures.unique("worker")
         return WorkerSettings(
             name: name, apiURL: apiURL, token: token, broker: broker,
             architectureFiles: try Self.dataFiles(architectures.map(\.rawValue), of: MachineData.architectureFiles),
-            toolchainFiles: MachineData.toolchainFiles,
+            toolchainFiles: try toolchains.map { try Self.dataFiles($0, of: MachineData.toolchainFiles) } ?? MachineData.toolchainFiles,
             sourceTree: Self.root.appendingPathComponent("fixtures/kernel-tree"),
             workDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-\(name)"),
             concurrentBuilds: builds, makeJobs: 2, recipe: recipe, keepWorkspaces: true,
@@ -176,6 +182,19 @@ struct TestFarm: Sendable {
             try await Task.sleep(for: .seconds(1))
         }
         Issue.record("no worker published the \(series) module catalog within \(seconds) s")
+    }
+
+    /// Waits until a registered worker offers `compiler` (e.g. `clang`) for `architecture`.
+    func waitForOffer(_ compiler: String, for architecture: Architecture, within seconds: Int = 30) async throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            let offered = try await store.client.query("""
+                SELECT t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t WHERE t->>'architecture' = \(architecture.rawValue)
+                """).collect().map { try $0.decode(String.self) }
+            if CompilerRequest(compiler)?.best(of: offered) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no worker offered \(compiler) for \(architecture.rawValue) within \(seconds) s")
     }
 
     /// Waits until `condition` holds for the build, or fails after `seconds`.

@@ -24,6 +24,26 @@ import Testing
         #expect(BrokerGrant.allows(worker, .vhost("/")))
     }
 
+    /// A toolchain's queue may be newer than any build for it: the worker
+    /// declares and reads it, but cannot bind it (the farm does) or write to it.
+    @Test func aWorkerDeclaresAndReadsItsArchitecturesToolchainQueues() {
+        let clang = BusNames.buildQueue(.x86_64, toolchain: "clang-16.0.6")
+        #expect(clang == "kfarm.builds.x86_64.clang-16.0.6")
+        #expect(BrokerGrant.allows(worker, .resource(isQueue: true, name: clang, .configure)))
+        #expect(BrokerGrant.allows(worker, .resource(isQueue: true, name: clang, .read)))
+        let refused: [BrokerQuestion] = [
+            .resource(isQueue: true, name: clang, .write),
+            .resource(isQueue: true, name: BusNames.buildQueue(.arm64, toolchain: "clang-16.0.6"), .read),
+            .resource(isQueue: true, name: BusNames.buildQueue(.arm64, toolchain: "clang-16.0.6"), .configure),
+            .resource(isQueue: true, name: "kfarm.builds.x86_64.evil", .configure),
+            .resource(isQueue: true, name: "kfarm.builds.x86_64.", .configure),
+            .resource(isQueue: true, name: "kfarm.builds.x86_64.gcc-12.x", .read),
+        ]
+        for question in refused {
+            #expect(!BrokerGrant.allows(worker, question), "\(question)")
+        }
+    }
+
     @Test func aWorkerIsRefusedEverythingElse() {
         let refused: [BrokerQuestion] = [
             .resource(isQueue: true, name: BusNames.buildQueue(.arm64), .read),

@@ -1,0 +1,52 @@
+import FarmModel
+import FarmStore
+import FarmTestSupport
+import Foundation
+import Testing
+
+/// A build that names a compiler is routed, when it is submitted, to the
+/// newest toolchain a registered worker offers that matches it; a build
+/// that names none goes to its architecture's queue, which needs a gcc.
+@Suite(.serialized) struct ToolchainRoutingTests {
+    @Test func aBuildIsDispatchedToTheQueueOfTheToolchainItAsksFor() async throws {
+        try await TestDatabase.withFreshStore { store in
+            let fixtures = Fixtures(store: store)
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            let configuration = try await fixtures.configuration(in: project, by: developer)
+            let architecture = Architecture.x86_64
+            _ = try await fixtures.worker(["gcc-11.3.0", "gcc-12.2.0", "clang-16.0.6"].map {
+                Toolchain(architecture: architecture, compiler: $0)
+            })
+            var keys: [String] = []
+            for compiler in [nil, "gcc", "gcc-11", "clang", "clang-16.0.6"] {
+                let build = try await store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id,
+                                                                   options: BuildOptions(compilerVersion: compiler)),
+                                                          by: developer.user.id)
+                #expect(build.options.compilerVersion == compiler, "what was asked is kept as asked")
+                for try await key in try await store.client.query("""
+                    SELECT o.routing_key FROM outbox o, builds b
+                    WHERE b.id = \(build.id) AND o.body::jsonb->>'buildId' = b.id::text
+                    """).decode(String.self) {
+                    keys.append(key)
+                }
+            }
+            let arch = architecture.rawValue
+            #expect(keys == [arch, "\(arch).gcc-12.2.0", "\(arch).gcc-11.3.0", "\(arch).clang-16.0.6", "\(arch).clang-16.0.6"])
+        }
+    }
+
+    @Test func aBuildNamingNoCompilerIsRefusedWhenTheArchitecturesWorkersHaveNoGcc() async throws {
+        try await TestDatabase.withFreshStore { store in
+            let fixtures = Fixtures(store: store)
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            let configuration = try await fixtures.configuration(in: project, by: developer)
+            _ = try await fixtures.worker([Toolchain(architecture: .x86_64, compiler: "clang-16.0.6")])
+            let error = await #expect(throws: ValidationError.self) {
+                try await store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id), by: developer.user.id)
+            }
+            #expect(error?.fields["options"]?.contains("available: clang-16.0.6") == true, "\(String(describing: error))")
+        }
+    }
+}
