@@ -31,11 +31,7 @@ KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$
   --architecture "$ARCH" --no-ccache --keep-workspaces --work-dir "$WORK/worker" --source-cache "$SOURCES" & WORKER=$!
 pids+=($WORKER)
 
-api() { # METHOD PATH [JSON] → the envelope's data
-  curl -fsS -X "$1" "http://127.0.0.1:$PORT$2" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-    ${3:+-d "$3"} | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["data"]))'
-}
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+source scripts/bench/farm-api.sh
 until [ "$(api GET /workers | field '["pagination"]["total"]')" = 1 ]; do sleep 0.5; done
 
 project=$(api POST /projects '{"name":"bench-kernel"}' | field '["id"]')
@@ -43,23 +39,7 @@ version=$(api POST /configurations "{\"name\":\"bench-$ARCH\",\"baseVersion\":\"
   \"projectId\":\"$project\",\"modules\":[{\"name\":\"crc-ccitt\",\"path\":\"lib/crc-ccitt\",\"isBuiltin\":false}]}" \
   | field '["versions"][0]["id"]')
 
-# Submits a build (options JSON), waits for it polling every $2 seconds, prints its id.
-# (Each poll starts curl and python: poll slowly while a compile is being measured.)
-build() {
-  local id status
-  id=$(api POST /builds "{\"configVersionId\":\"$version\",\"options\":$1}" | field '["id"]')
-  while status=$(api GET "/builds/$id" | field '["status"]'); [ "$status" = queued ] || [ "$status" = in_progress ]; do
-    sleep "$2"
-  done
-  [ "$status" = completed ] || { echo "build $id: $status" >&2; api GET "/builds/$id" >&2; exit 1; }
-  echo "$id"
-}
-# Seconds a build's stages took, in the database's clock.
-stage_seconds() { # BUILD STAGE...
-  local list; list=$(printf ",'%s'" "${@:2}"); list=${list:1}
-  psql -qAt "$KFARM_DATABASE_URL" -c "SELECT round(sum(extract(epoch FROM completed_at - started_at))::numeric, 2)
-    FROM build_stages WHERE build_id = '$1' AND name IN ($list)"
-}
+build() { build_of "$version" "$@"; }
 
 TREE="$SOURCES/linux-6.1/linux-source-6.1"
 case "$ARCH" in x86_64) KARCH=x86 IMAGE=bzImage CROSS= ;; arm64) KARCH=arm64 IMAGE=Image CROSS=aarch64-linux-gnu- ;;
@@ -68,10 +48,10 @@ case "$ARCH" in x86_64) KARCH=x86 IMAGE=bzImage CROSS= ;; arm64) KARCH=arm64 IMA
 bare() { # BUILD → seconds
   local out="$WORK/bare-$1"; mkdir -p "$out"
   cp "$WORK/worker/$1/attempt-1/out/.config" "$out/.config"
-  make -s -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS olddefconfig >/dev/null
+  make -s -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS CC=${CROSS}gcc-12 olddefconfig >/dev/null
   local start end; start=$(date +%s.%N)
-  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS -j"$(nproc)" $IMAGE >/dev/null 2>&1
-  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS -j"$(nproc)" modules >/dev/null 2>&1
+  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS CC=${CROSS}gcc-12 -j"$(nproc)" $IMAGE >/dev/null 2>&1
+  make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS CC=${CROSS}gcc-12 -j"$(nproc)" modules >/dev/null 2>&1
   end=$(date +%s.%N)
   python3 -c "print(round($end - $start, 2))"
 }

@@ -9,7 +9,9 @@ packages=(
   curl ca-certificates                 # the README's curl examples, health checks
   python3-venv                         # schemathesis for the API contract check
   gcc make binutils                    # the x86_64 toolchain workers build with
-  gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # the arm64 and riscv64 cross toolchains
+  gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu   # the arm64 and riscv64 cross toolchains (gcc 12)
+  gcc-11 gcc-11-aarch64-linux-gnu               # gcc 11 where Debian ships it (workers/toolchains/gcc-11.json)
+  clang-16 lld-16 llvm-16                       # clang 16 for all three (LLVM=-16: clang, ld.lld, llvm-objcopy, …)
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod   # real kernels: the 6.1 source and what its build needs
   qemu-system-x86 qemu-system-arm qemu-system-misc ccache   # boot tests of built kernels; compiler cache
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against

@@ -178,17 +178,27 @@ extension FarmTests {
     /// build asks for `clang`, the farm routes it to the toolchain a worker
     /// offers, and the kernel's own .config, the artifact's metadata and its
     /// signed provenance name the compiler; it boots under QEMU and loads the
-    /// hello module, built with the same clang against it.
+    /// hello module, built with the same clang against it. The arm64 one is
+    /// a stored tinyconfig with a device-tree platform (Arm's Versatile
+    /// Express models): its .dtb files are in the artifact under boot/dtbs;
+    /// riscv64's tinyconfig enables none, and ships none.
     @Test(arguments: Architecture.allCases)
     func aClangKernelBuildsAndBoots(architecture: Architecture) async throws {
         try await TestFarm.run { farm in
             let developer = try await farm.fixtures.account()
             let project = try await farm.fixtures.project(members: [(developer, .developer)])
             let scenario = Scenario(architecture: architecture, image: "", machine: 0, contract: false)
+            let stored = architecture == .arm64
+                ? try await tinyconfig(.arm64).replacingOccurrences(of: "# CONFIG_ARCH_VEXPRESS is not set", with: "CONFIG_ARCH_VEXPRESS=y")
+                : nil
             let settings = try await farm.workerSettings([architecture], recipe: kernelRecipe(), toolchains: ["gcc-12", "clang-16"])
             let id = try await farm.withWorker(settings) {
-                let (status, created) = try await farm.call(.post, "/configurations", as: developer,
-                                                            json: scenario.configuration(project: project.id))
+                var configuration = scenario.configuration(project: project.id)
+                if let stored {
+                    configuration["baseConfig"] = "stored"
+                    configuration["storedConfig"] = stored
+                }
+                let (status, created) = try await farm.call(.post, "/configurations", as: developer, json: configuration)
                 #expect(status == .created, "\(created)")
                 let versionID = (created["versions"] as? [[String: Any]])?.first?["id"] as? String
                 let version = try #require(versionID.flatMap { UUID(uuidString: $0) })
@@ -214,7 +224,30 @@ extension FarmTests {
             #expect(log.contains { $0.hasPrefix("$ make") && $0.contains("LLVM=-16") && $0.contains("CC=clang-16") })
             #expect(log.contains { $0.hasPrefix("KFARM-BOOT-OK") }, "the test init ran")
             #expect(log.contains("Hello, Kernel World!"), "the hello module, built with clang, loaded")
+            let dtbs = artifact.metadata.files.map(\.path).filter { $0.hasPrefix("boot/dtbs/") }
+            if architecture == .arm64 {
+                #expect(config.value(of: "ARCH_VEXPRESS") == "y")
+                #expect(Set(dtbs).isSuperset(of: ["boot/dtbs/arm/juno.dtb", "boot/dtbs/arm/foundation-v8.dtb"]), "\(dtbs)")
+                #expect(log.contains("device-tree platforms enabled: ARCH_VEXPRESS"))
+            } else {
+                #expect(dtbs.isEmpty, "\(dtbs)")
+            }
         }
+    }
+
+    /// `make tinyconfig` for `architecture` in the Debian tree (unpacked as a worker would), as a stored .config.
+    func tinyconfig(_ architecture: Architecture) async throws -> String {
+        let recipe = kernelRecipe()
+        if case .trusted(let unpack)? = recipe.sources.prepare(for: "6.1.0") {
+            #expect(try await CommandRunner.run(unpack, onLines: { _ in }) == 0)
+        }
+        let tree = try #require(recipe.sources.tree(for: "6.1.0"))
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-tinyconfig-\(UUID().lowercased)")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let kernelArch = try MachineData.architecture(architecture).kernelArch
+        #expect(try await CommandRunner.run(Command("make", ["-s", "-C", tree.path, "O=\(output.path)", "ARCH=\(kernelArch)",
+                                                             "tinyconfig"]), onLines: { _ in }) == 0)
+        return try String(contentsOf: output.appendingPathComponent(".config"), encoding: .utf8)
     }
 
     /// A kernel without a console driver (riscv64 without its 8250 UART

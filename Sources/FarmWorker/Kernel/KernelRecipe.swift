@@ -79,6 +79,9 @@ public struct KernelRecipe: BuildRecipe {
             ]
         case .compiling_core:
             return [.run(workspace.make([spec.imageTarget], variables: Self.compilerFlags(build.options)))]
+                + deviceTrees(workspace) { platforms in
+                    [.note(["device-tree platforms enabled: \(platforms.joined(separator: ", "))"]), .run(workspace.make(["dtbs"]))]
+                }
         case .compiling_modules:
             return loadable ? [.run(workspace.make(["modules"], variables: Self.compilerFlags(build.options)))] : []
         case .packaging:
@@ -92,6 +95,9 @@ public struct KernelRecipe: BuildRecipe {
             for (file, name) in [(spec.imagePath, imageName(spec)), ("System.map", "System.map"), (".config", "config")] + vmlinux {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
+            }
+            steps += deviceTrees(workspace) { _ in
+                [.run(workspace.make(["dtbs_install"], variables: ["INSTALL_DTBS_PATH": boot.appendingPathComponent("dtbs").path]))]
             }
             steps += modprobeDefaults(plan, workspace)
             steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json") {
@@ -119,6 +125,19 @@ public struct KernelRecipe: BuildRecipe {
             },
             .run(workspace.make(["olddefconfig"])),
         ]
+    }
+
+    /// `steps` for the device-tree platforms the final .config enables, when
+    /// the architecture ships device trees and it enables any; none otherwise.
+    private func deviceTrees(_ workspace: Workspace, _ steps: ([String]) -> [BuildStep]) -> [BuildStep] {
+        let spec = workspace.toolchain.target
+        guard spec.dtbs else { return [] }
+        do {
+            let platforms = DeviceTreePlatforms(tree: workspace.source, kernelArch: spec.kernelArch).enabled(in: try finalConfig(workspace))
+            return platforms.isEmpty ? [] : steps(platforms)
+        } catch {
+            return [.check("the configuration's device-tree platforms") { throw error }]
+        }
     }
 
     /// Loadable modules' parameter defaults, written into the staging tree

@@ -1,0 +1,32 @@
+import FarmModel
+import Foundation
+
+/// Which device-tree platforms a kernel's configuration enables: the
+/// `dtb-$(CONFIG_…)` symbols of the architecture's `boot/dts` Makefiles that
+/// the final .config sets to y. A kernel with none (tinyconfig, QEMU's virt
+/// machines) has no .dtb files to build, and `make dtbs` is not run.
+struct DeviceTreePlatforms {
+    /// `<tree>/arch/<kernelArch>/boot/dts`.
+    let directory: URL
+
+    init(tree: URL, kernelArch: String) {
+        directory = tree.appendingPathComponent("arch/\(kernelArch)/boot/dts")
+    }
+
+    /// The platform symbols the architecture's device trees are built for.
+    var symbols: Set<String> {
+        guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
+        var symbols: Set<String> = []
+        for case let file as URL in files where file.lastPathComponent == "Makefile" {
+            guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
+            for match in text.matches(of: /dtb-\$\(CONFIG_([A-Za-z0-9_]+)\)/) { symbols.insert(String(match.1)) }
+        }
+        return symbols
+    }
+
+    /// Those of them `config` builds in, sorted.
+    func enabled(in config: DotConfig) -> [String] {
+        guard config.value(of: "OF") == "y" else { return [] }
+        return symbols.filter { config.value(of: $0) == "y" }.sorted()
+    }
+}
