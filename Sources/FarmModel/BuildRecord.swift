@@ -56,6 +56,9 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     @ExplicitNull public var artifactId: String?
     /// When the build reused an earlier build's artifact (same inputs): that build's id.
     @ExplicitNull public var cachedFrom: String?
+    /// The toolchain offer a build that named a compiler was routed to, e.g.
+    /// `clang-16.0.6`; null: the worker's newest gcc (the artifact names it).
+    @ExplicitNull public var toolchain: String?
     /// Kconfig symbols the build enabled because a requested one depends on them.
     public var enabledDependencies: [BuildFindings.EnabledSymbol]
     /// What the build could not do as asked but went on without (an optional module, a parameter not applied).
@@ -66,7 +69,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
         stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?, artifactId: String? = nil,
-        cachedFrom: String? = nil, findings: BuildFindings = BuildFindings()
+        cachedFrom: String? = nil, toolchain: String? = nil, findings: BuildFindings = BuildFindings()
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -90,6 +93,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.claimedAt = claimedAt
         self.artifactId = artifactId
         self.cachedFrom = cachedFrom
+        self.toolchain = toolchain
         self.enabledDependencies = findings.enabledDependencies
         self.warnings = findings.warnings
     }

@@ -309,7 +309,7 @@ extension BuildRepository {
                 priority: submission.request.validPriority, options: submission.request.options ?? BuildOptions(), attempt: 1,
                 currentStage: nil,
                 stages: BuildStage.allCases.map { StageRecord(name: $0, status: .pending, startedAt: nil, completedAt: nil) },
-                retryOf: submission.retryOf?.lowercased, failure: nil, claimedAt: nil)
+                retryOf: submission.retryOf?.lowercased, failure: nil, claimedAt: nil, toolchain: resolved.toolchain)
         }
     }
 }

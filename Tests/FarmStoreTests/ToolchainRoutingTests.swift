@@ -18,12 +18,14 @@ import Testing
             _ = try await fixtures.worker(["gcc-11.3.0", "gcc-12.2.0", "clang-16.0.6"].map {
                 Toolchain(architecture: architecture, compiler: $0)
             })
-            var keys: [String] = []
+            var keys: [String] = [], toolchains: [String?] = []
             for compiler in [nil, "gcc", "gcc-11", "clang", "clang-16.0.6"] {
                 let build = try await store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id,
                                                                    options: BuildOptions(compilerVersion: compiler)),
                                                           by: developer.user.id)
                 #expect(build.options.compilerVersion == compiler, "what was asked is kept as asked")
+                #expect(try await store.builds.find(id: build.id)?.toolchain == build.toolchain)
+                toolchains.append(build.toolchain)
                 for try await key in try await store.client.query("""
                     SELECT o.routing_key FROM outbox o, builds b
                     WHERE b.id = \(build.id) AND o.body::jsonb->>'buildId' = b.id::text
@@ -33,6 +35,7 @@ import Testing
             }
             let arch = architecture.rawValue
             #expect(keys == [arch, "\(arch).gcc-12.2.0", "\(arch).gcc-11.3.0", "\(arch).clang-16.0.6", "\(arch).clang-16.0.6"])
+            #expect(toolchains == [nil, "gcc-12.2.0", "gcc-11.3.0", "clang-16.0.6", "clang-16.0.6"])
         }
     }
 
