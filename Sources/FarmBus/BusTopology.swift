@@ -23,25 +23,18 @@ public enum BusTopology {
     }
 
     /// Declares the priority queue of `architecture`'s builds for
-    /// `toolchain` (nil: those that name no compiler) and, unless `bound` is
-    /// false, binds it to the builds exchange. A worker declares its
-    /// toolchains' queues unbound (binding is the farm's: the relay binds
-    /// one before it first sends a build there).
-    public static func declareBuildQueue(_ architecture: Architecture, toolchain: String?, bound: Bool = true,
+    /// `toolchain` (nil: those that name no compiler) and binds it to the
+    /// builds exchange. The farm declares them all (workers may only read).
+    public static func declareBuildQueue(_ architecture: Architecture, toolchain: String?,
                                          on connection: AMQPConnection) async throws {
         let queue = BusNames.buildQueue(architecture, toolchain: toolchain)
         // Classic queues: RabbitMQ 3.10's quorum queues have no priorities.
-        var arguments: [String: AMQPValue] = ["x-max-priority": .int(BuildPriority.maxAMQPPriority)]
-        // Declaring a dead-lettering queue takes write access to the dead
-        // exchange, which workers do not have: a toolchain's queue drops what
-        // a worker rejects (only the farm writes to it, and a build still
-        // queued is dispatched again), the architecture's queue keeps it.
-        if toolchain == nil { arguments["x-dead-letter-exchange"] = .string(BusNames.deadExchange) }
-        try await connection.declareQueue(queue, arguments: arguments)
-        if bound {
-            try await connection.bindQueue(queue, to: BusNames.buildsExchange,
-                                           routingKey: BusNames.buildRoutingKey(architecture, toolchain: toolchain))
-        }
+        try await connection.declareQueue(queue, arguments: [
+            "x-max-priority": .int(BuildPriority.maxAMQPPriority),
+            "x-dead-letter-exchange": .string(BusNames.deadExchange),
+        ])
+        try await connection.bindQueue(queue, to: BusNames.buildsExchange,
+                                       routingKey: BusNames.buildRoutingKey(architecture, toolchain: toolchain))
     }
 
     /// One cheap round trip that fails when the broker is gone: a session

@@ -17,8 +17,8 @@ public struct ArchitectureSpec: Codable, Sendable, Equatable {
     /// `e_machine` in the ELF header of what is built for it.
     public var elfMachine: UInt16
     /// Whether its kernels may ship device trees (`make dtbs`), when their
-    /// configuration enables a device-tree platform.
-    public var dtbs: Bool
+    /// configuration enables a device-tree platform (absent: no).
+    public var dtbs: Bool?
     /// Kconfig lines a kernel for this architecture needs to boot to a
     /// console under QEMU (added to `workers/kernel/boot.config`).
     public var bootConfig: [String]

@@ -18,4 +18,11 @@ public struct Command: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { ([executable] + arguments).joined(separator: " ") }
+
+    /// Whether a program named `name` is on this process's PATH.
+    public static func isInstalled(_ name: String) -> Bool {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
+            FileManager.default.isExecutableFile(atPath: "\($0)/\(name)")
+        }
+    }
 }

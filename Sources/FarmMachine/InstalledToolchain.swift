@@ -31,9 +31,11 @@ public struct InstalledToolchain: Sendable, Equatable {
     public var makeVariables: [String: String] { toolchain.make.mapValues { toolchain.expanded($0, for: target) } }
 
     /// Every (architecture, toolchain) pair the files allow whose compiler
-    /// answers the version probe; the others are reported through `skipped`
-    /// (the worker does not offer them). One compiler serving several
-    /// architectures (clang) is asked once.
+    /// answers the version probe and whose other programs (the toolchain's
+    /// `requires`, the architecture's user compiler for the boot test's init)
+    /// are installed; the others are reported through `skipped` (the worker
+    /// does not offer them). One compiler serving several architectures
+    /// (clang) is asked once; an offer two files make is made once.
     public static func probe(_ targets: [ArchitectureSpec], _ toolchains: [ToolchainSpec],
                              skipped: (String, String) -> Void) async -> [InstalledToolchain] {
         var installed: [InstalledToolchain] = []
@@ -41,6 +43,12 @@ public struct InstalledToolchain: Sendable, Equatable {
         for toolchain in toolchains {
             for target in targets where toolchain.architectures.contains(target.architecture) {
                 let executable = toolchain.expanded(toolchain.executable, for: target)
+                let missing = ([target.userCompiler] + toolchain.requires.map { toolchain.expanded($0, for: target) })
+                    .filter { !Command.isInstalled($0) }
+                guard missing.isEmpty else {
+                    skipped("\(target.architecture.rawValue) \(executable)", "needs \(missing.joined(separator: ", ")), not installed")
+                    continue
+                }
                 let answer: Result<(version: String, banner: String), any Error>
                 if let known = answers[executable] {
                     answer = known
@@ -53,6 +61,10 @@ public struct InstalledToolchain: Sendable, Equatable {
                     answers[executable] = answer
                 }
                 switch answer {
+                case .success(let found) where installed.contains(where: {
+                    $0.architecture == target.architecture && $0.compilerVersion == "\(toolchain.compiler)-\(found.version)"
+                }):
+                    skipped("\(target.architecture.rawValue) \(executable)", "another toolchain file offers the same compiler")
                 case .success(let found):
                     installed.append(InstalledToolchain(target: target, toolchain: toolchain,
                                                         compilerVersion: "\(toolchain.compiler)-\(found.version)", banner: found.banner))

@@ -15,7 +15,12 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     public var versionArguments: [String]
     /// Variables for every `make` of a build, e.g. `CROSS_COMPILE={crossCompile}` or `LLVM=-16`.
     public var make: [String: String]
+    /// Other programs the toolchain runs, e.g. `ld.lld-16`: the probe requires them too.
+    public var requires: [String]
     public var architectures: [Architecture]
+
+    /// Variables the worker sets itself (the compiler, the architecture, the output directory).
+    static let reservedVariables: Set = ["CC", "ARCH", "O", "HOSTCC"]
 
     /// The only placeholder a template may hold.
     static let placeholder = "{crossCompile}"
@@ -28,7 +33,10 @@ public struct ToolchainSpec: Codable, Sendable, Equatable {
     /// Every `*.json` in `directory`; a template with another placeholder is refused.
     public static func load(from directory: URL) throws -> [ToolchainSpec] {
         try DataFiles.load(ToolchainSpec.self, from: directory) { spec in
-            for template in [spec.executable] + spec.make.values {
+            for key in spec.make.keys where key.wholeMatch(of: /[A-Z_][A-Z0-9_]*/) == nil || reservedVariables.contains(key) {
+                throw MachineError.configuration("make variable \(key): a variable name, not one the worker sets (\(reservedVariables.sorted().joined(separator: ", ")))")
+            }
+            for template in [spec.executable] + spec.make.values + spec.requires {
                 let rest = template.replacingOccurrences(of: placeholder, with: "")
                 if rest.contains("{") || rest.contains("}") {
                     throw MachineError.configuration("\(template): the only placeholder is \(placeholder)")

@@ -13,9 +13,9 @@ public enum BrokerQuestion: Sendable, Equatable {
 }
 
 /// What each machine may do on the broker: least privilege, decided here
-/// once. A worker reads the build queues of the architectures it
-/// registered (and declares their toolchain queues, which the farm binds)
-/// and its own control queue (which it declares and binds to
+/// once. A worker reads the build queues of the architectures and the
+/// toolchains it registered (the farm declares and binds them) and its own
+/// control queue (which it declares and binds to
 /// the control exchange: it expires when the worker is gone), and
 /// publishes its build events under routing keys of its own,
 /// `worker.<id>.…`; it can bind nothing to the build, deploy or events
@@ -28,16 +28,14 @@ public enum BrokerGrant {
         switch (machine, question) {
         case (_, .vhost(let name)):
             return name == virtualHost
-        case (.worker(let id, let architectures), .resource(true, let queue, let permission)):
+        case (.worker(let id, let architectures, let toolchains), .resource(true, let queue, let permission)):
             if queue == BusNames.workerControlQueue(id.lowercased) { return true }
-            return architectures.contains { architecture in
-                (permission == .read && BusNames.buildQueue(architecture) == queue)
-                    || (permission != .write && BusNames.isToolchainQueue(queue, of: architecture))
-            }
+            return permission == .read && (architectures.contains { BusNames.buildQueue($0) == queue }
+                || toolchains.contains { BusNames.buildQueue($0.architecture, toolchain: $0.compiler) == queue })
         case (.worker, .resource(false, let exchange, let permission)):
             return (exchange == BusNames.eventsExchange && permission == .write)
                 || (exchange == BusNames.controlExchange && permission == .read)
-        case (.worker(let id, _), .topic(let exchange, let permission, let routingKey)):
+        case (.worker(let id, _, _), .topic(let exchange, let permission, let routingKey)):
             return (exchange == BusNames.eventsExchange && permission == .write
                     && routingKey.hasPrefix(BusNames.workerEventsPrefix(id.lowercased)))
                 || (exchange == BusNames.controlExchange && permission == .read && routingKey == BusNames.cancelPattern)

@@ -39,12 +39,6 @@ public enum BusNames {
         toolchain.map { "\(architecture.rawValue).\($0)" } ?? architecture.rawValue
     }
 
-    /// Whether `queue` is one of `architecture`'s toolchain queues (`kfarm.builds.x86_64.<toolchain>`).
-    public static func isToolchainQueue(_ queue: String, of architecture: Architecture) -> Bool {
-        let prefix = buildQueue(architecture) + "."
-        return queue.hasPrefix(prefix) && CompilerRequest(String(queue.dropFirst(prefix.count)))?.version.isEmpty == false
-    }
-
     /// A target system's own queue of deployment orders. Durable and never
     /// expiring: orders wait while the agent restarts.
     public static func systemDeployQueue(_ systemID: String) -> String { "kfarm.deploy.system.\(systemID)" }

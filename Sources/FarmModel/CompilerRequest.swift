@@ -45,6 +45,6 @@ public struct CompilerRequest: Sendable, Equatable, CustomStringConvertible {
 }
 
 extension CompilerRequest {
-    /// What a build that names no compiler gets: the newest gcc on offer.
+    /// What a build that names no compiler gets: the newest gcc of the worker that takes it.
     public static let farmDefault = CompilerRequest("gcc")!
 }

@@ -129,7 +129,7 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
     }
     if let broker = settings.broker, let brokerLink {
         app.addServices(
-            OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, link: brokerLink, logger: logger),
+            OutboxRelay(outbox: store.outbox, systems: store.systems, workers: store.workers, broker: broker, link: brokerLink, logger: logger),
             EventRecorder(events: store.events, broker: broker, maxAttempts: settings.maxAttempts, logger: logger))
     } else {
         logger.warning("no broker configured (--amqp-url): submitted builds wait in the outbox")

@@ -26,15 +26,16 @@ public struct BrokerAccountRepository: Sendable {
     private func find(_ username: String) async throws -> (BrokerMachine, Data)? {
         guard let id = UUID(uuidString: username), id.lowercased == username else { return nil }
         return try await client.query("""
-            SELECT 'worker', w.architectures, t.token_hash FROM workers w JOIN api_tokens t ON t.id = w.token_id
+            SELECT 'worker', w.architectures, w.toolchains::text, t.token_hash FROM workers w JOIN api_tokens t ON t.id = w.token_id
             WHERE w.id = \(id) AND t.kind = 'worker' AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
             UNION ALL
-            SELECT 'agent', NULL, t.token_hash FROM target_systems s JOIN api_tokens t ON t.id = s.agent_token_id
+            SELECT 'agent', NULL, NULL, t.token_hash FROM target_systems s JOIN api_tokens t ON t.id = s.agent_token_id
             WHERE s.id = \(id) AND t.kind = 'system' AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
             """, logger: logger).first { row -> (BrokerMachine, Data) in
-            let (kind, architectures, digest) = try row.decode((String, [String]?, Data).self)
+            let (kind, architectures, toolchains, digest) = try row.decode((String, [String]?, String?, Data).self)
             let machine: BrokerMachine = kind == "worker"
-                ? .worker(id: id, architectures: (architectures ?? []).compactMap(Architecture.init))
+                ? .worker(id: id, architectures: (architectures ?? []).compactMap(Architecture.init),
+                          toolchains: try toolchains.map { try JSONDecoder().decode([Toolchain].self, from: Data($0.utf8)) } ?? [])
                 : .agent(systemID: id)
             return (machine, digest)
         }

@@ -49,7 +49,10 @@ extension BuildRepository {
 
     /// What the registered workers of an architecture can build.
     private struct Offers {
+        /// What the workers that registered offer, and those of them now online
+        /// (a build routed to a toolchain must find it; one that names none waits for any gcc).
         var compilers: [String]
+        var liveCompilers: [String]
         /// Some worker takes any kernel version (its recipe does not depend on it).
         var anyVersion: Bool
         var kernelSeries: [String]
@@ -69,9 +72,10 @@ extension BuildRepository {
                 guard var found = resolved[index] else {
                     throw StoreError.notFound(resource: "configurationVersion", id: submission.request.configVersionId.lowercased)
                 }
-                let offer = offers[found.architecture] ?? Offers(compilers: [], anyVersion: false, kernelSeries: [], registered: false)
+                let offer = offers[found.architecture] ?? Offers(compilers: [], liveCompilers: [], anyVersion: false, kernelSeries: [],
+                                                                  registered: false)
                 if let compiler = submission.request.options?.compilerVersion {
-                    found.toolchain = try offered(compiler, for: found.architecture, offers: offer.compilers)
+                    found.toolchain = try offered(compiler, for: found.architecture, offers: offer.liveCompilers)
                 } else if offer.registered {
                     _ = try offered(CompilerRequest.farmDefault.description, for: found.architecture, offers: offer.compilers,
                                     field: "options")
@@ -143,17 +147,19 @@ extension BuildRepository {
             SELECT a.arch,
                 ARRAY(SELECT DISTINCT t->>'compiler' FROM workers w, jsonb_array_elements(w.toolchains) t
                       WHERE t->>'architecture' = a.arch ORDER BY 1),
+                ARRAY(SELECT DISTINCT t->>'compiler' FROM worker_view w, jsonb_array_elements(w.toolchains::jsonb) t
+                      WHERE t->>'architecture' = a.arch AND NOT w.offline ORDER BY 1),
                 EXISTS (SELECT 1 FROM workers w WHERE a.arch = ANY(w.architectures) AND w.kernel_series IS NULL),
                 ARRAY(SELECT DISTINCT s FROM workers w, unnest(w.kernel_series) AS s WHERE a.arch = ANY(w.architectures)
                       ORDER BY 1),
                 EXISTS (SELECT 1 FROM workers w WHERE a.arch = ANY(w.architectures))
             FROM unnest(\(architectures)::text[]) AS a(arch)
             """, logger: logger)
-        for try await (architecture, compilers, anyVersion, series, registered) in rows.decode(
-            (String, [String], Bool, [String], Bool).self) {
+        for try await (architecture, compilers, live, anyVersion, series, registered) in rows.decode(
+            (String, [String], [String], Bool, [String], Bool).self) {
             if let architecture = Architecture(rawValue: architecture) {
-                offers[architecture] = Offers(compilers: compilers, anyVersion: anyVersion, kernelSeries: series,
-                                              registered: registered)
+                offers[architecture] = Offers(compilers: compilers, liveCompilers: live, anyVersion: anyVersion,
+                                              kernelSeries: series, registered: registered)
             }
         }
         return offers
@@ -177,7 +183,7 @@ extension BuildRepository {
     private static func offered(_ compiler: String, for architecture: Architecture, offers: [String],
                                 field: String = "options.compilerVersion") throws -> String {
         guard let request = CompilerRequest(compiler), let best = request.best(of: offers) else {
-            let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) has joined)" : offers.joined(separator: ", ")
+            let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) is online)" : offers.joined(separator: ", ")
             throw ValidationError(field: field, field == "options"
                                   ? "no compilerVersion given, and no worker offers the default \(compiler) for "
                                     + "\(architecture.rawValue); available: \(available)"

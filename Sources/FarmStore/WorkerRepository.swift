@@ -12,23 +12,58 @@ public struct WorkerRepository: Sendable {
     /// registers the same name again (a restart). Another token's name is a conflict.
     public func register(_ registration: WorkerRegistration, token tokenID: UUID) async throws -> Worker {
         try registration.validate()
-        let toolchains = String(decoding: try JSONEncoder().encode(registration.toolchains), as: UTF8.self)
+        // One spelling per offer (gcc-012.2.0 is gcc-12.2.0): offers name queues.
+        let offers = registration.toolchains.map { Toolchain(architecture: $0.architecture,
+                                                             compiler: CompilerRequest($0.compiler)?.description ?? $0.compiler) }
+        let toolchains = String(decoding: try JSONEncoder().encode(offers), as: UTF8.self)
         let architectures = registration.architectures.map(\.rawValue)
+        // A toolchain offered for the first time gets its queue declared by the relay.
         let id = try await client.query("""
-            INSERT INTO workers (id, name, token_id, architectures, toolchains, cores, memory_mb, kernel_series)
-            VALUES (\(UUID()), \(registration.name), \(tokenID), \(architectures), \(toolchains)::jsonb,
-                    \(registration.cores), \(registration.memoryMb), \(registration.kernelSeries))
-            ON CONFLICT (name) DO UPDATE SET
-                architectures = EXCLUDED.architectures, toolchains = EXCLUDED.toolchains, cores = EXCLUDED.cores,
-                memory_mb = EXCLUDED.memory_mb, kernel_series = EXCLUDED.kernel_series, last_heartbeat_at = now()
-            WHERE workers.token_id = EXCLUDED.token_id
-            RETURNING id
+            WITH worker AS (
+                INSERT INTO workers (id, name, token_id, architectures, toolchains, cores, memory_mb, kernel_series)
+                VALUES (\(UUID()), \(registration.name), \(tokenID), \(architectures), \(toolchains)::jsonb,
+                        \(registration.cores), \(registration.memoryMb), \(registration.kernelSeries))
+                ON CONFLICT (name) DO UPDATE SET
+                    architectures = EXCLUDED.architectures, toolchains = EXCLUDED.toolchains, cores = EXCLUDED.cores,
+                    memory_mb = EXCLUDED.memory_mb, kernel_series = EXCLUDED.kernel_series, last_heartbeat_at = now()
+                WHERE workers.token_id = EXCLUDED.token_id
+                RETURNING id
+            ), queues AS (
+                INSERT INTO toolchain_queues (architecture, toolchain)
+                SELECT DISTINCT t->>'architecture', t->>'compiler' FROM jsonb_array_elements(\(toolchains)::jsonb) t
+                WHERE EXISTS (SELECT 1 FROM worker)
+                ON CONFLICT DO NOTHING
+            )
+            SELECT id FROM worker
             """, logger: logger).first { try $0.decode(UUID.self) }
         guard let id else {
             throw StoreError.conflict("a worker named \(registration.name) is registered with another token",
                                       details: ["name": registration.name])
         }
         return try await find(id: id)!
+    }
+
+    /// The toolchain queues the relay has to declare: those no relay has
+    /// declared yet, or all of them (a relay that has just connected to a
+    /// broker that may have lost them).
+    public func toolchainQueues(undeclaredOnly: Bool) async throws -> [(architecture: Architecture, toolchain: String)] {
+        try await client.query("""
+            SELECT architecture, toolchain FROM toolchain_queues
+            WHERE declared_at IS NULL OR NOT \(undeclaredOnly) ORDER BY architecture, toolchain
+            """, logger: logger).all { row -> (architecture: Architecture?, toolchain: String) in
+            let (architecture, toolchain) = try row.decode((String, String).self)
+            return (Architecture(rawValue: architecture), toolchain)
+        }.compactMap { entry in entry.architecture.map { (architecture: $0, toolchain: entry.toolchain) } }
+    }
+
+    /// Notes that these toolchain queues exist on the broker, bound.
+    public func toolchainQueuesDeclared(_ queues: [(architecture: Architecture, toolchain: String)]) async throws {
+        guard !queues.isEmpty else { return }
+        try await client.query("""
+            UPDATE toolchain_queues q SET declared_at = now()
+            FROM unnest(\(queues.map(\.architecture.rawValue))::text[], \(queues.map(\.toolchain))::text[]) AS d(architecture, toolchain)
+            WHERE q.architecture = d.architecture AND q.toolchain = d.toolchain
+            """, logger: logger)
     }
 
     /// The worker with every build it holds (as the worker itself sees it).
@@ -210,6 +245,8 @@ public struct WorkerRepository: Sendable {
             FROM workers w
             WHERE b.id = $1 AND w.id = $2 AND b.status = ANY($6) AND b.attempt = $3
               AND b.architecture = ANY(w.architectures)
+              AND (b.toolchain IS NULL OR w.toolchains @> jsonb_build_array(
+                       jsonb_build_object('architecture', b.architecture, 'compiler', b.toolchain)))
             RETURNING b.id
             """
         let buildID: UUID

@@ -27,12 +27,9 @@ struct WorkerSession: Sendable {
             + toolchains.map { BusNames.buildQueue($0.architecture, toolchain: $0.compilerVersion) }
         let slots = BuildSlots(settings.concurrentBuilds)
         await withDiscardingTaskGroup { builds in
-            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { connection in
-                // A toolchain's queue may be newer than any build for it: the worker declares it, the farm binds it.
-                for toolchain in toolchains {
-                    try await BusTopology.declareBuildQueue(toolchain.architecture, toolchain: toolchain.compilerVersion,
-                                                            bound: false, on: connection)
-                }
+            // A toolchain's queue appears once the farm's relay has seen the registration; until then consuming it
+            // fails and the session tries again.
+            await BrokerSession.run(broker, declaresTopology: false, logger: logger) { _ in
                 let consumer = try await AMQPConsumer(broker, queues: queues,
                                                       prefetch: UInt16(clamping: settings.concurrentBuilds))
                 defer { consumer.stop() }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FarmMachine
 import FarmModel
 import FarmWorker
 import Foundation
@@ -10,12 +11,14 @@ struct Worker: AsyncParsableCommand {
         discussion: """
             The worker offers every toolchain in --toolchains (gcc-12, gcc-11,
             clang-16) for every architecture in --architecture-files that the
-            toolchain builds and whose compiler is installed (one x86_64 host
-            with Debian's cross compilers serves x86_64, arm64 and riscv64).
-            Builds that name no compilerVersion get its newest gcc. It joins the farm with a worker token
-            (`kfarm admin create-token NAME --kind worker`, passed in
-            KFARM_WORKER_TOKEN), consumes those architectures' build queues,
-            and builds with the chosen recipe: real Linux kernels from the
+            toolchain builds and whose programs are installed (one x86_64
+            host with Debian's cross compilers serves x86_64, arm64 and
+            riscv64). It joins the farm with a worker token (`kfarm admin
+            create-token NAME --kind worker`, passed in KFARM_WORKER_TOKEN),
+            consumes the build queues of its toolchains and, for the
+            architectures it has a gcc for, the queue of builds that name no
+            compiler (built with its newest gcc), and builds with the chosen
+            recipe: real Linux kernels from the
             kernel sources in --kernel-sources (Debian's linux-source-6.1,
             unpacked once into --source-cache), or the fixture tree in
             --source-tree.
@@ -116,9 +119,7 @@ struct Worker: AsyncParsableCommand {
 
     /// `--ccache` and a ccache on the PATH.
     private var ccacheInstalled: Bool {
-        ccache && (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains {
-            FileManager.default.isExecutableFile(atPath: "\($0)/ccache")
-        }
+        ccache && Command.isInstalled("ccache")
     }
 
     func run() async throws {

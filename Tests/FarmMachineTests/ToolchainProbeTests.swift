@@ -75,12 +75,31 @@ import Testing
         #expect(allowed == Set(Architecture.allCases.map(\.rawValue)))
     }
 
-    @Test func aTemplateWithAnUnknownPlaceholderIsRefused() throws {
+    @Test func aCompilerWhoseOtherProgramsAreMissingIsSkippedNamingThem() async throws {
+        let targets = try ArchitectureSpec.load(from: Self.architectures).filter { $0.architecture == .riscv64 }
+        var clang = try #require(try ToolchainSpec.load(from: Self.toolchains).first { $0.compiler == "clang" })
+        clang.requires.append("ld.lld-99")
+        var skipped: [String] = []
+        let installed = await InstalledToolchain.probe(targets, [clang]) { _, why in skipped.append(why) }
+        #expect(installed.isEmpty && skipped == ["needs ld.lld-99, not installed"], "\(skipped)")
+    }
+
+    /// A toolchain file may not hold another placeholder than {crossCompile},
+    /// nor set what the worker sets itself (CC, ARCH, O): it would silently win.
+    @Test(arguments: [
+        (#"{"compiler": "gcc", "executable": "{prefix}gcc", "versionArguments": [], "make": {}, "requires": [], "architectures": []}"#,
+         "the only placeholder is {crossCompile}"),
+        (#"{"compiler": "gcc", "executable": "gcc", "versionArguments": [], "make": {"O": "/etc"}, "requires": [], "architectures": []}"#,
+         "make variable O"),
+        (#"{"compiler": "gcc", "executable": "gcc", "versionArguments": [], "make": {"-j1 X": "y"}, "requires": [], "architectures": []}"#,
+         "make variable -j1 X"),
+    ])
+    func aToolchainFileThatBendsTheRulesIsRefused(file: String, reason: String) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-toolchains-\(UUID())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try #"{"compiler": "gcc", "executable": "{prefix}gcc", "versionArguments": [], "make": {}, "architectures": []}"#
-            .write(to: folder.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
-        #expect(throws: MachineError.self) { try ToolchainSpec.load(from: folder) }
+        try file.write(to: folder.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
+        let error = #expect(throws: MachineError.self) { try ToolchainSpec.load(from: folder) }
+        #expect(error.map { "\($0)" }?.contains(reason) == true, "\(String(describing: error))")
     }
 }

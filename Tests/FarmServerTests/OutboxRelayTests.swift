@@ -30,7 +30,7 @@ import Testing
                 ids[build.id] = priority
             }
 
-            let relay = OutboxRelay(outbox: store.outbox, systems: store.systems, broker: broker, link: BrokerLink(),
+            let relay = OutboxRelay(outbox: store.outbox, systems: store.systems, workers: store.workers, broker: broker, link: BrokerLink(),
                                     logger: TestDatabase.logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await relay.run() }

@@ -29,7 +29,7 @@ import Testing
                     "api_tokens", "artifacts", "audit_events", "build_day_counters", "build_log_lines", "build_stages", "builds", "config_modules",
                     "configuration_versions", "configurations", "dashboard_sessions", "deployment_targets", "deployments", "kernel_catalogs",
                     "kernel_modules", "outbox", "project_members", "projects", "rate_limit_windows", "schema_migrations",
-                    "system_kernel_history", "target_systems", "users", "workers",
+                    "system_kernel_history", "target_systems", "toolchain_queues", "users", "workers",
                 ])
             }
         }

@@ -53,3 +53,40 @@ import Testing
         }
     }
 }
+
+/// A toolchain's queue is the farm's to declare (workers may only read it):
+/// the first worker offering it puts it on the relay's list, and only a
+/// worker that offers a build's toolchain can claim the build.
+@Suite(.serialized) struct ToolchainQueueTests {
+    @Test func aNewOfferIsListedForTheRelayAndOnlyItsWorkersClaimItsBuilds() async throws {
+        try await TestDatabase.withFreshStore { store in
+            let fixtures = Fixtures(store: store)
+            let developer = try await fixtures.account()
+            let project = try await fixtures.project(members: [(developer, .developer)])
+            let configuration = try await fixtures.configuration(in: project, by: developer)
+            let (_, gccToken) = try await fixtures.workerToken()
+            let gcc = try await store.workers.register(WorkerRegistration(
+                name: Fixtures.unique("gcc"), toolchains: [Toolchain(architecture: .x86_64, compiler: "gcc-012.2.0")],
+                cores: 2, memoryMb: 4096), token: gccToken)
+            #expect(gcc.toolchains.map(\.compiler) == ["gcc-12.2.0"], "one spelling per offer: offers name queues")
+            let (_, clangToken) = try await fixtures.workerToken()
+            let clang = try await store.workers.register(WorkerRegistration(
+                name: Fixtures.unique("clang"), toolchains: [Toolchain(architecture: .x86_64, compiler: "clang-16.0.6")],
+                cores: 2, memoryMb: 4096), token: clangToken)
+            let pending = try await store.workers.toolchainQueues(undeclaredOnly: true).map { "\($0.architecture.rawValue) \($0.toolchain)" }
+            #expect(pending == ["x86_64 clang-16.0.6", "x86_64 gcc-12.2.0"])
+            try await store.workers.toolchainQueuesDeclared(try await store.workers.toolchainQueues(undeclaredOnly: true))
+            #expect(try await store.workers.toolchainQueues(undeclaredOnly: true).isEmpty)
+            #expect(try await store.workers.toolchainQueues(undeclaredOnly: false).count == 2, "all again after a reconnect")
+
+            let build = try await store.builds.submit(NewBuild(configVersionId: configuration.versions[0].id,
+                                                               options: BuildOptions(compilerVersion: "clang")), by: developer.user.id)
+            #expect(build.toolchain == "clang-16.0.6")
+            await #expect(throws: StoreError.self) {
+                try await store.workers.claim(build.id, BuildClaim(workerId: gcc.id, attempt: 1), token: gccToken, lease: 60)
+            }
+            let claimed = try await store.workers.claim(build.id, BuildClaim(workerId: clang.id, attempt: 1), token: clangToken, lease: 60)
+            #expect(claimed.build.toolchain == "clang-16.0.6")
+        }
+    }
+}

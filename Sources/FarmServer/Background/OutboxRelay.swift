@@ -12,6 +12,7 @@ import ServiceLifecycle
 struct OutboxRelay: Service {
     let outbox: OutboxRepository
     let systems: SystemRepository
+    let workers: WorkerRepository
     let broker: AMQPConfiguration
     /// Whether the relay is connected, for `/ready`.
     let link: BrokerLink
@@ -38,11 +39,14 @@ struct OutboxRelay: Service {
     /// Sends everything waiting, then again whenever the doorbell rings;
     /// checks the connection now and then, so `/ready` tells a lost broker.
     private func pump(_ connection: AMQPConnection) async throws {
+        // Every toolchain queue once per connection: the broker may have lost them.
+        try await declareToolchainQueues(connection, undeclaredOnly: false)
         try await sendAll(connection)
         var lastProbe = ContinuousClock.now
         for await _ in outbox.doorbell.rings {
             try Task.checkCancellation()
             try await declareOrderQueues(connection)
+            try await declareToolchainQueues(connection, undeclaredOnly: true)
             try await sendAll(connection)
             if ContinuousClock.now - lastProbe >= probeInterval {
                 try await link.probe(connection)
@@ -61,18 +65,23 @@ struct OutboxRelay: Service {
         try await systems.orderQueuesDeclared(waiting)
     }
 
+    /// A toolchain's build queue exists, bound, once a worker has offered it:
+    /// before a build is routed there, and before the worker consumes it
+    /// (workers may only read their queues).
+    private func declareToolchainQueues(_ connection: AMQPConnection, undeclaredOnly: Bool) async throws {
+        let queues = try await workers.toolchainQueues(undeclaredOnly: undeclaredOnly)
+        for queue in queues {
+            try await BusTopology.declareBuildQueue(queue.architecture, toolchain: queue.toolchain, on: connection)
+        }
+        try await workers.toolchainQueuesDeclared(queues)
+    }
+
     private func sendAll(_ connection: AMQPConnection) async throws {
         while try await outbox.relay(limit: batchSize, publish: { batch in
             // A system's order queue exists before its order does, even for a system newer than the
             // relay's last look or a broker that lost it: the broker drops what no queue takes.
             for system in Set(batch.filter { $0.exchange == BusNames.deployExchange }.map(\.routingKey)) {
                 try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
-            }
-            // So is a toolchain's build queue, bound (workers declare their toolchains' queues, but may not bind).
-            for key in Set(batch.filter { $0.exchange == BusNames.buildsExchange }.map(\.routingKey)) {
-                let parts = key.split(separator: ".", maxSplits: 1)
-                guard parts.count == 2, let architecture = Architecture(rawValue: String(parts[0])) else { continue }
-                try await BusTopology.declareBuildQueue(architecture, toolchain: String(parts[1]), on: connection)
             }
             // A dispatch or an order no queue takes comes back (mandatory) rather than being dropped:
             // it stays in the outbox, and is sent again once the reconnected session has declared the topology.

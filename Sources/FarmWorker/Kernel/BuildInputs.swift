@@ -12,11 +12,13 @@ import Foundation
 /// reuses the artifact too).
 struct BuildInputs: Encodable {
     /// Bump when packaging changes what an artifact holds: older artifacts stop matching.
-    let schema = "kfarm.build.inputs/2"
+    let schema = "kfarm.build.inputs/3"
     let source: String
     let configuration: String
     let architecture: Architecture
     let toolchain: String
+    /// The toolchain's make variables, e.g. `LLVM=-16`.
+    let make: [String: String]
     let imageTarget: String
     let debugSymbols: Bool
     let optimizationLevel: OptimizationLevel?
@@ -27,6 +29,7 @@ struct BuildInputs: Encodable {
         architecture = toolchain.architecture
         // The exact compiler: another build of the same version (a distribution's revision) is another input.
         self.toolchain = toolchain.banner
+        make = toolchain.makeVariables
         imageTarget = toolchain.target.imageTarget
         debugSymbols = options.debugSymbols
         optimizationLevel = options.optimizationLevel

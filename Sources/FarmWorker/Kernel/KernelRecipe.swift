@@ -131,7 +131,7 @@ public struct KernelRecipe: BuildRecipe {
     /// the architecture ships device trees and it enables any; none otherwise.
     private func deviceTrees(_ workspace: Workspace, _ steps: ([String]) -> [BuildStep]) -> [BuildStep] {
         let spec = workspace.toolchain.target
-        guard spec.dtbs else { return [] }
+        guard spec.dtbs == true else { return [] }
         do {
             let platforms = DeviceTreePlatforms(tree: workspace.source, kernelArch: spec.kernelArch).enabled(in: try finalConfig(workspace))
             return platforms.isEmpty ? [] : steps(platforms)
