@@ -75,10 +75,9 @@ extension BuildRepository {
                 let offer = offers[found.architecture] ?? Offers(compilers: [], liveCompilers: [], anyVersion: false, kernelSeries: [],
                                                                   registered: false)
                 if let compiler = submission.request.options?.compilerVersion {
-                    found.toolchain = try offered(compiler, for: found.architecture, offers: offer.liveCompilers)
+                    found.toolchain = try routed(compiler, for: found.architecture, offers: offer.liveCompilers)
                 } else if offer.registered {
-                    _ = try offered(CompilerRequest.farmDefault.description, for: found.architecture, offers: offer.compilers,
-                                    field: "options")
+                    try requireDefaultCompiler(for: found.architecture, offers: offer.compilers)
                 }
                 try requireBuildable(found.baseVersion, for: found.architecture, offer)
                 accepted.append((index, submission, found))
@@ -176,20 +175,27 @@ extension BuildRepository {
                               + "\(architecture.rawValue) workers build \(available.isEmpty ? "no kernel versions" : available)")
     }
 
-    /// The newest toolchain registered workers offer for the architecture
-    /// that matches the compiler asked for (`gcc` and `gcc-12` match
-    /// `gcc-12.2.0`): the build is routed to it. None: the build could never
-    /// start (a build that names no compiler needs a gcc, the farm's default).
-    private static func offered(_ compiler: String, for architecture: Architecture, offers: [String],
-                                field: String = "options.compilerVersion") throws -> String {
-        guard let request = CompilerRequest(compiler), let best = request.best(of: offers) else {
-            let available = offers.isEmpty ? "none (no worker for \(architecture.rawValue) is online)" : offers.joined(separator: ", ")
-            throw ValidationError(field: field, field == "options"
-                                  ? "no compilerVersion given, and no worker offers the default \(compiler) for "
-                                    + "\(architecture.rawValue); available: \(available)"
-                                  : "no worker offers \(compiler) for \(architecture.rawValue); available: \(available)")
+    /// The newest toolchain online workers offer for the architecture that
+    /// matches the compiler asked for (`gcc` and `gcc-12` match
+    /// `gcc-12.2.0`): the build is routed to it. None: the build could never start.
+    private static func routed(_ compiler: String, for architecture: Architecture, offers: [String]) throws -> String {
+        guard let best = CompilerRequest(compiler)?.best(of: offers) else {
+            throw ValidationError(field: "options.compilerVersion",
+                                  "no worker offers \(compiler) for \(architecture.rawValue); available: \(describe(offers, architecture))")
         }
         return best
+    }
+
+    /// A build that names no compiler is built with a gcc, the farm's
+    /// default: once workers of the architecture have registered, one must have it.
+    private static func requireDefaultCompiler(for architecture: Architecture, offers: [String]) throws {
+        guard CompilerRequest.farmDefault.best(of: offers) == nil else { return }
+        throw ValidationError(field: "options", "no compilerVersion given, and no worker offers the default "
+                              + "\(CompilerRequest.farmDefault) for \(architecture.rawValue); available: \(describe(offers, architecture))")
+    }
+
+    private static func describe(_ offers: [String], _ architecture: Architecture) -> String {
+        offers.isEmpty ? "none (no worker for \(architecture.rawValue) is online)" : offers.joined(separator: ", ")
     }
 
     /// Versions built for the first time become immutable, each with an
