@@ -5,23 +5,20 @@ import Foundation
 /// `dtb-$(CONFIG_…)` symbols of the architecture's `boot/dts` Makefiles that
 /// the final .config sets to y. A kernel with none (tinyconfig, QEMU's virt
 /// machines) has no .dtb files to build, and `make dtbs` is not run.
-struct DeviceTreePlatforms {
-    /// `<tree>/arch/<kernelArch>/boot/dts`.
-    let directory: URL
-
-    init(tree: URL, kernelArch: String) {
-        directory = tree.appendingPathComponent("arch/\(kernelArch)/boot/dts")
-    }
-
+struct DeviceTreePlatforms: Sendable {
     /// The platform symbols the architecture's device trees are built for.
-    var symbols: Set<String> {
-        guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return [] }
+    let symbols: Set<String>
+
+    /// Read from `<tree>/arch/<kernelArch>/boot/dts` (once per tree and architecture: `KernelTreeIndexes`).
+    init(tree: URL, kernelArch: String) {
+        let makefiles = KernelTreeFiles.files(in: tree.appendingPathComponent("arch/\(kernelArch)/boot/dts"),
+                                              skipping: { _ in false }, where: { $0.lastPathComponent == "Makefile" })
         var symbols: Set<String> = []
-        for case let file as URL in files where file.lastPathComponent == "Makefile" {
+        for file in makefiles {
             guard let text = try? String(contentsOf: file, encoding: .utf8) else { continue }
             for match in text.matches(of: /dtb-\$\(CONFIG_([A-Za-z0-9_]+)\)/) { symbols.insert(String(match.1)) }
         }
-        return symbols
+        self.symbols = symbols
     }
 
     /// Those of them `config` builds in, sorted.

@@ -133,7 +133,7 @@ public struct KernelRecipe: BuildRecipe {
         let spec = workspace.toolchain.target
         guard spec.dtbs == true else { return [] }
         do {
-            let platforms = DeviceTreePlatforms(tree: workspace.source, kernelArch: spec.kernelArch).enabled(in: try finalConfig(workspace))
+            let platforms = indexes.deviceTrees(of: workspace.source, kernelArch: spec.kernelArch).enabled(in: try finalConfig(workspace))
             return platforms.isEmpty ? [] : steps(platforms)
         } catch {
             return [.check("the configuration's device-tree platforms") { throw error }]

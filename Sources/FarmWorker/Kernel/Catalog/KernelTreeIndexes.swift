@@ -4,10 +4,12 @@ import Synchronization
 
 /// What the worker reads from a kernel tree once and keeps: the series'
 /// module catalog (also on disk beside the tree, so a restarted worker does
-/// not read the tree again) and each architecture's Kconfig index.
+/// not read the tree again), each architecture's Kconfig index and its
+/// device-tree platforms.
 final class KernelTreeIndexes: Sendable {
     private let catalogs = Mutex<[String: KernelModuleCatalog]>([:])
     private let kconfigs = Mutex<[String: KconfigIndex]>([:])
+    private let deviceTrees = Mutex<[String: DeviceTreePlatforms]>([:])
 
     /// Bump with the reader: an older file beside the tree is read again.
     static let catalogFile = "kfarm-module-catalog-2.json"
@@ -27,10 +29,18 @@ final class KernelTreeIndexes: Sendable {
     }
 
     func kconfig(of tree: URL, kernelArch: String) -> KconfigIndex {
-        let key = "\(tree.path) \(kernelArch)"
-        if let known = kconfigs.withLock({ $0[key] }) { return known }
-        let index = KconfigIndex(tree: tree, kernelArch: kernelArch)
-        kconfigs.withLock { $0[key] = index }
-        return index
+        Self.kept(in: kconfigs, "\(tree.path) \(kernelArch)") { KconfigIndex(tree: tree, kernelArch: kernelArch) }
+    }
+
+    func deviceTrees(of tree: URL, kernelArch: String) -> DeviceTreePlatforms {
+        Self.kept(in: deviceTrees, "\(tree.path) \(kernelArch)") { DeviceTreePlatforms(tree: tree, kernelArch: kernelArch) }
+    }
+
+    /// What `memo` holds for `key`, made by `read` the first time (outside the lock: reading a tree takes seconds).
+    private static func kept<Value: Sendable>(in memo: borrowing Mutex<[String: Value]>, _ key: String, _ read: () -> Value) -> Value {
+        if let known = memo.withLock({ $0[key] }) { return known }
+        let value = read()
+        memo.withLock { $0[key] = value }
+        return value
     }
 }
