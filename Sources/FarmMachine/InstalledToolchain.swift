@@ -60,14 +60,13 @@ public struct InstalledToolchain: Sendable, Equatable {
                     }
                     answers[executable] = answer
                 }
-                switch answer {
-                case .success(let found) where installed.contains(where: {
-                    $0.architecture == target.architecture && $0.compilerVersion == "\(toolchain.compiler)-\(found.version)"
-                }):
+                switch answer.map({ (offer: "\(toolchain.compiler)-\($0.version)", banner: $0.banner) }) {
+                case .success(let found) where installed.contains(where: { $0.offer == Toolchain(architecture: target.architecture,
+                                                                                                 compiler: found.offer) }):
                     skipped("\(target.architecture.rawValue) \(executable)", "another toolchain file offers the same compiler")
                 case .success(let found):
-                    installed.append(InstalledToolchain(target: target, toolchain: toolchain,
-                                                        compilerVersion: "\(toolchain.compiler)-\(found.version)", banner: found.banner))
+                    installed.append(InstalledToolchain(target: target, toolchain: toolchain, compilerVersion: found.offer,
+                                                        banner: found.banner))
                 case .failure(let error):
                     skipped("\(target.architecture.rawValue) \(executable)", "\(error)")
                 }

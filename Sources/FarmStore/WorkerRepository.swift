@@ -46,22 +46,20 @@ public struct WorkerRepository: Sendable {
     /// The toolchain queues the relay has to declare: those no relay has
     /// declared yet, or all of them (a relay that has just connected to a
     /// broker that may have lost them).
-    public func toolchainQueues(undeclaredOnly: Bool) async throws -> [(architecture: Architecture, toolchain: String)] {
+    public func toolchainQueues(undeclaredOnly: Bool) async throws -> [Toolchain] {
         try await client.query("""
             SELECT architecture, toolchain FROM toolchain_queues
             WHERE declared_at IS NULL OR NOT \(undeclaredOnly) ORDER BY architecture, toolchain
-            """, logger: logger).all { row -> (architecture: Architecture?, toolchain: String) in
-            let (architecture, toolchain) = try row.decode((String, String).self)
-            return (Architecture(rawValue: architecture), toolchain)
-        }.compactMap { entry in entry.architecture.map { (architecture: $0, toolchain: entry.toolchain) } }
+            """, logger: logger).all { try $0.decode((String, String).self) }
+            .compactMap { architecture, toolchain in Architecture(rawValue: architecture).map { Toolchain(architecture: $0, compiler: toolchain) } }
     }
 
     /// Notes that these toolchain queues exist on the broker, bound.
-    public func toolchainQueuesDeclared(_ queues: [(architecture: Architecture, toolchain: String)]) async throws {
+    public func toolchainQueuesDeclared(_ queues: [Toolchain]) async throws {
         guard !queues.isEmpty else { return }
         try await client.query("""
             UPDATE toolchain_queues q SET declared_at = now()
-            FROM unnest(\(queues.map(\.architecture.rawValue))::text[], \(queues.map(\.toolchain))::text[]) AS d(architecture, toolchain)
+            FROM unnest(\(queues.map(\.architecture.rawValue))::text[], \(queues.map(\.compiler))::text[]) AS d(architecture, toolchain)
             WHERE q.architecture = d.architecture AND q.toolchain = d.toolchain
             """, logger: logger)
     }

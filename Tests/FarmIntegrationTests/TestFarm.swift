@@ -25,8 +25,7 @@ struct TestFarm: Sendable {
     let shelf: ArtifactShelf
 
     /// The package's root, for the toolchain files, the fixture tree and scripts.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let root = MachineData.root
 
     static func broker() throws -> AMQPConfiguration {
         guard let url = ProcessInfo.processInfo.environment["KFARM_TEST_AMQP_URL"] else {

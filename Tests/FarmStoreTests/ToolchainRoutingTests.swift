@@ -73,7 +73,7 @@ import Testing
             let clang = try await store.workers.register(WorkerRegistration(
                 name: Fixtures.unique("clang"), toolchains: [Toolchain(architecture: .x86_64, compiler: "clang-16.0.6")],
                 cores: 2, memoryMb: 4096), token: clangToken)
-            let pending = try await store.workers.toolchainQueues(undeclaredOnly: true).map { "\($0.architecture.rawValue) \($0.toolchain)" }
+            let pending = try await store.workers.toolchainQueues(undeclaredOnly: true).map { "\($0.architecture.rawValue) \($0.compiler)" }
             #expect(pending == ["x86_64 clang-16.0.6", "x86_64 gcc-12.2.0"])
             try await store.workers.toolchainQueuesDeclared(try await store.workers.toolchainQueues(undeclaredOnly: true))
             #expect(try await store.workers.toolchainQueues(undeclaredOnly: true).isEmpty)

@@ -71,7 +71,7 @@ struct OutboxRelay: Service {
     private func declareToolchainQueues(_ connection: AMQPConnection, undeclaredOnly: Bool) async throws {
         let queues = try await workers.toolchainQueues(undeclaredOnly: undeclaredOnly)
         for queue in queues {
-            try await BusTopology.declareBuildQueue(queue.architecture, toolchain: queue.toolchain, on: connection)
+            try await BusTopology.declareBuildQueue(queue.architecture, toolchain: queue.compiler, on: connection)
         }
         try await workers.toolchainQueuesDeclared(queues)
     }
