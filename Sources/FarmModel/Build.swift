@@ -87,7 +87,7 @@ public struct BuildOptions: Codable, Sendable, Equatable {
 
     /// `gcc`, `gcc-12`, `gcc-12.2.0`, `clang-16`: a compiler, with as much of its version as matters (see CompilerRequest).
     static let compilerRule = FieldRule { value in
-        CompilerRequest(value) == nil ? "must be a compiler, optionally with a version: gcc, gcc-12 or gcc-12.2.0" : nil
+        CompilerRequest(value) == nil ? "must be a compiler, optionally with a version: gcc, gcc-12, gcc-12.2.0, clang or clang-16" : nil
     }
 }
 
