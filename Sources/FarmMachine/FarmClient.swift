@@ -146,9 +146,7 @@ public struct FarmClient: Sendable {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: "application/json")
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        request.body = .bytes(ByteBuffer(bytes: try encoder.encode(body)))
+        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder.request.encode(body)))
         return try await answer(try await http.execute(request, timeout: .seconds(30)), "\(method) \(path)")
     }
 
