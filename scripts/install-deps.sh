@@ -16,6 +16,7 @@ packages=(
   qemu-system-x86 qemu-system-arm qemu-system-misc ccache   # boot tests of built kernels; compiler cache
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against
   bubblewrap util-linux                # the build sandbox (bwrap) and setpriv, which drops a root worker's builds to nobody
+  git                                  # kernels and external modules from git (the worker's mirror cache; git daemon in tests)
   tmux                                 # the client's live view, tested as a person sees it on a terminal
   prometheus                           # promtool, which checks the /metrics exposition in the test command
   chromium                             # the dashboard's browser tests (driven by Playwright)

@@ -53,6 +53,11 @@ public struct FarmClient: Sendable {
         }
     }
 
+    /// Tells the farm which commit the build's git source is (`GET /builds/{id}` shows it).
+    public func reportSource(_ buildID: UUID, _ report: SourceReport) async throws {
+        let _: [String: BuildSource] = try await send(.POST, "/builds/\(buildID.lowercased)/source", report)
+    }
+
     /// Streams a tarball to the artifact store under its sha256 (the server
     /// checks it), for the build attempt this worker holds: the server takes
     /// uploads only from a worker holding a running attempt.

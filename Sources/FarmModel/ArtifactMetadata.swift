@@ -28,6 +28,8 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     /// The compiler in its own words (the first line of `--version`), e.g.
     /// `aarch64-linux-gnu-gcc (Debian 12.2.0-14) 12.2.0`; absent in artifacts built before it was recorded.
     public var compiler: String?
+    /// The git source and commit the kernel was built from; absent for the workers' source package.
+    public var source: BuildSource?
     public var options: BuildOptions
     /// The configuration's baseVersion and the tree's own release, e.g. `6.1.192`.
     public var baseVersion: String
@@ -58,7 +60,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     }
 
     public init(buildId: UUID, buildNumber: String, configuration: ConfigurationRef, configVersion: VersionRef,
-                architecture: Architecture, toolchain: String, compiler: String? = nil, options: BuildOptions, baseVersion: String,
+                architecture: Architecture, toolchain: String, compiler: String? = nil, source: BuildSource? = nil, options: BuildOptions, baseVersion: String,
                 kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
                 ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File]) {
         self.schema = Self.schema
@@ -69,6 +71,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.architecture = architecture
         self.toolchain = toolchain
         self.compiler = compiler
+        self.source = source
         self.options = options
         self.baseVersion = baseVersion
         self.kernelRelease = kernelRelease

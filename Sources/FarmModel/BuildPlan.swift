@@ -7,12 +7,16 @@ public struct BuildPlan: Codable, Sendable, Equatable {
     public var baseConfig: BaseConfig
     /// The full .config to start from, with `baseConfig` `stored`.
     @ExplicitNull public var storedConfig: String?
+    /// The kernel tree from git; nil: the worker's source package for `baseVersion`.
+    @ExplicitNull public var source: GitSource?
 
-    public init(baseVersion: String, modules: [ConfigModule], baseConfig: BaseConfig = .tinyconfig, storedConfig: String? = nil) {
+    public init(baseVersion: String, modules: [ConfigModule], baseConfig: BaseConfig = .tinyconfig, storedConfig: String? = nil,
+                source: GitSource? = nil) {
         self.baseVersion = baseVersion
         self.modules = modules
         self.baseConfig = baseConfig
         self.storedConfig = storedConfig
+        self.source = source
     }
 }
 

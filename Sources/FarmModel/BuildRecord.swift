@@ -59,6 +59,9 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     /// The toolchain offer a build that named a compiler was routed to, e.g.
     /// `clang-16.0.6`; null: the worker's newest gcc (the artifact names it).
     @ExplicitNull public var toolchain: String?
+    /// The git source and the commit its ref named when the build started
+    /// (the worker reports it); null for the workers' source package, and until then.
+    @ExplicitNull public var source: BuildSource?
     /// Kconfig symbols the build enabled because a requested one depends on them.
     public var enabledDependencies: [BuildFindings.EnabledSymbol]
     /// What the build could not do as asked but went on without (an optional module, a parameter not applied).
@@ -69,7 +72,8 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         completedAt: Date?, configVersion: VersionRef, config: ConfigurationRef, initiator: UserRef, architecture: Architecture,
         environment: String, priority: BuildPriority, options: BuildOptions, attempt: Int, currentStage: BuildStage?,
         stages: [StageRecord], retryOf: String?, failure: BuildFailure?, claimedAt: Date?, artifactId: String? = nil,
-        cachedFrom: String? = nil, toolchain: String? = nil, findings: BuildFindings = BuildFindings()
+        cachedFrom: String? = nil, toolchain: String? = nil, source: BuildSource? = nil,
+        findings: BuildFindings = BuildFindings()
     ) {
         self.id = id
         self.buildNumber = buildNumber
@@ -94,6 +98,7 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         self.artifactId = artifactId
         self.cachedFrom = cachedFrom
         self.toolchain = toolchain
+        self.source = source
         self.enabledDependencies = findings.enabledDependencies
         self.warnings = findings.warnings
     }

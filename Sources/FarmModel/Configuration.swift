@@ -15,11 +15,13 @@ public struct Configuration: Codable, Sendable, Equatable {
     public var baseConfig: BaseConfig
     /// sha256 of the stored .config when `baseConfig` is `stored`.
     @ExplicitNull public var storedConfigSha256: String?
+    /// The kernel tree from git; null: the workers' kernel source package (Debian's linux-source).
+    @ExplicitNull public var source: GitSource?
 
     public init(
         id: UUID, name: String, description: String, baseVersion: String, architecture: Architecture,
         createdAt: Date, updatedAt: Date, creator: UserRef, project: ProjectRef, baseConfig: BaseConfig = .tinyconfig,
-        storedConfigSha256: String? = nil
+        storedConfigSha256: String? = nil, source: GitSource? = nil
     ) {
         self.id = id
         self.name = name
@@ -32,6 +34,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.project = project
         self.baseConfig = baseConfig
         self.storedConfigSha256 = storedConfigSha256
+        self.source = source
     }
 }
 
@@ -70,10 +73,13 @@ public struct NewConfiguration: Decodable, Sendable {
     public var baseConfig: String?
     /// The full .config to start from, with `baseConfig` `stored`.
     public var storedConfig: String?
+    /// A kernel tree from git instead of the workers' source package.
+    public var source: GitSource?
 
     public init(
         name: String, description: String? = nil, baseVersion: String, architecture: String,
-        projectId: UUID, modules: [ModuleSpec]? = nil, baseConfig: BaseConfig? = nil, storedConfig: String? = nil
+        projectId: UUID, modules: [ModuleSpec]? = nil, baseConfig: BaseConfig? = nil, storedConfig: String? = nil,
+        source: GitSource? = nil
     ) {
         self.name = name
         self.description = description
@@ -83,6 +89,7 @@ public struct NewConfiguration: Decodable, Sendable {
         self.modules = modules
         self.baseConfig = baseConfig?.rawValue
         self.storedConfig = storedConfig
+        self.source = source
     }
 
     /// The validated base configuration; call after `validate()`.
@@ -101,6 +108,7 @@ public struct NewConfiguration: Decodable, Sendable {
         }
         ModuleSpec.validate(modules ?? [], field: "modules", into: &validator)
         BaseConfig.validate(baseConfig ?? BaseConfig.tinyconfig.rawValue, storedConfig, into: &validator)
+        source?.validate(field: "source", into: &validator)
         try validator.finish()
     }
 }
@@ -133,18 +141,21 @@ public struct ConfigurationChanges: Decodable, Sendable {
     /// Like `baseVersion`: only while no version is locked; `storedConfig` goes with `stored`.
     public var baseConfig: String?
     public var storedConfig: String?
+    /// Like `baseConfig`: a new git source only while no version is locked.
+    public var source: GitSource?
 
     public init(name: String? = nil, description: String? = nil, baseVersion: String? = nil, modules: [ModuleSpec]? = nil,
-                baseConfig: BaseConfig? = nil, storedConfig: String? = nil) {
+                baseConfig: BaseConfig? = nil, storedConfig: String? = nil, source: GitSource? = nil) {
         self.name = name
         self.description = description
         self.baseVersion = baseVersion
         self.modules = modules
         self.baseConfig = baseConfig?.rawValue
         self.storedConfig = storedConfig
+        self.source = source
     }
 
-    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil || changesBase }
+    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil || changesBase || source != nil }
 
     /// Whether the base configuration changes (which locked versions forbid, as for `baseVersion`).
     public var changesBase: Bool { baseConfig != nil || storedConfig != nil }
@@ -165,8 +176,10 @@ public struct ConfigurationChanges: Decodable, Sendable {
                 validator.fail("baseConfig", "must come with storedConfig (stored)")
             }
         }
-        if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil && !changesBase {
-            validator.fail("body", "must change at least one of: name, description, baseVersion, modules, baseConfig")
+        source?.validate(field: "source", into: &validator)
+        if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil && !changesBase
+            && source == nil {
+            validator.fail("body", "must change at least one of: name, description, baseVersion, modules, baseConfig, source")
         }
         try validator.finish()
     }
@@ -186,6 +199,7 @@ extension ConfigurationChanges {
         if let baseVersion { details["baseVersion"] = baseVersion }
         if let modules { details["modules"] = modules.map(\.name).joined(separator: ", ") }
         if let baseConfig { details["baseConfig"] = baseConfig }
+        if let source { details["source"] = "\(source.git) \(source.ref)" }
         return details
     }
 }

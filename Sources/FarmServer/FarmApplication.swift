@@ -1,5 +1,6 @@
 import AMQP
 import FarmBus
+import FarmModel
 import FarmStore
 import FarmTelemetry
 import Foundation
@@ -33,6 +34,8 @@ public struct ServerSettings: Sendable {
     public var brokerManagementURL: String?
     /// How often those connections are looked for.
     public var machineSweepInterval: Duration = .seconds(5)
+    /// The git repositories configurations may name as their source (`--git-allow`).
+    public var gitSources = GitAllowList([])
 
     public init(host: String = "127.0.0.1", port: Int = 8080, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                 broker: AMQPConfiguration? = nil, maxAttempts: Int = 3,
@@ -53,14 +56,15 @@ public struct ServerSettings: Sendable {
 
 /// Every endpoint of the API, with who may call it: the authorization matrix.
 func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerSettings.defaultLease,
-               limits: RequestLimits = RequestLimits(), broker: BrokerLink? = nil) -> [Endpoint] {
+               limits: RequestLimits = RequestLimits(), broker: BrokerLink? = nil, gitSources: GitAllowList = GitAllowList([]))
+    -> [Endpoint] {
     let access = AccessPolicy(projects: store.projects)
     let census = FarmCensus(repository: store.census)
     let api = HealthRoutes(store: store, broker: broker).endpoints
         + MetricsRoutes(census: census, logger: Logger(label: "kfarm.metrics")).endpoints
         + UserRoutes(store: store).endpoints
         + ProjectRoutes(store: store, access: access).endpoints
-        + ConfigurationRoutes(store: store, access: access).endpoints
+        + ConfigurationRoutes(store: store, access: access, gitSources: gitSources).endpoints
         + BuildRoutes(store: store, access: access, followers: FollowerCount(limits: limits)).endpoints
         + WorkerRoutes(store: store, lease: lease).endpoints
         + KernelRoutes(store: store).endpoints
@@ -80,10 +84,10 @@ func endpoints(store: Store, shelf: ArtifactShelf, lease: TimeInterval = ServerS
 /// `broker` is the outbox relay's connection, which `/ready` reports.
 public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimitPolicy = RateLimitPolicy(),
                         lease: TimeInterval = ServerSettings.defaultLease, limits: RequestLimits = RequestLimits(),
-                        broker: BrokerLink? = nil)
+                        broker: BrokerLink? = nil, gitSources: GitAllowList = GitAllowList([]))
     -> Router<FarmRequestContext> {
     MetricsRegistry.bootstrap()
-    let table = endpoints(store: store, shelf: shelf, lease: lease, limits: limits, broker: broker)
+    let table = endpoints(store: store, shelf: shelf, lease: lease, limits: limits, broker: broker, gitSources: gitSources)
     let routes = RouteTable(table)
     let deadline = DatabaseDeadline(store: store, patience: limits.databasePatience)
     // HEAD of every GET route: the GET's status and headers without its body.
@@ -108,7 +112,7 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
     let brokerLink = settings.broker.map { _ in BrokerLink() }
     var app = Application(
         router: buildRouter(store: store, shelf: shelf, rateLimits: settings.rateLimits, lease: settings.lease,
-                            limits: settings.limits, broker: brokerLink),
+                            limits: settings.limits, broker: brokerLink, gitSources: settings.gitSources),
         server: settings.limits.server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "kfarm"),
         logger: logger)

@@ -197,9 +197,10 @@ public struct BuildRepository: Sendable {
         let (id, number, status, progress, startedAt, estimate, completedAt, versionID, version, configurationID,
              configurationName, initiatorID, initiatorName, architecture, environment, priority, options, attempt,
              currentStage, retryOf, _, failureKind, failureReason, claimedAt, artifactID, cachedFrom, findings,
-             toolchain) = try row.decode(
+             toolchain, source) = try row.decode(
                 (UUID, String, String, Int, Date, Date, Date?, UUID, String, UUID, String, UUID, String, String, String,
-                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?, UUID?, UUID?, String, String?).self)
+                 String, String, Int, String?, UUID?, UUID, String?, String?, Date?, UUID?, UUID?, String, String?,
+                 String?).self)
         var failure: BuildFailure?
         if let kind = failureKind.flatMap(BuildFailure.Kind.init) {
             failure = BuildFailure(kind: kind, reason: failureReason ?? "", logTail: try await BuildLogRepository.tail(
@@ -216,6 +217,7 @@ public struct BuildRepository: Sendable {
             options: try JSONDecoder().decode(BuildOptions.self, from: Data(options.utf8)), attempt: attempt,
             currentStage: currentStage.flatMap(BuildStage.init), stages: stages, retryOf: retryOf?.lowercased, failure: failure,
             claimedAt: claimedAt, artifactId: artifactID?.lowercased, cachedFrom: cachedFrom?.lowercased, toolchain: toolchain,
+            source: try source.map { try JSONDecoder().decode(BuildSource.self, from: Data($0.utf8)) },
             findings: try JSONDecoder().decode(BuildFindings.self, from: Data(findings.utf8)))
     }
 

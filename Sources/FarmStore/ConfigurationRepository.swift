@@ -59,10 +59,10 @@ public struct ConfigurationRepository: Sendable {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
                     INSERT INTO configurations (id, project_id, name, description, base_version, architecture, created_by,
-                                                base_config, stored_config)
+                                                base_config, stored_config, source_git, source_ref)
                     VALUES (\(id), \(request.projectId), \(request.name), \(description), \(request.baseVersion),
                             \(request.validArchitecture.rawValue), \(creator), \(request.validBaseConfig.rawValue),
-                            \(request.storedConfig))
+                            \(request.storedConfig), \(request.source?.git), \(request.source?.ref))
                     """, logger: logger)
                 let versionID = try await Self.insertVersion(.initial, of: id, by: creator, on: connection, logger: logger)
                 try await Self.insertModules(request.modules ?? [], into: versionID, baseVersion: request.baseVersion,
@@ -127,14 +127,14 @@ public struct ConfigurationRepository: Sendable {
         ) {
             try await client.transaction(logger: logger) { connection in
                 let baseVersion = try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
-                if changes.baseVersion != nil || changes.changesBase {
+                if changes.baseVersion != nil || changes.changesBase || changes.source != nil {
                     let locked = try await connection.query("""
                         SELECT version FROM configuration_versions WHERE configuration_id = \(configurationID) AND is_locked
                         ORDER BY major, minor, patch
                         """, logger: logger).all { try $0.decode(String.self) }
                     if !locked.isEmpty {
                         throw StoreError.conflict(
-                            "baseVersion and baseConfig cannot change while versions are locked; create a new configuration",
+                            "baseVersion, baseConfig and source cannot change while versions are locked; create a new configuration",
                             details: ["lockedVersions": locked.joined(separator: ", ")])
                     }
                 }
@@ -157,6 +157,8 @@ public struct ConfigurationRepository: Sendable {
                         base_config = COALESCE(\(changes.baseConfig), base_config),
                         stored_config = CASE WHEN \(changes.baseConfig)::text IS NULL THEN stored_config
                                              ELSE \(changes.storedConfig) END,
+                        source_git = COALESCE(\(changes.source?.git), source_git),
+                        source_ref = COALESCE(\(changes.source?.ref), source_ref),
                         updated_at = now()
                     WHERE id = \(configurationID)
                     """, logger: logger)

@@ -19,8 +19,9 @@ extension PostgresRow {
 
     func decodeConfiguration() throws -> Configuration {
         let (id, name, description, baseVersion, architecture, createdAt, updatedAt,
-             creatorID, creatorName, projectID, projectName, baseConfig, storedSha256) =
-            try decode((UUID, String, String, String, String, Date, Date, UUID, String, UUID, String, String, String?).self)
+             creatorID, creatorName, projectID, projectName, baseConfig, storedSha256, sourceGit, sourceRef) =
+            try decode((UUID, String, String, String, String, Date, Date, UUID, String, UUID, String, String, String?,
+                        String?, String?).self)
         guard let arch = Architecture(rawValue: architecture) else {
             throw StoreError.unavailable("configuration \(id) has unknown architecture \(architecture)")
         }
@@ -29,7 +30,8 @@ extension PostgresRow {
             createdAt: createdAt, updatedAt: updatedAt,
             creator: UserRef(id: creatorID, username: creatorName),
             project: ProjectRef(id: projectID, name: projectName),
-            baseConfig: BaseConfig(rawValue: baseConfig) ?? .tinyconfig, storedConfigSha256: storedSha256)
+            baseConfig: BaseConfig(rawValue: baseConfig) ?? .tinyconfig, storedConfigSha256: storedSha256,
+            source: GitSource(git: sourceGit, ref: sourceRef))
     }
 
     func decodeVersion() throws -> ConfigurationVersion {

@@ -138,11 +138,12 @@ public struct WorkerRepository: Sendable {
     private static func plan(of build: BuildRecord, on connection: PostgresConnection, logger: Logger) async throws -> BuildPlan {
         var plan = BuildPlan(baseVersion: "", modules: [])
         for try await row in try await connection.execute(PlanRows(id: build.configVersion.id), logger: logger) {
-            let (baseVersion, baseConfig, storedConfig, id, name, path, isBuiltin, isRequired, parameters) =
-                try row.decode((String, String, String?, UUID?, String?, String?, Bool?, Bool?, String?).self)
+            let (baseVersion, baseConfig, storedConfig, sourceGit, sourceRef, id, name, path, isBuiltin, isRequired, parameters) =
+                try row.decode((String, String, String?, String?, String?, UUID?, String?, String?, Bool?, Bool?, String?).self)
             plan.baseVersion = baseVersion
             plan.baseConfig = BaseConfig(rawValue: baseConfig) ?? .tinyconfig
             plan.storedConfig = storedConfig
+            plan.source = GitSource(git: sourceGit, ref: sourceRef)
             guard let id, let name, let isBuiltin, let isRequired, let parameters else { continue }
             plan.modules.append(ConfigModule(
                 id: id, name: name, path: path, isBuiltin: isBuiltin, isRequired: isRequired,
@@ -154,7 +155,7 @@ public struct WorkerRepository: Sendable {
     /// A version's kernel and modules in one statement: every claim reads them.
     struct PlanRows: PreparedByID {
         static let sql = """
-            SELECT c.base_version, c.base_config, c.stored_config, m.id, m.name, m.path, m.is_builtin, m.is_required,
+            SELECT c.base_version, c.base_config, c.stored_config, c.source_git, c.source_ref, m.id, m.name, m.path, m.is_builtin, m.is_required,
                    m.parameters::text
             FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
             LEFT JOIN config_modules m ON m.version_id = v.id
@@ -176,6 +177,22 @@ public struct WorkerRepository: Sendable {
                 """, logger: logger).first { try $0.decode(Date.self) }
             if let renewed { return renewed }
             throw try await Self.whyNotHeld(buildID, on: connection, logger: logger)
+        }
+    }
+
+    /// Records the git source and commit the worker checked out for the
+    /// build's attempt it holds: a source other than the configuration's is
+    /// refused. A retry reports again (a moved branch is another commit).
+    public func reportSource(_ buildID: UUID, _ report: SourceReport, token tokenID: UUID) async throws {
+        try await client.transaction(logger: logger) { connection in
+            _ = try await Self.lockHeld(buildID, report.claim, token: tokenID, on: connection, logger: logger)
+            let configured = try await connection.query("""
+                SELECT c.source_git, c.source_ref FROM builds b JOIN configurations c ON c.id = b.configuration_id
+                WHERE b.id = \(buildID)
+                """, logger: logger).first { try $0.decode((String?, String?).self) }
+            try report.validate(configured: configured.flatMap { GitSource(git: $0, ref: $1) })
+            let source = String(decoding: try JSONEncoder().encode(report.source), as: UTF8.self)
+            try await connection.query("UPDATE builds SET source = \(source)::jsonb WHERE id = \(buildID)", logger: logger)
         }
     }
 

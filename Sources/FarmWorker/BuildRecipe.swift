@@ -9,10 +9,6 @@ import Glibc
 public enum BuildStep: Sendable {
     /// Runs in the build's sandbox.
     case run(Command)
-    /// Runs as the worker itself, outside the sandbox: only for the
-    /// worker's own steps that take nothing from the build (unpacking a
-    /// kernel source into the shared cache).
-    case trusted(Command)
     /// Fails the stage (a build failure) with the thrown error's description.
     /// Runs in the worker's process: what it reads of the workspace goes
     /// through `Workspace.text(of:)`, and it writes only by replacing files
@@ -42,6 +38,8 @@ public struct CheckFailed: Error, CustomStringConvertible {
 /// commands run in.
 public struct Workspace: Sendable {
     public var source: URL
+    /// What `source` is, when the recipe checked it out (a kernel tree); nil: the worker's `--source-tree`.
+    public var checkedOut: CheckedOutSource?
     public var output: URL
     public var staging: URL
     public var toolchain: InstalledToolchain
@@ -59,10 +57,11 @@ public struct Workspace: Sendable {
     /// The compiler's warnings and errors in the build's output so far.
     public var diagnostics = CompilerDiagnostics()
 
-    public init(source: URL, output: URL, staging: URL, toolchain: InstalledToolchain, jobs: Int,
-                environment: [String: String] = [:], compilerLauncher: String? = nil, ccacheDirectory: URL? = nil,
+    public init(source: URL, checkedOut: CheckedOutSource? = nil, output: URL, staging: URL, toolchain: InstalledToolchain,
+                jobs: Int, environment: [String: String] = [:], compilerLauncher: String? = nil, ccacheDirectory: URL? = nil,
                 inputs: [URL] = [], sandbox: BuildSandbox?) {
         self.source = source
+        self.checkedOut = checkedOut
         self.output = output
         self.staging = staging
         self.toolchain = toolchain
@@ -77,15 +76,16 @@ public struct Workspace: Sendable {
     /// A workspace in `root`: its `out/` and `staging/` (and the ccache
     /// directory) made writable for the sandbox's account, which cannot
     /// replace them (their parent is the caller's).
-    public static func prepare(at root: URL, source: URL, toolchain: InstalledToolchain, jobs: Int,
-                               environment: [String: String] = [:], compilerLauncher: String? = nil,
+    public static func prepare(at root: URL, source: URL, checkedOut: CheckedOutSource? = nil, toolchain: InstalledToolchain,
+                               jobs: Int, environment: [String: String] = [:], compilerLauncher: String? = nil,
                                ccacheDirectory: URL? = nil, inputs: [URL] = [], sandbox: BuildSandbox?) throws -> Workspace {
         let output = root.appendingPathComponent("out")
         let staging = root.appendingPathComponent("staging")
         for directory in [output, staging] + (ccacheDirectory.map { [$0] } ?? []) {
             try BuildSandbox.makeWritable(directory, for: sandbox)
         }
-        return Workspace(source: source, output: output, staging: staging, toolchain: toolchain, jobs: jobs,
+        return Workspace(source: source, checkedOut: checkedOut, output: output, staging: staging, toolchain: toolchain,
+                         jobs: jobs,
                          environment: environment, compilerLauncher: compilerLauncher, ccacheDirectory: ccacheDirectory,
                          inputs: inputs, sandbox: sandbox)
     }
@@ -154,10 +154,12 @@ public struct Workspace: Sendable {
 /// A stage's steps are asked for when the stage starts, so they may depend
 /// on what earlier stages produced.
 public protocol BuildRecipe: Sendable {
-    /// The tree the build compiles out of, when the recipe picks it (a
-    /// kernel version from the source cache); nil builds the worker's
-    /// `--source-tree`.
-    func source(for plan: BuildPlan) -> URL?
+    /// Readies the tree the build compiles out of, when the recipe picks it
+    /// (a kernel version's source package, unpacked once; a git commit,
+    /// fetched and exported once), telling `log` what it does; nil builds
+    /// the worker's `--source-tree`. Runs when the attempt starts, before
+    /// the build's keys are asked for: they name what it returns.
+    func checkout(_ plan: BuildPlan, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource?
     /// The kernel series the recipe builds (the worker registers them, and
     /// submits of other versions are refused); nil: any version.
     var kernelSeries: [String]? { get }
@@ -178,7 +180,7 @@ public protocol BuildRecipe: Sendable {
 }
 
 extension BuildRecipe {
-    public func source(for plan: BuildPlan) -> URL? { nil }
+    public func checkout(_ plan: BuildPlan, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource? { nil }
     public var kernelSeries: [String]? { nil }
     public var dataDirectories: [URL] { [] }
     public func planKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? { nil }

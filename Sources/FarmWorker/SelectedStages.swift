@@ -12,7 +12,9 @@ public struct SelectedStages: BuildRecipe {
         self.stages = stages
     }
 
-    public func source(for plan: BuildPlan) -> URL? { recipe.source(for: plan) }
+    public func checkout(_ plan: BuildPlan, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource? {
+        try await recipe.checkout(plan, log: log)
+    }
     public var dataDirectories: [URL] { recipe.dataDirectories }
 
     public func steps(for stage: BuildStage, build: BuildRecord, plan: BuildPlan, in workspace: Workspace) -> [BuildStep] {

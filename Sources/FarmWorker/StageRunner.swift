@@ -132,13 +132,11 @@ public struct StageRunner: Sendable {
 
     private func run(_ step: BuildStep, workspace: Workspace, spool: EventSpool, meter: ProgressMeter) async -> BuildFailure? {
         switch step {
-        case .run(let command), .trusted(let command):
+        case .run(let command):
             spool.log(["$ \(command)"])
             let watch = MachineTroubleWatch(spool: spool)
             do {
-                var runnable = command
-                if case .run = step { runnable = try workspace.sandboxed(command) }
-                let status = try await CommandRunner.run(runnable) { lines in
+                let status = try await CommandRunner.run(try workspace.sandboxed(command)) { lines in
                     watch.observe(lines)
                     workspace.diagnostics.observe(lines)
                     meter.observe(lines)

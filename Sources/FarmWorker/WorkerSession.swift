@@ -81,21 +81,9 @@ struct WorkerSession: Sendable {
                                  "toolchain missing: this worker has \(toolchain.compilerVersion), the build asks for \(asked)"))
             return
         }
-        let workspace: Workspace
-        do {
-            workspace = try prepareWorkspace(for: build, source: settings.recipe.source(for: plan) ?? settings.sourceTree,
-                                             toolchain: toolchain)
-        } catch {
-            spool.result(.failed(.infrastructure, "cannot prepare the workspace: \(error)"))
-            return
-        }
         worker.running.add(build.id, attempt: build.attempt)
         defer { worker.running.remove(build.id) }
-        let delivery = ArtifactDelivery(client: worker.client, buildID: build.id,
-                                        claim: BuildClaim(workerId: workerID, attempt: build.attempt))
-        let runner = StageRunner(recipe: settings.recipe, delivery: delivery,
-                                 progressHistory: settings.workDirectory.appendingPathComponent("progress-history"))
-        let attempt = Task { await runner.run(build, plan: plan, in: workspace, spool: spool) }
+        let attempt = Task { await self.attempt(build, plan: plan, with: toolchain, spool: spool, logger: logger) }
         worker.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
         let ending = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
@@ -115,7 +103,40 @@ struct WorkerSession: Sendable {
             spool.result(.failed(.infrastructure, "the worker was stopped"))
             logger.info("build interrupted: the worker is stopping")
         }
-        if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: workspace.root) }
+        if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: root(of: build)) }
+    }
+
+    /// Checks the build's source out (reporting a git commit to the farm),
+    /// prepares the workspace and runs the stages. A source the build names
+    /// but cannot have (a ref that does not exist, a repository not allowed)
+    /// fails the build; trouble of the machine's is the machine's.
+    private func attempt(_ build: BuildRecord, plan: BuildPlan, with toolchain: InstalledToolchain, spool: EventSpool,
+                         logger: Logger) async -> StageRunner.Ending {
+        let claim = BuildClaim(workerId: workerID, attempt: build.attempt)
+        let checkout: CheckedOutSource?
+        do {
+            checkout = try await settings.recipe.checkout(plan, log: spool.log)
+        } catch {
+            if Task.isCancelled { return .cancelled }
+            return .outcome(.failed(error is CheckFailed ? .build : .infrastructure, "source: \(error)"))
+        }
+        if let source = checkout?.git {
+            do {
+                try await worker.client.reportSource(build.id, SourceReport(claim: claim, source: source))
+            } catch {
+                logger.warning("reporting the source failed", metadata: ["commit": "\(source.commit)", "error": "\(error)"])
+            }
+        }
+        let workspace: Workspace
+        do {
+            workspace = try prepareWorkspace(for: build, source: checkout?.tree ?? settings.sourceTree, checkedOut: checkout,
+                                             toolchain: toolchain)
+        } catch {
+            return .outcome(.failed(.infrastructure, "cannot prepare the workspace: \(error)"))
+        }
+        let runner = StageRunner(recipe: settings.recipe, delivery: ArtifactDelivery(client: worker.client, buildID: build.id, claim: claim),
+                                 progressHistory: settings.workDirectory.appendingPathComponent("progress-history"))
+        return await runner.run(build, plan: plan, in: workspace, spool: spool)
     }
 
     /// Renews the lease until cancelled; stops the build when the API says it is no longer this worker's.
@@ -136,15 +157,19 @@ struct WorkerSession: Sendable {
     /// The attempt's directory, made by the worker (`Workspace.prepare`).
     /// ccache's directory is one per configuration: a build can write to
     /// it, so it is shared only by builds of the same configuration.
-    private func prepareWorkspace(for build: BuildRecord, source: URL, toolchain: InstalledToolchain) throws -> Workspace {
-        let root = settings.workDirectory.appendingPathComponent(build.id.lowercased)
-            .appendingPathComponent("attempt-\(build.attempt)")
+    private func prepareWorkspace(for build: BuildRecord, source: URL, checkedOut: CheckedOutSource?,
+                                  toolchain: InstalledToolchain) throws -> Workspace {
+        let root = root(of: build)
         try? FileManager.default.removeItem(at: root)
         let ccache = settings.compilerLauncher == nil ? nil
             : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
-        return try Workspace.prepare(at: root, source: source, toolchain: toolchain, jobs: settings.makeJobs,
+        return try Workspace.prepare(at: root, source: source, checkedOut: checkedOut, toolchain: toolchain, jobs: settings.makeJobs,
                                      environment: settings.buildEnvironment, compilerLauncher: settings.compilerLauncher,
                                      ccacheDirectory: ccache, inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
+    }
+
+    private func root(of build: BuildRecord) -> URL {
+        settings.workDirectory.appendingPathComponent(build.id.lowercased).appendingPathComponent("attempt-\(build.attempt)")
     }
 
     /// Stops running builds that are cancelled, until cancelled itself.

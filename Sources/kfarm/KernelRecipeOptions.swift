@@ -7,8 +7,10 @@ struct KernelRecipeOptions: ParsableArguments {
     @Option(help: "Where the linux-source-<series>.tar.xz tarballs are (Debian's linux-source-6.1 puts one there).")
     var kernelSources = "/usr/src"
 
-    @Option(help: "Where kernel sources are unpacked once and shared read-only by builds.")
+    @Option(help: "Where kernel sources are unpacked (git sources: fetched and exported) once and shared read-only by builds.")
     var sourceCache = "/tmp/kfarm-kernel-sources"
+
+    @OptionGroup var git: GitSourceOptions
 
     @Option(help: "The kernel recipe's data: boot.config (Kconfig every kernel gets to boot to a console), the boot test's init.c and hello module.")
     var kernelData = "workers/kernel"
@@ -18,6 +20,8 @@ struct KernelRecipeOptions: ParsableArguments {
     }
 
     func recipe(compressionLevel: Int32 = KernelPackage.defaultLevel) -> KernelRecipe {
-        KernelRecipe(sources: sources, data: URL(fileURLWithPath: kernelData), compressionLevel: compressionLevel)
+        KernelRecipe(sources: sources,
+                     git: GitKernelSource(cache: URL(fileURLWithPath: sourceCache).appendingPathComponent("git"), allowed: git.allowList),
+                     data: URL(fileURLWithPath: kernelData), compressionLevel: compressionLevel)
     }
 }

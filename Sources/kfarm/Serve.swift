@@ -77,6 +77,8 @@ struct Serve: AsyncParsableCommand {
         discussion: "Logs in with the --amqp-url account, which must be an administrator there."))
     var brokerManagementUrl: String?
 
+    @OptionGroup(title: "Kernel sources") var git: GitSourceOptions
+
     func validate() throws {
         guard rateLimitUser > 0, rateLimitIp > 0, rateLimitWindow > 0 else {
             throw ValidationError("rate limits and the window must be positive")
@@ -110,6 +112,7 @@ struct Serve: AsyncParsableCommand {
                                       brokerAuth: brokerAuthPort.map { (brokerAuthHost, $0) })
         settings.brokerManagementURL = brokerManagementUrl
         settings.redispatchAfter = TimeInterval(redispatchSeconds)
+        settings.gitSources = git.allowList
         let shelf = try ArtifactShelf.directory(URL(fileURLWithPath: artifactDir),
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])

@@ -237,11 +237,7 @@ extension FarmTests {
 
     /// `make tinyconfig` for `architecture` in the Debian tree (unpacked as a worker would), as a stored .config.
     func tinyconfig(_ architecture: Architecture) async throws -> String {
-        let recipe = kernelRecipe()
-        if case .trusted(let unpack)? = recipe.sources.prepare(for: "6.1.0") {
-            #expect(try await CommandRunner.run(unpack, onLines: { _ in }) == 0)
-        }
-        let tree = try #require(recipe.sources.tree(for: "6.1.0"))
+        let tree = try await kernelRecipe().sources.checkout("6.1.0", log: { _ in }).tree
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-tinyconfig-\(UUID().lowercased)")
         defer { try? FileManager.default.removeItem(at: output) }
         let kernelArch = try MachineData.architecture(architecture).kernelArch

@@ -1,3 +1,4 @@
+import FarmModel
 import FarmServer
 import FarmStore
 import FarmTestSupport
@@ -56,7 +57,7 @@ let generousLimits = RateLimitPolicy(perUser: 10_000, perAddress: 1_000_000, win
 /// background work such as starting every due deployment).
 func withAPI(
     limits: RateLimitPolicy = generousLimits, _ test: TestingSetup = .router, shelf: ArtifactShelf? = nil,
-    requestLimits: RequestLimits = RequestLimits(), freshDatabase: Bool = false,
+    requestLimits: RequestLimits = RequestLimits(), freshDatabase: Bool = false, gitSources: GitAllowList = GitAllowList([]),
     _ body: @Sendable (API, Fixtures) async throws -> Void
 ) async throws {
     let shelf = try shelf ?? ArtifactShelf.forTests()
@@ -64,7 +65,7 @@ func withAPI(
         freshDatabase ? TestDatabase.withFreshStore : TestDatabase.withStore
     try await database { store in
         let app = Application(
-            router: buildRouter(store: store, shelf: shelf, rateLimits: limits, limits: requestLimits),
+            router: buildRouter(store: store, shelf: shelf, rateLimits: limits, limits: requestLimits, gitSources: gitSources),
             server: requestLimits.server,
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             logger: TestDatabase.logger)

@@ -119,6 +119,15 @@ import Testing
             let (build, worker) = try await s.claimedBuild()
             return Call(path: "/builds/\(build.id.lowercased)/heartbeat", body: json(["workerId": worker.id.lowercased, "attempt": 1]))
         },
+        "POST /builds/:id/source": { s, _ in
+            let (build, worker) = try await s.claimedBuild()
+            let (git, ref) = ("git://127.0.0.1/linux.git", "v6.1")
+            try await s.fixtures.store.client.query(
+                "UPDATE configurations SET source_git = \(git), source_ref = \(ref) WHERE id = \(build.config.id)")
+            return Call(path: "/builds/\(build.id.lowercased)/source",
+                        body: json(["workerId": worker.id.lowercased, "attempt": 1,
+                                    "source": ["git": git, "ref": ref, "commit": String(repeating: "c0", count: 20)]]))
+        },
         "PUT /artifact-blobs/:sha256": { s, _ in
             let bytes = Fixtures.unique("kernel")
             let sha256 = SHA256.hash(data: Array(bytes.utf8)).map { String(format: "%02x", $0) }.joined()

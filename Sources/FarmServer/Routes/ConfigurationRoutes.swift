@@ -8,6 +8,8 @@ import Hummingbird
 struct ConfigurationRoutes {
     let store: Store
     let access: AccessPolicy
+    /// The git repositories a configuration may name as its source.
+    let gitSources: GitAllowList
 
     var endpoints: [Endpoint] {
         [
@@ -25,6 +27,7 @@ struct ConfigurationRoutes {
                 let user = try context.requireUser()
                 let body = try await request.decodeJSON(as: NewConfiguration.self, context: context)
                 try await access.authorize(body.projectId, context)
+                try gitSources.require(body.source)
                 return try Response.success(try await store.configurations.create(body, creator: user.id), status: .created)
             },
             Endpoint(.get, "/configurations/:id", .project(.viewer)) { _, context in
@@ -34,6 +37,7 @@ struct ConfigurationRoutes {
             Endpoint(.patch, "/configurations/:id", .project(.developer)) { request, context in
                 let configuration = try await visibleConfiguration(context)
                 let body = try await request.decodeJSON(as: ConfigurationChanges.self, context: context)
+                try gitSources.require(body.source)
                 return try Response.success(try await store.configurations.update(body, of: configuration.id, by: try context.requireUser().id))
             },
             Endpoint(.post, "/configurations/:id/versions", .project(.developer)) { request, context in

@@ -38,6 +38,11 @@ struct WorkerRoutes {
                     try context.uuid("id"), body, token: try context.requireWorkerToken(), lease: lease)
                 return try Response.success(["leaseExpiresAt": expiry])
             },
+            Endpoint(.post, "/builds/:id/source", .worker) { request, context in
+                let body = try await request.decodeJSON(as: SourceReport.self, context: context)
+                try await store.workers.reportSource(try context.uuid("id"), body, token: try context.requireWorkerToken())
+                return try Response.success(["source": body.source])
+            },
         ]
     }
 }

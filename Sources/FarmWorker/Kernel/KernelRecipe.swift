@@ -2,7 +2,8 @@ import FarmMachine
 import FarmModel
 import Foundation
 
-/// Builds a real Linux kernel out of tree (`make O=`) from the source cache:
+/// Builds a real Linux kernel out of tree (`make O=`) from the source cache
+/// (Debian's source package, or the configuration's git source):
 /// the configuration's base (tinyconfig, defconfig or its stored .config)
 /// plus the boot fragment (`workers/kernel/boot.config` and the
 /// architecture's `bootConfig`), the configuration's modules and the build
@@ -14,7 +15,9 @@ import Foundation
 /// series' module catalog, read from the tree. The testing stage boots the
 /// image under QEMU and loads the requested modules (`BootTest`).
 public struct KernelRecipe: BuildRecipe {
-    public let sources: any KernelSourceProvider
+    public let sources: DebianKernelSource
+    /// Nil: this worker builds no kernels from git.
+    public let git: GitKernelSource?
     /// `workers/kernel`: boot.config, the boot test's init.c and hello module.
     public let data: URL
     /// zstd's level for the artifact tarball.
@@ -23,16 +26,20 @@ public struct KernelRecipe: BuildRecipe {
     /// Written into the build's output by `initialization`, read for the outcome and the metadata.
     static let findingsFile = "kfarm-findings.json"
 
-    public init(sources: any KernelSourceProvider, data: URL, compressionLevel: Int32 = KernelPackage.defaultLevel) {
+    public init(sources: DebianKernelSource, git: GitKernelSource? = nil, data: URL,
+                compressionLevel: Int32 = KernelPackage.defaultLevel) {
         self.sources = sources
+        self.git = git
         self.data = data
         self.compressionLevel = compressionLevel
     }
 
     var bootConfig: URL { data.appendingPathComponent("boot.config") }
 
-    public func source(for plan: BuildPlan) -> URL? {
-        sources.tree(for: plan.baseVersion)
+    public func checkout(_ plan: BuildPlan, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource? {
+        guard let source = plan.source else { return try await sources.checkout(plan.baseVersion, log: log) }
+        guard let git else { throw CheckFailed("this worker builds no kernels from git (kfarm worker --git-allow)") }
+        return try await git.checkout(source, log: log)
     }
 
     public var kernelSeries: [String]? { sources.series }
@@ -45,12 +52,6 @@ public struct KernelRecipe: BuildRecipe {
         let loadable = plan.modules.contains { !$0.isBuiltin }
         switch stage {
         case .initialization:
-            guard let prepare = sources.prepare(for: plan.baseVersion) else {
-                return [.check("kernel source for \(plan.baseVersion)") {
-                    throw CheckFailed("this worker has no kernel source for \(plan.baseVersion); it builds "
-                                      + sources.series.map { "\($0).x" }.joined(separator: ", "))
-                }]
-            }
             let fragmentFile = output.appendingPathComponent("kfarm.config")
             let settling = KconfigSettling()
             let merge: [BuildStep] = [
@@ -59,7 +60,7 @@ public struct KernelRecipe: BuildRecipe {
                              environment: workspace.environment)),
                 .run(workspace.make(["olddefconfig"])),
             ]
-            return [prepare] + baseSteps(plan, workspace) + [
+            return baseSteps(plan, workspace) + [
                 .check("configuration fragment from the boot symbols, modules and options") {
                     let (fragment, warnings) = try fragment(plan, build, workspace)
                     settling.start(fragment, warnings: warnings)
@@ -166,7 +167,7 @@ public struct KernelRecipe: BuildRecipe {
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion,
-                compiler: workspace.toolchain.banner, options: build.options,
+                compiler: workspace.toolchain.banner, source: workspace.checkedOut?.git, options: build.options,
                 baseVersion: plan.baseVersion, kernelRelease: release,
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
                 imageSize: files.first { $0.path == image }?.size ?? 0,
@@ -182,7 +183,7 @@ public struct KernelRecipe: BuildRecipe {
         let spec = workspace.toolchain.target
         let recipeLines = try String(contentsOf: bootConfig, encoding: .utf8).components(separatedBy: "\n")
             + spec.bootConfig + spec.commandLineConfig
-        return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
+        return try BuildInputs(source: try sourceIdentity(workspace),
                                configuration: try BuildInputs.plan(plan, recipeLines: recipeLines),
                                toolchain: workspace.toolchain, options: build.options).key()
     }
@@ -191,9 +192,15 @@ public struct KernelRecipe: BuildRecipe {
     /// version) in place of the plan: what the image, System.map and modules are made from.
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
         let config = try FileHash.sha256(of: workspace.output.appendingPathComponent(".config"))
-        return try BuildInputs(source: try sources.identity(for: plan.baseVersion),
+        return try BuildInputs(source: try sourceIdentity(workspace),
                                configuration: BuildInputs.finalConfig(sha256: config),
                                toolchain: workspace.toolchain, options: build.options).key()
+    }
+
+    /// The checked-out tree's identity: a build key names exactly what was compiled.
+    private func sourceIdentity(_ workspace: Workspace) throws -> String {
+        guard let identity = workspace.checkedOut?.identity else { throw CheckFailed("the build's source was not checked out") }
+        return identity
     }
 
     /// What the build asks of Kconfig, resolved against the unpacked tree,
@@ -266,13 +273,7 @@ public struct KernelRecipe: BuildRecipe {
     public func moduleCatalogs() async throws -> [KernelModuleCatalog] {
         var catalogs: [KernelModuleCatalog] = []
         for series in sources.series {
-            let version = "\(series).0"
-            guard let tree = sources.tree(for: version) else { continue }
-            if case .trusted(let unpack)? = sources.prepare(for: version) {
-                guard try await CommandRunner.run(unpack, onLines: { _ in }) == 0 else {
-                    throw CheckFailed("unpacking the \(series) source failed")
-                }
-            }
+            let tree = try await sources.checkout("\(series).0", log: { _ in }).tree
             catalogs.append(try await BlockingWork.run("catalog") { [indexes] in indexes.catalog(of: tree, series: series) })
         }
         return catalogs

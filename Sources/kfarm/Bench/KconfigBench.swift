@@ -36,11 +36,11 @@ struct KconfigBench: AsyncParsableCommand {
 
     func run() async throws {
         let sources = kernel.sources
-        guard let series = sources.series.first, let tree = sources.tree(for: "\(series).0") else {
+        guard let series = sources.series.first else {
             throw ValidationError("no linux-source tarball in \(kernel.kernelSources) (scripts/install-deps.sh installs it)")
         }
         let recipe = kernel.recipe()
-        _ = try await recipe.moduleCatalogs()  // unpacks the tree if needed
+        let tree = try await sources.checkout("\(series).0", log: { _ in }).tree
 
         var started = ContinuousClock.now
         let catalog = ModuleCatalogReader(tree: tree).read(series: series)

@@ -2,25 +2,11 @@ import FarmMachine
 import FarmModel
 import Foundation
 
-/// Where kernel source trees come from. The Debian provider is the first;
-/// a tarball or git provider implements the same two questions.
-public protocol KernelSourceProvider: Sendable {
-    /// The kernel series this provider can build, e.g. `6.1`.
-    var series: [String] { get }
-    /// The read-only tree for `baseVersion`, nil when this provider has none.
-    func tree(for baseVersion: String) -> URL?
-    /// The step that makes `tree(for:)` exist (unpacks it once; a no-op after).
-    func prepare(for baseVersion: String) -> BuildStep?
-    /// What names the exact source of `baseVersion`'s tree (e.g. the tarball's
-    /// sha256), for the build cache's key: another source, another key.
-    func identity(for baseVersion: String) throws -> String
-}
-
 /// Debian's `linux-source-6.1` package: the tarball in /usr/src is unpacked
 /// once into the cache (into a temporary directory, then renamed: builds
 /// racing to unpack it agree on one tree) and reused read-only by every
 /// build, which writes only to its own `O=` directory.
-public struct DebianKernelSource: KernelSourceProvider {
+public struct DebianKernelSource: Sendable {
     public let tarballs: URL
     public let cache: URL
 
@@ -29,6 +15,7 @@ public struct DebianKernelSource: KernelSourceProvider {
         self.cache = cache
     }
 
+    /// The kernel series it has a tarball of, e.g. `6.1`.
     public var series: [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: tarballs.path)) ?? []
         return names.compactMap { name -> String? in
@@ -37,13 +24,28 @@ public struct DebianKernelSource: KernelSourceProvider {
         }.sorted()
     }
 
-    public func tree(for baseVersion: String) -> URL? {
+    /// The tree of `baseVersion`'s series, unpacked first when it is not yet.
+    public func checkout(_ baseVersion: String, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource {
+        guard let tree = tree(for: baseVersion), let unpack = unpack(for: baseVersion) else {
+            throw CheckFailed("this worker has no kernel source for \(baseVersion); it builds "
+                              + series.map { "\($0).x" }.joined(separator: ", "))
+        }
+        if !FileManager.default.fileExists(atPath: tree.path) {
+            log(["unpacking linux-source-\(KernelSeries.of(baseVersion)).tar.xz into the source cache"])
+        }
+        let status = try await CommandRunner.run(unpack, onLines: log)
+        guard status == 0 else { throw CheckFailed("unpacking the \(KernelSeries.of(baseVersion)) source exited with status \(status)") }
+        return CheckedOutSource(tree: tree, identity: try identity(for: baseVersion))
+    }
+
+    func tree(for baseVersion: String) -> URL? {
         let series = KernelSeries.of(baseVersion)
         guard self.series.contains(series) else { return nil }
         return cache.appendingPathComponent("linux-\(series)").appendingPathComponent("linux-source-\(series)")
     }
 
-    public func prepare(for baseVersion: String) -> BuildStep? {
+    /// Unpacks the tarball once (a no-op after).
+    func unpack(for baseVersion: String) -> Command? {
         guard let tree = tree(for: baseVersion) else { return nil }
         let series = KernelSeries.of(baseVersion)
         let tarball = tarballs.appendingPathComponent("linux-source-\(series).tar.xz")
@@ -60,13 +62,13 @@ public struct DebianKernelSource: KernelSourceProvider {
             # mktemp made it private; sandboxed builds read it as another user.
             chmod 755 "$2"
             """
-        return .trusted(Command("sh", ["-c", script, "kfarm-unpack", tarball.path, target.path]))
+        return Command("sh", ["-c", script, "kfarm-unpack", tarball.path, target.path])
     }
 
     /// `linux-source-6.1.tar.xz sha256:<hex>`; the hash is computed once per
     /// tarball and kept in the cache beside the tree (keyed by the tarball's
     /// size and modification time, so an upgraded package is hashed again).
-    public func identity(for baseVersion: String) throws -> String {
+    func identity(for baseVersion: String) throws -> String {
         let series = KernelSeries.of(baseVersion)
         let tarball = tarballs.appendingPathComponent("linux-source-\(series).tar.xz")
         let attributes = try FileManager.default.attributesOfItem(atPath: tarball.path)
