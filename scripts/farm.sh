@@ -13,6 +13,9 @@
 #   KFARM_PORT (default 8080), KFARM_BROKER_AUTH_PORT (default KFARM_PORT+1),
 #   KFARM_ADMIN (default admin),
 #   KFARM_BUILD (release or debug; default release),
+#   KFARM_GIT_ALLOW (space-separated URL prefixes of git repositories kernels
+#   and external modules may come from, for the API and the worker; default
+#   file:///srv/kfarm/git/, local repositories only),
 #   KFARM_STATE_DIR (default /tmp/kfarm-state-pg$KFARM_PG_PORT: the worker's
 #   token belongs to the database, whichever port the API listens on)
 set -euo pipefail
@@ -23,6 +26,8 @@ ADMIN="${KFARM_ADMIN:-admin}"
 BUILD="${KFARM_BUILD:-release}"
 STATE="${KFARM_STATE_DIR:-/tmp/kfarm-state-pg${KFARM_PG_PORT:-54329}}"
 BROKER_AUTH_PORT="${KFARM_BROKER_AUTH_PORT:-$((PORT + 1))}"
+GIT_ALLOW=()
+for prefix in ${KFARM_GIT_ALLOW:-file:///srv/kfarm/git/}; do GIT_ALLOW+=(--git-allow "$prefix"); done
 
 scripts/install-deps.sh
 scripts/postgres.sh start
@@ -62,7 +67,8 @@ A target system's deployment agent (after POST /systems, as a release manager of
 
 INFO
 KFARM_AMQP_URL="$KFARM_AMQP_URL" "$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" \
-  --broker-management-url "$(scripts/rabbitmq.sh management-url)" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" &
+  --broker-management-url "$(scripts/rabbitmq.sh management-url)" --artifact-dir "${KFARM_ARTIFACT_DIR:-/tmp/kfarm-artifacts}" \
+  "${GIT_ALLOW[@]}" &
 SERVE=$!
 STOPPING=
 trap 'STOPPING=1; kill -TERM ${WORKER:-} $SERVE 2>/dev/null' INT TERM
@@ -83,7 +89,8 @@ fi
 # One worker for all three architectures (Debian's cross compilers), building
 # real kernels from linux-source-6.1; see `kfarm worker --help` for more
 # workers and options.
-KFARM_WORKER_TOKEN="$WORKER_TOKEN" KFARM_AMQP_URL="$MACHINE_AMQP_URL" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" &
+KFARM_WORKER_TOKEN="$WORKER_TOKEN" KFARM_AMQP_URL="$MACHINE_AMQP_URL" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name "$(hostname)-worker" \
+  "${GIT_ALLOW[@]}" &
 WORKER=$!
 # Until Ctrl-C, or until one of the two exits on its own: then the farm is not whole, so stop the other and say so.
 status=0

@@ -30,6 +30,8 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     public var compiler: String?
     /// The git source and commit the kernel was built from; absent for the workers' source package.
     public var source: BuildSource?
+    /// The out-of-tree modules built against the kernel (under `lib/modules/<release>/extra/`) and their commits.
+    public var externalModules: [ExternalModuleSource]?
     public var options: BuildOptions
     /// The configuration's baseVersion and the tree's own release, e.g. `6.1.192`.
     public var baseVersion: String
@@ -60,7 +62,8 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     }
 
     public init(buildId: UUID, buildNumber: String, configuration: ConfigurationRef, configVersion: VersionRef,
-                architecture: Architecture, toolchain: String, compiler: String? = nil, source: BuildSource? = nil, options: BuildOptions, baseVersion: String,
+                architecture: Architecture, toolchain: String, compiler: String? = nil, source: BuildSource? = nil, externalModules: [ExternalModuleSource]? = nil,
+                options: BuildOptions, baseVersion: String,
                 kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
                 ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File]) {
         self.schema = Self.schema
@@ -72,6 +75,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.toolchain = toolchain
         self.compiler = compiler
         self.source = source
+        self.externalModules = externalModules
         self.options = options
         self.baseVersion = baseVersion
         self.kernelRelease = kernelRelease

@@ -24,13 +24,16 @@ public struct ArtifactProvenance: Codable, Sendable, Equatable {
     public var compiler: String?
     /// The git source and commit, as the metadata says (absent for the workers' source package).
     public var source: BuildSource?
+    /// The out-of-tree modules and their commits, as the metadata says.
+    public var externalModules: [ExternalModuleSource]?
     /// sha256 of the canonical JSON of the artifact's metadata (sorted keys).
     public var metadataSha256: String
     public var signedAt: Date
 
     public init(artifactId: UUID, name: String, sha256: String, size: Int, architecture: Architecture, kernelRelease: String,
                 build: BuildRef, config: ConfigurationRef, configVersion: VersionRef, initiator: UserRef, toolchain: String,
-                compiler: String? = nil, source: BuildSource? = nil, metadataSha256: String, signedAt: Date) {
+                compiler: String? = nil, source: BuildSource? = nil, externalModules: [ExternalModuleSource]? = nil,
+                metadataSha256: String, signedAt: Date) {
         self.schema = Self.schema
         self.artifactId = artifactId
         self.name = name
@@ -45,6 +48,7 @@ public struct ArtifactProvenance: Codable, Sendable, Equatable {
         self.toolchain = toolchain
         self.compiler = compiler
         self.source = source
+        self.externalModules = externalModules
         self.metadataSha256 = metadataSha256
         self.signedAt = signedAt
     }

@@ -9,14 +9,16 @@ public struct BuildPlan: Codable, Sendable, Equatable {
     @ExplicitNull public var storedConfig: String?
     /// The kernel tree from git; nil: the worker's source package for `baseVersion`.
     @ExplicitNull public var source: GitSource?
+    public var externalModules: [ExternalModule]
 
     public init(baseVersion: String, modules: [ConfigModule], baseConfig: BaseConfig = .tinyconfig, storedConfig: String? = nil,
-                source: GitSource? = nil) {
+                source: GitSource? = nil, externalModules: [ExternalModule] = []) {
         self.baseVersion = baseVersion
         self.modules = modules
         self.baseConfig = baseConfig
         self.storedConfig = storedConfig
         self.source = source
+        self.externalModules = externalModules
     }
 }
 

@@ -17,11 +17,13 @@ public struct Configuration: Codable, Sendable, Equatable {
     @ExplicitNull public var storedConfigSha256: String?
     /// The kernel tree from git; null: the workers' kernel source package (Debian's linux-source).
     @ExplicitNull public var source: GitSource?
+    /// Out-of-tree modules built against each kernel and shipped with it.
+    public var externalModules: [ExternalModule]
 
     public init(
         id: UUID, name: String, description: String, baseVersion: String, architecture: Architecture,
         createdAt: Date, updatedAt: Date, creator: UserRef, project: ProjectRef, baseConfig: BaseConfig = .tinyconfig,
-        storedConfigSha256: String? = nil, source: GitSource? = nil
+        storedConfigSha256: String? = nil, source: GitSource? = nil, externalModules: [ExternalModule] = []
     ) {
         self.id = id
         self.name = name
@@ -35,6 +37,7 @@ public struct Configuration: Codable, Sendable, Equatable {
         self.baseConfig = baseConfig
         self.storedConfigSha256 = storedConfigSha256
         self.source = source
+        self.externalModules = externalModules
     }
 }
 
@@ -75,11 +78,12 @@ public struct NewConfiguration: Decodable, Sendable {
     public var storedConfig: String?
     /// A kernel tree from git instead of the workers' source package.
     public var source: GitSource?
+    public var externalModules: [ExternalModule]?
 
     public init(
         name: String, description: String? = nil, baseVersion: String, architecture: String,
         projectId: UUID, modules: [ModuleSpec]? = nil, baseConfig: BaseConfig? = nil, storedConfig: String? = nil,
-        source: GitSource? = nil
+        source: GitSource? = nil, externalModules: [ExternalModule]? = nil
     ) {
         self.name = name
         self.description = description
@@ -90,6 +94,7 @@ public struct NewConfiguration: Decodable, Sendable {
         self.baseConfig = baseConfig?.rawValue
         self.storedConfig = storedConfig
         self.source = source
+        self.externalModules = externalModules
     }
 
     /// The validated base configuration; call after `validate()`.
@@ -109,6 +114,7 @@ public struct NewConfiguration: Decodable, Sendable {
         ModuleSpec.validate(modules ?? [], field: "modules", into: &validator)
         BaseConfig.validate(baseConfig ?? BaseConfig.tinyconfig.rawValue, storedConfig, into: &validator)
         source?.validate(field: "source", into: &validator)
+        ExternalModule.validate(externalModules ?? [], field: "externalModules", into: &validator)
         try validator.finish()
     }
 }
@@ -143,9 +149,12 @@ public struct ConfigurationChanges: Decodable, Sendable {
     public var storedConfig: String?
     /// Like `baseConfig`: a new git source only while no version is locked.
     public var source: GitSource?
+    /// Replaces the external modules, like `source` only while no version is locked.
+    public var externalModules: [ExternalModule]?
 
     public init(name: String? = nil, description: String? = nil, baseVersion: String? = nil, modules: [ModuleSpec]? = nil,
-                baseConfig: BaseConfig? = nil, storedConfig: String? = nil, source: GitSource? = nil) {
+                baseConfig: BaseConfig? = nil, storedConfig: String? = nil, source: GitSource? = nil,
+                externalModules: [ExternalModule]? = nil) {
         self.name = name
         self.description = description
         self.baseVersion = baseVersion
@@ -153,9 +162,11 @@ public struct ConfigurationChanges: Decodable, Sendable {
         self.baseConfig = baseConfig?.rawValue
         self.storedConfig = storedConfig
         self.source = source
+        self.externalModules = externalModules
     }
 
-    public var changesBuildInputs: Bool { baseVersion != nil || modules != nil || changesBase || source != nil }
+    /// Whether the sources builds are made of change (which locked versions forbid, as for `baseVersion`).
+    public var changesSources: Bool { source != nil || externalModules != nil }
 
     /// Whether the base configuration changes (which locked versions forbid, as for `baseVersion`).
     public var changesBase: Bool { baseConfig != nil || storedConfig != nil }
@@ -177,9 +188,11 @@ public struct ConfigurationChanges: Decodable, Sendable {
             }
         }
         source?.validate(field: "source", into: &validator)
+        if let externalModules { ExternalModule.validate(externalModules, field: "externalModules", into: &validator) }
         if name == nil && description == nil && baseVersion == nil && architecture == nil && modules == nil && !changesBase
-            && source == nil {
-            validator.fail("body", "must change at least one of: name, description, baseVersion, modules, baseConfig, source")
+            && !changesSources {
+            validator.fail("body", "must change at least one of: name, description, baseVersion, modules, baseConfig, source, "
+                           + "externalModules")
         }
         try validator.finish()
     }
@@ -200,6 +213,7 @@ extension ConfigurationChanges {
         if let modules { details["modules"] = modules.map(\.name).joined(separator: ", ") }
         if let baseConfig { details["baseConfig"] = baseConfig }
         if let source { details["source"] = "\(source.git) \(source.ref)" }
+        if let externalModules { details["externalModules"] = externalModules.map(\.name).joined(separator: ", ") }
         return details
     }
 }

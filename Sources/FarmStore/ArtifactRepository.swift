@@ -62,6 +62,7 @@ public struct ArtifactRepository: Sendable {
                 architecture: origin.architecture, kernelRelease: upload.metadata.kernelRelease, build: origin.build,
                 config: origin.config, configVersion: origin.version, initiator: origin.initiator,
                 toolchain: upload.metadata.toolchain, compiler: upload.metadata.compiler, source: upload.metadata.source,
+                externalModules: upload.metadata.externalModules,
                 metadataSha256: ContentHash.hex(SHA256.hash(data: metadataJSON)),
                 signedAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
             let signature = try sign(provenance)

@@ -59,10 +59,11 @@ public struct ConfigurationRepository: Sendable {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("""
                     INSERT INTO configurations (id, project_id, name, description, base_version, architecture, created_by,
-                                                base_config, stored_config, source_git, source_ref)
+                                                base_config, stored_config, source_git, source_ref, external_modules)
                     VALUES (\(id), \(request.projectId), \(request.name), \(description), \(request.baseVersion),
                             \(request.validArchitecture.rawValue), \(creator), \(request.validBaseConfig.rawValue),
-                            \(request.storedConfig), \(request.source?.git), \(request.source?.ref))
+                            \(request.storedConfig), \(request.source?.git), \(request.source?.ref),
+                            \(try Self.json(request.externalModules ?? []))::jsonb)
                     """, logger: logger)
                 let versionID = try await Self.insertVersion(.initial, of: id, by: creator, on: connection, logger: logger)
                 try await Self.insertModules(request.modules ?? [], into: versionID, baseVersion: request.baseVersion,
@@ -127,14 +128,14 @@ public struct ConfigurationRepository: Sendable {
         ) {
             try await client.transaction(logger: logger) { connection in
                 let baseVersion = try await Self.lockConfiguration(configurationID, on: connection, logger: logger)
-                if changes.baseVersion != nil || changes.changesBase || changes.source != nil {
+                if changes.baseVersion != nil || changes.changesBase || changes.changesSources {
                     let locked = try await connection.query("""
                         SELECT version FROM configuration_versions WHERE configuration_id = \(configurationID) AND is_locked
                         ORDER BY major, minor, patch
                         """, logger: logger).all { try $0.decode(String.self) }
                     if !locked.isEmpty {
                         throw StoreError.conflict(
-                            "baseVersion, baseConfig and source cannot change while versions are locked; create a new configuration",
+                            "baseVersion, baseConfig, source and externalModules cannot change while versions are locked; create a new configuration",
                             details: ["lockedVersions": locked.joined(separator: ", ")])
                     }
                 }
@@ -159,6 +160,7 @@ public struct ConfigurationRepository: Sendable {
                                              ELSE \(changes.storedConfig) END,
                         source_git = COALESCE(\(changes.source?.git), source_git),
                         source_ref = COALESCE(\(changes.source?.ref), source_ref),
+                        external_modules = COALESCE(\(try changes.externalModules.map(Self.json))::jsonb, external_modules),
                         updated_at = now()
                     WHERE id = \(configurationID)
                     """, logger: logger)
@@ -193,6 +195,10 @@ public struct ConfigurationRepository: Sendable {
     }
 
     // MARK: - Pieces shared by the operations above
+
+    private static func json(_ modules: [ExternalModule]) throws -> String {
+        String(decoding: try JSONEncoder().encode(modules), as: UTF8.self)
+    }
 
     private struct LatestVersion {
         var id: UUID

@@ -19,9 +19,9 @@ extension PostgresRow {
 
     func decodeConfiguration() throws -> Configuration {
         let (id, name, description, baseVersion, architecture, createdAt, updatedAt,
-             creatorID, creatorName, projectID, projectName, baseConfig, storedSha256, sourceGit, sourceRef) =
+             creatorID, creatorName, projectID, projectName, baseConfig, storedSha256, sourceGit, sourceRef, externalModules) =
             try decode((UUID, String, String, String, String, Date, Date, UUID, String, UUID, String, String, String?,
-                        String?, String?).self)
+                        String?, String?, String).self)
         guard let arch = Architecture(rawValue: architecture) else {
             throw StoreError.unavailable("configuration \(id) has unknown architecture \(architecture)")
         }
@@ -31,7 +31,8 @@ extension PostgresRow {
             creator: UserRef(id: creatorID, username: creatorName),
             project: ProjectRef(id: projectID, name: projectName),
             baseConfig: BaseConfig(rawValue: baseConfig) ?? .tinyconfig, storedConfigSha256: storedSha256,
-            source: GitSource(git: sourceGit, ref: sourceRef))
+            source: GitSource(git: sourceGit, ref: sourceRef),
+            externalModules: try JSONDecoder().decode([ExternalModule].self, from: Data(externalModules.utf8)))
     }
 
     func decodeVersion() throws -> ConfigurationVersion {

@@ -138,12 +138,14 @@ public struct WorkerRepository: Sendable {
     private static func plan(of build: BuildRecord, on connection: PostgresConnection, logger: Logger) async throws -> BuildPlan {
         var plan = BuildPlan(baseVersion: "", modules: [])
         for try await row in try await connection.execute(PlanRows(id: build.configVersion.id), logger: logger) {
-            let (baseVersion, baseConfig, storedConfig, sourceGit, sourceRef, id, name, path, isBuiltin, isRequired, parameters) =
-                try row.decode((String, String, String?, String?, String?, UUID?, String?, String?, Bool?, Bool?, String?).self)
+            let (baseVersion, baseConfig, storedConfig, sourceGit, sourceRef, externalModules, id, name, path, isBuiltin, isRequired,
+                 parameters) = try row.decode(
+                    (String, String, String?, String?, String?, String, UUID?, String?, String?, Bool?, Bool?, String?).self)
             plan.baseVersion = baseVersion
             plan.baseConfig = BaseConfig(rawValue: baseConfig) ?? .tinyconfig
             plan.storedConfig = storedConfig
             plan.source = GitSource(git: sourceGit, ref: sourceRef)
+            plan.externalModules = try JSONDecoder().decode([ExternalModule].self, from: Data(externalModules.utf8))
             guard let id, let name, let isBuiltin, let isRequired, let parameters else { continue }
             plan.modules.append(ConfigModule(
                 id: id, name: name, path: path, isBuiltin: isBuiltin, isRequired: isRequired,
@@ -155,7 +157,7 @@ public struct WorkerRepository: Sendable {
     /// A version's kernel and modules in one statement: every claim reads them.
     struct PlanRows: PreparedByID {
         static let sql = """
-            SELECT c.base_version, c.base_config, c.stored_config, c.source_git, c.source_ref, m.id, m.name, m.path, m.is_builtin, m.is_required,
+            SELECT c.base_version, c.base_config, c.stored_config, c.source_git, c.source_ref, c.external_modules::text, m.id, m.name, m.path, m.is_builtin, m.is_required,
                    m.parameters::text
             FROM configuration_versions v JOIN configurations c ON c.id = v.configuration_id
             LEFT JOIN config_modules m ON m.version_id = v.id

@@ -165,7 +165,9 @@ struct WorkerSession: Sendable {
             : settings.workDirectory.appendingPathComponent("ccache").appendingPathComponent(build.config.id.lowercased)
         return try Workspace.prepare(at: root, source: source, checkedOut: checkedOut, toolchain: toolchain, jobs: settings.makeJobs,
                                      environment: settings.buildEnvironment, compilerLauncher: settings.compilerLauncher,
-                                     ccacheDirectory: ccache, inputs: settings.recipe.dataDirectories, sandbox: settings.sandbox)
+                                     ccacheDirectory: ccache,
+                                     inputs: settings.recipe.dataDirectories + (checkedOut?.externalModules.map(\.tree) ?? []),
+                                     sandbox: settings.sandbox)
     }
 
     private func root(of build: BuildRecord) -> URL {

@@ -52,7 +52,7 @@ struct TestFarm: Sendable {
     /// Runs `body` against a fresh farm. The broker's farm queues are
     /// emptied first, so no message of an earlier test reaches this one.
     static func run(lease: TimeInterval = 60, maxAttempts: Int = 3, agentSilence: TimeInterval = 90,
-                    redispatchAfter: TimeInterval = ServerSettings.defaultRedispatchAfter,
+                    redispatchAfter: TimeInterval = ServerSettings.defaultRedispatchAfter, gitSources: GitAllowList = GitAllowList([]),
                     _ body: @Sendable (TestFarm) async throws -> Void) async throws {
         let broker = try broker()
         try await purgeQueues(broker)
@@ -72,6 +72,7 @@ struct TestFarm: Sendable {
             serverSettings.brokerManagementURL = ProcessInfo.processInfo.environment["KFARM_TEST_BROKER_MANAGEMENT_URL"]
             serverSettings.machineSweepInterval = .seconds(1)
             serverSettings.redispatchAfter = redispatchAfter
+            serverSettings.gitSources = gitSources
             let app = buildApplication(settings: serverSettings, store: store, shelf: shelf, logger: logger)
             try await app.test(.live) { client in
                 let port = try #require(client.port)

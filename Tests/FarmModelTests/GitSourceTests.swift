@@ -77,4 +77,24 @@ import Testing
         #expect(throws: ValidationError.self) { try report(configured.git, configured.ref, commit).validate(configured: nil) }
         #expect(throws: ValidationError.self) { try report(configured.git, configured.ref, "HEAD").validate(configured: configured) }
     }
+
+    @Test func externalModulesAreNamedOnceAndFromAllowedRepositories() throws {
+        let hello = ExternalModule(name: "hello", git: "git://127.0.0.1/hello.git", ref: "v1")
+        let request = { (modules: [ExternalModule]) in
+            NewConfiguration(name: "c", baseVersion: "6.1", architecture: "x86_64", projectId: UUID(), externalModules: modules)
+        }
+        try request([hello]).validate()
+        let twice = #expect(throws: ValidationError.self) { try request([hello, hello]).validate() }
+        #expect(twice?.fields["externalModules[1].name"]?.contains("duplicates") == true)
+        let hostile = ExternalModule(name: "../evil", git: "ext::sh -c id", ref: "--upload-pack")
+        let refused = #expect(throws: ValidationError.self) { try request([hostile]).validate() }
+        #expect(Set(refused?.fields.keys.map { $0 } ?? []) == ["externalModules[0].name", "externalModules[0].git", "externalModules[0].ref"])
+        let many = (0...ExternalModule.maxCount).map { ExternalModule(name: "m\($0)", git: hello.git, ref: "v1") }
+        #expect(throws: ValidationError.self) { try request(many).validate() }
+        let elsewhere = #expect(throws: ValidationError.self) {
+            try GitAllowList(["https://git.example.org/"]).require(externalModules: [hello])
+        }
+        #expect(elsewhere?.fields["externalModules[0].git"]?.hasPrefix("is not allowed") == true)
+        try GitAllowList(["git://127.0.0.1/"]).require(externalModules: [hello])
+    }
 }

@@ -27,6 +27,10 @@ import Testing
             let id = try #require(created.data["id"] as? String)
             let shown = try await api.send(.get, "/configurations/\(id)", as: developer)
             #expect(shown.data["source"] as? [String: String] == Self.stable)
+            #expect((shown.data["externalModules"] as? [Any])?.isEmpty == true)
+            let hello = ["name": "hello", "git": "git://127.0.0.1/hello.git", "ref": "v1"]
+            let withModule = try await api.send(.patch, "/configurations/\(id)", as: developer, json: json(["externalModules": [hello]]))
+            #expect(withModule.data["externalModules"] as? [[String: String]] == [hello])
             let plain = try await api.send(.post, "/configurations", as: developer, json: request(project, source: nil))
             #expect(plain.status == .created && plain.data["source"] is NSNull)
 
@@ -37,7 +41,9 @@ import Testing
             #expect(try await api.send(.post, "/configurations/\(id)/versions/\(version)/lock", as: developer).status == .ok)
             let locked = try await api.send(.patch, "/configurations/\(id)", as: developer, json: json(["source": Self.stable]))
             #expect(locked.status == .conflict)
-            #expect(locked.errorMessage?.contains("source cannot change while versions are locked") == true)
+            #expect(locked.errorMessage?.contains("source and externalModules cannot change while versions are locked") == true)
+            let lockedModules = try await api.send(.patch, "/configurations/\(id)", as: developer, json: json(["externalModules": []]))
+            #expect(lockedModules.status == .conflict)
         }
     }
 
@@ -58,6 +64,10 @@ import Testing
                 #expect(reply.status == .badRequest && reply.errorCode == "VALIDATION_ERROR", "\(source)")
                 #expect(reply.invalidFields[field]?.contains(message) == true, "\(source): \(reply.invalidFields)")
             }
+            var withModule = ConfigurationRoutesTests.seedRequest(project: project.id.lowercased, name: Fixtures.unique("git"))
+            withModule["externalModules"] = [["name": "hello", "git": "https://evil.example.org/hello.git", "ref": "v1"]]
+            let module = try await api.send(.post, "/configurations", as: developer, json: json(withModule))
+            #expect(module.status == .badRequest && module.invalidFields["externalModules[0].git"]?.hasPrefix("is not allowed") == true)
             let missingRef = try await api.send(.post, "/configurations", as: developer,
                                                 json: request(project, source: ["git": Self.stable["git"]!]))
             #expect(missingRef.status == .badRequest)

@@ -28,6 +28,8 @@ struct ConfigurationRoutes {
                 let body = try await request.decodeJSON(as: NewConfiguration.self, context: context)
                 try await access.authorize(body.projectId, context)
                 try gitSources.require(body.source)
+                try gitSources.require(externalModules: body.externalModules)
+                try gitSources.require(externalModules: body.externalModules)
                 return try Response.success(try await store.configurations.create(body, creator: user.id), status: .created)
             },
             Endpoint(.get, "/configurations/:id", .project(.viewer)) { _, context in

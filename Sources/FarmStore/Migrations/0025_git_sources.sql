@@ -1,9 +1,11 @@
 -- Kernels from git: a configuration may name a repository and a tag,
--- branch or commit instead of the workers' source package; a build records
--- the commit its worker resolved the ref to when it started.
+-- branch or commit instead of the workers' source package, and out-of-tree
+-- modules from git ([{name, git, ref}]); a build records the commit its
+-- worker resolved the ref to when it started.
 ALTER TABLE configurations
     ADD COLUMN source_git text,
     ADD COLUMN source_ref text,
+    ADD COLUMN external_modules jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(external_modules) = 'array'),
     ADD CONSTRAINT configurations_source CHECK ((source_git IS NULL) = (source_ref IS NULL));
 
 ALTER TABLE builds
@@ -13,7 +15,7 @@ CREATE OR REPLACE VIEW configuration_view AS
 SELECT c.id, c.name, c.description, c.base_version, c.architecture, c.created_at, c.updated_at,
        u.id AS creator_id, u.username AS creator_username, p.id AS project_id, p.name AS project_name,
        c.base_config, encode(sha256(convert_to(c.stored_config, 'UTF8')), 'hex') AS stored_config_sha256,
-       c.source_git, c.source_ref
+       c.source_git, c.source_ref, c.external_modules::text AS external_modules
 FROM configurations c
 JOIN users u ON u.id = c.created_by
 JOIN projects p ON p.id = c.project_id;

@@ -6,11 +6,13 @@ import Foundation
 /// (software emulation) with an initramfs whose only program is
 /// `workers/kernel/init.c`, built static against the tree's nolibc with the
 /// architecture's GNU compiler (it is a user program, whatever compiler built the kernel). The init prints a marker and restarts, which
-/// ends QEMU (`-no-reboot`). When the kernel takes loadable modules, the
-/// seed's hello module is built out of tree against it, put in the
-/// initramfs and loaded by the init; its printk line must reach the console.
-/// The configuration's loadable modules are put in the initramfs too, with
-/// what they depend on, and loaded in `modules.dep` order: each must load.
+/// ends QEMU (`-no-reboot`). When the kernel takes loadable modules and
+/// the configuration ships no external ones, the seed's hello module is
+/// built out of tree against it as a probe, put in the initramfs and loaded
+/// by the init; its printk line must reach the console. The configuration's
+/// loadable modules and its external modules, as the artifact ships them,
+/// are put in the initramfs too, with what they depend on, and loaded in
+/// `modules.dep` order: each must load.
 /// The console goes into the build's log, so a failed boot shows why.
 struct BootTest {
     static let marker = QemuBoot.initMarker
@@ -20,8 +22,10 @@ struct BootTest {
 
     let data: URL
     let workspace: Workspace
-    /// The configuration's loadable modules, as their `.ko` files are named (`btrfs`, `crc-ccitt`).
+    /// The configuration's loadable and external modules, as their `.ko` files are named (`btrfs`, `crc-ccitt`).
     var modules: [String] = []
+    /// Builds and loads the hello module as a probe that modules load at all.
+    var helloProbe = true
 
     private var directory: URL { workspace.output.appendingPathComponent("kfarm-boot") }
     private var console: URL { directory.appendingPathComponent("console.log") }
@@ -39,7 +43,7 @@ struct BootTest {
         let hello = directory.appendingPathComponent("hello")
         let list = directory.appendingPathComponent("initramfs.list")
         let initramfs = directory.appendingPathComponent("initramfs.cpio")
-        let modular = modular
+        let probing = modular && helloProbe
         var steps: [BuildStep] = [
             .run(Command("mkdir", ["-p", directory.path])),
             // nolibc needs the architecture's UAPI headers: `make headers` puts them in O=/usr/include.
@@ -65,7 +69,7 @@ struct BootTest {
             files += ["dir /m 755 0 0", "file /modules.list \(listFile.path) 644 0 0"]
                 + zip(names, loading).map { "file \($0) \($1.path) 644 0 0" }
         }
-        if modular {
+        if probing {
             steps += [
                 .run(Command("cp", ["-R", data.appendingPathComponent("hello").path, hello.path])),
                 .run(workspace.make(["modules"], variables: ["M": hello.path])),
@@ -77,13 +81,13 @@ struct BootTest {
             .run(Command("sh", ["-c", "\"$1\" \"$2\" > \"$3\"", "kfarm-cpio",
                                 output.appendingPathComponent("usr/gen_init_cpio").path, list.path, initramfs.path])),
             .run(qemu(initramfs: initramfs)),
-            .check("the boot printed \(Self.marker)\(modular ? " and the hello module's line" : "")"
+            .check("the boot printed \(Self.marker)\(probing ? " and the hello module's line" : "")"
                    + (loading.isEmpty ? "" : ", and loaded \(loading.map { $0.deletingPathExtension().lastPathComponent }.joined(separator: ", "))")) {
                 let text = (try? workspace.text(of: console)) ?? ""
                 guard text.contains(Self.marker) else {
                     throw CheckFailed("the kernel did not boot to the test init within \(Self.timeoutSeconds) s (console above)")
                 }
-                if modular, !text.contains(Self.moduleLine) {
+                if probing, !text.contains(Self.moduleLine) {
                     throw CheckFailed("the hello module did not print \"\(Self.moduleLine)\" when loaded (console above)")
                 }
                 let failed = loading.map { "/m/\($0.lastPathComponent)" }.filter { !text.contains("KFARM-MODULE: finit_module(\($0)) = 0") }

@@ -37,9 +37,22 @@ public struct KernelRecipe: BuildRecipe {
     var bootConfig: URL { data.appendingPathComponent("boot.config") }
 
     public func checkout(_ plan: BuildPlan, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource? {
-        guard let source = plan.source else { return try await sources.checkout(plan.baseVersion, log: log) }
-        guard let git else { throw CheckFailed("this worker builds no kernels from git (kfarm worker --git-allow)") }
-        return try await git.checkout(source, log: log)
+        let gitSources = { () throws -> GitKernelSource in
+            guard let git else { throw CheckFailed("this worker fetches nothing from git (kfarm worker --git-allow)") }
+            return git
+        }
+        var checkedOut = if let source = plan.source {
+            try await gitSources().checkout(source, log: log)
+        } else {
+            try await sources.checkout(plan.baseVersion, log: log)
+        }
+        for module in plan.externalModules {
+            log(["external module \(module.name):"])
+            let tree = try await gitSources().checkout(module.source, log: log)
+            guard let source = tree.git else { continue }
+            checkedOut.externalModules.append(.init(name: module.name, tree: tree.tree, source: source))
+        }
+        return checkedOut
     }
 
     public var kernelSeries: [String]? { sources.series }
@@ -84,7 +97,16 @@ public struct KernelRecipe: BuildRecipe {
                     [.note(["device-tree platforms enabled: \(platforms.joined(separator: ", "))"]), .run(workspace.make(["dtbs"]))]
                 }
         case .compiling_modules:
-            return loadable ? [.run(workspace.make(["modules"], variables: Self.compilerFlags(build.options)))] : []
+            // The in-tree `modules` also writes the Module.symvers external modules link against.
+            guard loadable || !external(workspace).isEmpty else { return [] }
+            return [.run(workspace.make(["modules"], variables: Self.compilerFlags(build.options)))]
+                + external(workspace).flatMap { module -> [BuildStep] in
+                    let directory = externalDirectory(module, workspace)
+                    let variables = Self.compilerFlags(build.options).merging(["M": directory.path]) { $1 }
+                    return [.run(Command("mkdir", ["-p", directory.deletingLastPathComponent().path])),
+                            .run(Command("cp", ["-R", module.tree.path, directory.path])),
+                            .run(workspace.make(["modules"], variables: variables))]
+                }
         case .packaging:
             let boot = workspace.staging.appendingPathComponent("boot")
             var steps: [BuildStep] = []
@@ -96,6 +118,11 @@ public struct KernelRecipe: BuildRecipe {
             for (file, name) in [(spec.imagePath, imageName(spec)), ("System.map", "System.map"), (".config", "config")] + vmlinux {
                 steps.append(.run(Command("install", ["-D", "-m", "644", output.appendingPathComponent(file).path,
                                                       boot.appendingPathComponent(name).path])))
+            }
+            for module in external(workspace) {
+                steps.append(.run(workspace.make(["modules_install"], variables: [
+                    "M": externalDirectory(module, workspace).path, "INSTALL_MOD_PATH": workspace.staging.path, "INSTALL_MOD_DIR": "extra",
+                ])))
             }
             steps += deviceTrees(workspace) { _ in
                 [.run(workspace.make(["dtbs_install"], variables: ["INSTALL_DTBS_PATH": boot.appendingPathComponent("dtbs").path]))]
@@ -167,7 +194,9 @@ public struct KernelRecipe: BuildRecipe {
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: workspace.toolchain.compilerVersion,
-                compiler: workspace.toolchain.banner, source: workspace.checkedOut?.git, options: build.options,
+                compiler: workspace.toolchain.banner, source: workspace.checkedOut?.git,
+                externalModules: workspace.checkedOut.flatMap { $0.externalModules.isEmpty ? nil : $0.externalModules.map(\.used) },
+                options: build.options,
                 baseVersion: plan.baseVersion, kernelRelease: release,
                 configSha256: files.first { $0.path == "boot/config" }?.sha256 ?? "",
                 imageSize: files.first { $0.path == image }?.size ?? 0,
@@ -197,9 +226,18 @@ public struct KernelRecipe: BuildRecipe {
                                toolchain: workspace.toolchain, options: build.options).key()
     }
 
+    private func external(_ workspace: Workspace) -> [CheckedOutSource.Module] {
+        workspace.checkedOut?.externalModules ?? []
+    }
+
+    /// Where an external module is built: a copy in the output, as `make M=` writes beside its sources.
+    private func externalDirectory(_ module: CheckedOutSource.Module, _ workspace: Workspace) -> URL {
+        workspace.output.appendingPathComponent("kfarm-extra").appendingPathComponent(module.name)
+    }
+
     /// The checked-out tree's identity: a build key names exactly what was compiled.
     private func sourceIdentity(_ workspace: Workspace) throws -> String {
-        guard let identity = workspace.checkedOut?.identity else { throw CheckFailed("the build's source was not checked out") }
+        guard let identity = workspace.checkedOut?.fullIdentity else { throw CheckFailed("the build's source was not checked out") }
         return identity
     }
 
@@ -216,6 +254,7 @@ public struct KernelRecipe: BuildRecipe {
         let defaults = try ModuleParameterDefaults(modules, tree: workspace.source)
         try fragment.add(commandLine: defaults.commandLine, architectureLines: spec.commandLineConfig, architecture: spec.architecture.rawValue)
         try fragment.add(build.options)
+        if !plan.externalModules.isEmpty { try fragment.add(lines: ["CONFIG_MODULES=y"], origin: "externalModules") }
         return (fragment, defaults.warnings)
     }
 
@@ -258,7 +297,8 @@ public struct KernelRecipe: BuildRecipe {
                 guard let path = module.path, config.value(of: try symbols.symbol(forModuleAt: path)) == "m" else { return nil }
                 return (path as NSString).lastPathComponent
             }
-            return BootTest(data: data, workspace: workspace, modules: loadable).steps
+            let external = external(workspace).map(\.name)
+            return BootTest(data: data, workspace: workspace, modules: loadable + external, helloProbe: external.isEmpty).steps
         } catch {
             return [.check("the modules the boot test loads") { throw error }]
         }

@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks: a running farm (default), zstd streaming, artifact packaging, module catalog and Kconfig resolution.",
-        subcommands: [FarmBench.self, ZstdBench.self, PackageBench.self, KconfigBench.self],
+        subcommands: [FarmBench.self, ZstdBench.self, PackageBench.self, KconfigBench.self, GitSourceBench.self],
         defaultSubcommand: FarmBench.self)
 }
