@@ -8,16 +8,18 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-# Throwaway PostgreSQL and RabbitMQ on their own ports, apart from a running farm's.
-export KFARM_PG_PORT="${KFARM_TEST_PG_PORT:-54339}"
+# Throwaway PostgreSQL and RabbitMQ on their own ports, apart from a running farm's,
+# and below Linux's ephemeral range (32768-60999): a port there may be any outgoing
+# connection's, and the farm's port for the broker's questions is bound anew per test.
+export KFARM_PG_PORT="${KFARM_TEST_PG_PORT:-24339}"
 export KFARM_PG_DIR="/tmp/kfarm-test-pg-$KFARM_PG_PORT"
 export KFARM_PG_FSYNC=off
 scripts/postgres.sh reset
-export KFARM_MQ_PORT="${KFARM_TEST_MQ_PORT:-56739}"
+export KFARM_MQ_PORT="${KFARM_TEST_MQ_PORT:-24739}"
 export KFARM_MQ_DIR="/tmp/kfarm-test-mq-$KFARM_MQ_PORT"
 # Test farms answer the broker's questions about machines here (one farm at a time);
 # a short cache, so a revoked token is refused within a second.
-export KFARM_TEST_BROKER_AUTH_PORT="${KFARM_TEST_BROKER_AUTH_PORT:-56740}"
+export KFARM_TEST_BROKER_AUTH_PORT="${KFARM_TEST_BROKER_AUTH_PORT:-24740}"
 export KFARM_MQ_AUTH_URL="http://127.0.0.1:$KFARM_TEST_BROKER_AUTH_PORT"
 export KFARM_MQ_AUTH_CACHE_MS=1000
 trap 'scripts/postgres.sh stop; scripts/rabbitmq.sh stop' EXIT

@@ -55,6 +55,7 @@ struct TestFarm: Sendable {
                     redispatchAfter: TimeInterval = ServerSettings.defaultRedispatchAfter, gitSources: GitAllowList = GitAllowList([]),
                     _ body: @Sendable (TestFarm) async throws -> Void) async throws {
         let broker = try broker()
+        try TestPorts.requireFree(try brokerAuthPort(), for: "the broker's questions about machines")
         try await purgeQueues(broker)
         try await TestDatabase.withEmptyDatabase { settings in
             try await TestDatabase.withStoreUnmigrated(settings: settings) { store in
