@@ -42,7 +42,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends make gcc binutils gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu \
       gcc-11 gcc-11-aarch64-linux-gnu clang-16 lld-16 llvm-16 \
       linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod ccache \
-      qemu-system-x86 qemu-system-arm qemu-system-misc bubblewrap \
+      qemu-system-x86 qemu-system-arm qemu-system-misc bubblewrap git dpkg-dev fakeroot rsync \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /var/cache/kfarm-worker/work /var/cache/kfarm-worker/sources \
  && chown kfarm:kfarm /var/cache/kfarm-worker/work /var/cache/kfarm-worker/sources

@@ -47,7 +47,7 @@ case "$ARCH" in x86_64) KARCH=x86 IMAGE=bzImage CROSS= ;; arm64) KARCH=arm64 IMA
 # Bare make of the build's own final .config: the farm's compile stages' targets, same -j.
 bare() { # BUILD → seconds
   local out="$WORK/bare-$1"; mkdir -p "$out"
-  cp "$WORK/worker/$1/attempt-1/out/.config" "$out/.config"
+  cp "$WORK/worker/$1/attempt-1/work/out/.config" "$out/.config"
   make -s -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS CC=${CROSS}gcc-12 olddefconfig >/dev/null
   local start end; start=$(date +%s.%N)
   make -C "$TREE" O="$out" ARCH=$KARCH CROSS_COMPILE=$CROSS CC=${CROSS}gcc-12 -j"$(nproc)" $IMAGE >/dev/null 2>&1
@@ -87,7 +87,7 @@ done
 echo "== 4. packaging vs tar | zstd -3 -T0 (median of 5; kfarm's own clock, without process start)"
 # The build's staging tree (a tinyconfig kernel: small), and its whole
 # output directory packed as one (the size of a large kernel's modules).
-python3 - "$KFARM" "$WORK" "$WORK/worker/$last/attempt-1/staging" "$WORK/worker/$last/attempt-1/out" <<'PY'
+python3 - "$KFARM" "$WORK" "$WORK/worker/$last/attempt-1/staging" "$WORK/worker/$last/attempt-1/work/out" <<'PY'
 import re, statistics, subprocess, sys, time
 kfarm, work, *trees = sys.argv[1:]
 def ours(tree):

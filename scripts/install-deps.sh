@@ -15,6 +15,7 @@ packages=(
   linux-source-6.1 bc bison flex libelf-dev libssl-dev cpio xz-utils kmod   # real kernels: the 6.1 source and what its build needs
   qemu-system-x86 qemu-system-arm qemu-system-misc ccache   # boot tests of built kernels; compiler cache
   libzstd-dev zstd pkg-config          # artifact compression (the Zstd target) and the tool its tests check against
+  dpkg-dev fakeroot rsync              # options.packages deb: the kernel's make bindeb-pkg (dpkg-buildpackage under fakeroot; headers_install uses rsync)
   bubblewrap util-linux                # the build sandbox (bwrap) and setpriv, which drops a root worker's builds to nobody
   git                                  # kernels and external modules from git (the worker's mirror cache; git daemon in tests)
   tmux                                 # the client's live view, tested as a person sees it on a terminal

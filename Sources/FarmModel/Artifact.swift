@@ -120,7 +120,18 @@ extension ArtifactMetadata {
             if file.size < 0 { validator.fail("metadata.files[\(index)].size", "must not be negative") }
             validator.check("metadata.files[\(index)].sha256", file.sha256, ContentHash.rule)
         }
+        let packages = packages ?? []
+        if packages.count > Self.maxPackages { validator.fail("metadata.packages", "must list at most \(Self.maxPackages) packages") }
+        for (index, package) in packages.prefix(Self.maxPackages).enumerated() {
+            validator.check("metadata.packages[\(index)].name", package.name, PackageFormat.fileNameRule)
+            if package.size < 0 { validator.fail("metadata.packages[\(index)].size", "must not be negative") }
+            validator.check("metadata.packages[\(index)].sha256", package.sha256, ContentHash.rule)
+        }
+        if Set(packages.map(\.name)).count != packages.count { validator.fail("metadata.packages", "must name each package once") }
     }
+
+    /// bindeb-pkg writes four at most: image, its debug symbols, headers, libc headers.
+    public static let maxPackages = 8
 
     /// A file inside the tarball, e.g. `lib/modules/6.1.158/kernel/fs/ext4/ext4.ko`:
     /// relative, no empty, `.` or `..` segments, a plain alphabet.

@@ -15,6 +15,20 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         }
     }
 
+    /// A distribution package built beside the tarball (`options.packages`),
+    /// stored apart from it: `GET /artifacts/{id}/packages/{name}`.
+    public struct Package: Codable, Sendable, Equatable {
+        public var name: String
+        public var size: Int
+        public var sha256: String
+
+        public init(name: String, size: Int, sha256: String) {
+            self.name = name
+            self.size = size
+            self.sha256 = sha256
+        }
+    }
+
     public static let schema = "kfarm.artifact.metadata/1"
 
     public var schema: String
@@ -46,6 +60,8 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
     /// Dependencies the build enabled and its warnings; absent in artifacts built before they were recorded.
     public var findings: BuildFindings?
     public var files: [File]
+    /// The Debian packages (`options.packages`), absent when none was asked for.
+    public var packages: [Package]?
 
     /// Compilations ccache answered from its cache, and those it had to run.
     public struct CcacheStats: Codable, Sendable, Equatable {
@@ -65,7 +81,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
                 architecture: Architecture, toolchain: String, compiler: String? = nil, source: BuildSource? = nil, externalModules: [ExternalModuleSource]? = nil,
                 options: BuildOptions, baseVersion: String,
                 kernelRelease: String, configSha256: String, imageSize: Int, compilerWarnings: Int = 0, compilerErrors: Int = 0,
-                ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File]) {
+                ccache: CcacheStats? = nil, findings: BuildFindings? = nil, files: [File], packages: [Package]? = nil) {
         self.schema = Self.schema
         self.buildId = buildId
         self.buildNumber = buildNumber
@@ -86,6 +102,7 @@ public struct ArtifactMetadata: Codable, Sendable, Equatable {
         self.ccache = ccache
         self.findings = findings
         self.files = files
+        self.packages = packages
     }
 
     /// `linux-<release>-<configuration>-<arch>.tar.zst`, the configuration's

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the farm attests about an artifact when it stores it: the tarball's
-/// sha256 and size, the build it came from, and the sha256 of its
+/// sha256 and size (and its Debian packages'), the build it came from, and the sha256 of its
 /// metadata.json. The server signs these bytes; anyone holding the farm's
 /// public key (`GET /signing-key`) can check an artifact came from this
 /// farm unaltered.
@@ -26,6 +26,8 @@ public struct ArtifactProvenance: Codable, Sendable, Equatable {
     public var source: BuildSource?
     /// The out-of-tree modules and their commits, as the metadata says.
     public var externalModules: [ExternalModuleSource]?
+    /// The Debian packages beside the tarball, each with its sha256 (absent when none was asked for).
+    public var packages: [ArtifactMetadata.Package]?
     /// sha256 of the canonical JSON of the artifact's metadata (sorted keys).
     public var metadataSha256: String
     public var signedAt: Date
@@ -33,7 +35,7 @@ public struct ArtifactProvenance: Codable, Sendable, Equatable {
     public init(artifactId: UUID, name: String, sha256: String, size: Int, architecture: Architecture, kernelRelease: String,
                 build: BuildRef, config: ConfigurationRef, configVersion: VersionRef, initiator: UserRef, toolchain: String,
                 compiler: String? = nil, source: BuildSource? = nil, externalModules: [ExternalModuleSource]? = nil,
-                metadataSha256: String, signedAt: Date) {
+                packages: [ArtifactMetadata.Package]? = nil, metadataSha256: String, signedAt: Date) {
         self.schema = Self.schema
         self.artifactId = artifactId
         self.name = name
@@ -49,6 +51,7 @@ public struct ArtifactProvenance: Codable, Sendable, Equatable {
         self.compiler = compiler
         self.source = source
         self.externalModules = externalModules
+        self.packages = packages
         self.metadataSha256 = metadataSha256
         self.signedAt = signedAt
     }

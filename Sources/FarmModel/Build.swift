@@ -61,16 +61,23 @@ public struct BuildOptions: Codable, Sendable, Equatable {
     @ExplicitNull public var compilerVersion: String?
     /// Build even when an artifact of the same inputs exists (the build cache is skipped).
     public var noCache: Bool
+    /// Distribution packages beside the tarball, e.g. `["deb"]`; absent
+    /// (and so out of the build-cache key of builds that ask for none) when empty.
+    public var packages: [PackageFormat]?
 
     public init(debugSymbols: Bool = false, optimizationLevel: OptimizationLevel? = nil, compilerVersion: String? = nil,
-                noCache: Bool = false) {
+                noCache: Bool = false, packages: [PackageFormat] = []) {
         self.debugSymbols = debugSymbols
         self.optimizationLevel = optimizationLevel
         self.compilerVersion = compilerVersion
         self.noCache = noCache
+        self.packages = packages.isEmpty ? nil : packages
     }
 
-    private enum CodingKeys: String, CodingKey { case debugSymbols, optimizationLevel, compilerVersion, noCache }
+    /// Whether the build adds `format`'s packages.
+    public func adds(_ format: PackageFormat) -> Bool { packages?.contains(format) == true }
+
+    private enum CodingKeys: String, CodingKey { case debugSymbols, optimizationLevel, compilerVersion, noCache, packages }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -78,6 +85,8 @@ public struct BuildOptions: Codable, Sendable, Equatable {
         optimizationLevel = try container.decodeIfPresent(OptimizationLevel.self, forKey: .optimizationLevel)
         compilerVersion = try container.decodeIfPresent(String.self, forKey: .compilerVersion)
         noCache = try container.decodeIfPresent(Bool.self, forKey: .noCache) ?? false
+        let packages = Array(Set(try container.decodeIfPresent([PackageFormat].self, forKey: .packages) ?? []))
+        self.packages = packages.isEmpty ? nil : packages.sorted { $0.rawValue < $1.rawValue }
     }
 
     func validate(into validator: inout Validator) {

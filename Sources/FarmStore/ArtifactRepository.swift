@@ -62,7 +62,7 @@ public struct ArtifactRepository: Sendable {
                 architecture: origin.architecture, kernelRelease: upload.metadata.kernelRelease, build: origin.build,
                 config: origin.config, configVersion: origin.version, initiator: origin.initiator,
                 toolchain: upload.metadata.toolchain, compiler: upload.metadata.compiler, source: upload.metadata.source,
-                externalModules: upload.metadata.externalModules,
+                externalModules: upload.metadata.externalModules, packages: upload.metadata.packages,
                 metadataSha256: ContentHash.hex(SHA256.hash(data: metadataJSON)),
                 signedAt: Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down)))
             let signature = try sign(provenance)
@@ -125,10 +125,15 @@ public struct ArtifactRepository: Sendable {
         return try await find(id: reused)
     }
 
-    /// Which of these tarballs some artifact is stored as (the others may be swept).
+    /// Which of these blobs some artifact is stored as, or lists as one of
+    /// its packages (the others may be swept).
     public func referenced(_ hashes: [String]) async throws -> Set<String> {
         Set(try await client.query("""
-            SELECT DISTINCT sha256 FROM artifacts WHERE sha256 = ANY(\(hashes))
+            SELECT sha256 FROM artifacts WHERE sha256 = ANY(\(hashes))
+            UNION
+            SELECT package->>'sha256' FROM artifacts,
+                jsonb_array_elements(CASE jsonb_typeof(metadata->'packages') WHEN 'array' THEN metadata->'packages' END) AS package
+            WHERE package->>'sha256' = ANY(\(hashes))
             """, logger: logger).all { try $0.decode(String.self) })
     }
 

@@ -20,13 +20,16 @@ public struct ArtifactDelivery: Sendable {
         try await client.reuse(buildID, CacheLookup(workerId: claim.workerId, attempt: claim.attempt, inputKey: inputKey))
     }
 
-    /// Uploads the tarball (streamed; the server checks its sha256) and
-    /// records it as the build's artifact, with the resolved .config when the build has one.
+    /// Uploads the tarball and its packages (streamed; the server checks
+    /// their sha256) and records them as the build's artifact, with the resolved .config when the build has one.
     func deliver(_ artifact: PackagedArtifact, from directory: URL, keys: CacheKeys, kconfig: String?) async throws
         -> ArtifactRecord {
-        try await client.uploadBlob(artifact.archive(in: directory), sha256: artifact.sha256, size: artifact.size,
-                                    for: (buildID, claim))
-        WorkerMetrics.uploaded(bytes: artifact.size)
+        let files = [(artifact.archive(in: directory), artifact.sha256, artifact.size)]
+            + artifact.packages(in: directory).map { ($0.file, $0.package.sha256, $0.package.size) }
+        for (file, sha256, size) in files {
+            try await client.uploadBlob(file, sha256: sha256, size: size, for: (buildID, claim))
+            WorkerMetrics.uploaded(bytes: size)
+        }
         return try await client.recordArtifact(buildID, ArtifactUpload(
             workerId: claim.workerId, attempt: claim.attempt, sha256: artifact.sha256, size: artifact.size,
             inputKey: keys.input, planKey: keys.plan, metadata: artifact.metadata, kconfig: kconfig))

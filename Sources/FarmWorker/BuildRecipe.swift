@@ -33,15 +33,14 @@ public struct CheckFailed: Error, CustomStringConvertible {
 }
 
 /// Where a build attempt runs: the source tree (read-only, out-of-tree
-/// builds) and the recipe's other inputs, its output and staging
-/// directories, the toolchain and the parallelism, and the sandbox its
-/// commands run in.
+/// builds) and the recipe's other inputs, the attempt's directory `root`
+/// (`work/out` the object tree, `staging`, `artifact`), the toolchain and
+/// the parallelism, and the sandbox its commands run in.
 public struct Workspace: Sendable {
+    public var root: URL
     public var source: URL
     /// What `source` is, when the recipe checked it out (a kernel tree); nil: the worker's `--source-tree`.
     public var checkedOut: CheckedOutSource?
-    public var output: URL
-    public var staging: URL
     public var toolchain: InstalledToolchain
     public var jobs: Int
     /// Variables for every command of the build.
@@ -57,13 +56,12 @@ public struct Workspace: Sendable {
     /// The compiler's warnings and errors in the build's output so far.
     public var diagnostics = CompilerDiagnostics()
 
-    public init(source: URL, checkedOut: CheckedOutSource? = nil, output: URL, staging: URL, toolchain: InstalledToolchain,
+    public init(root: URL, source: URL, checkedOut: CheckedOutSource? = nil, toolchain: InstalledToolchain,
                 jobs: Int, environment: [String: String] = [:], compilerLauncher: String? = nil, ccacheDirectory: URL? = nil,
                 inputs: [URL] = [], sandbox: BuildSandbox?) {
+        self.root = root
         self.source = source
         self.checkedOut = checkedOut
-        self.output = output
-        self.staging = staging
         self.toolchain = toolchain
         self.jobs = jobs
         self.environment = environment
@@ -73,27 +71,32 @@ public struct Workspace: Sendable {
         self.sandbox = sandbox
     }
 
-    /// A workspace in `root`: its `out/` and `staging/` (and the ccache
-    /// directory) made writable for the sandbox's account, which cannot
-    /// replace them (their parent is the caller's).
+    /// A workspace in `root`: its `work/` (with `work/out/`) and `staging/`
+    /// (and the ccache directory) made writable for the sandbox's account,
+    /// which cannot replace them (`root` is the caller's).
     public static func prepare(at root: URL, source: URL, checkedOut: CheckedOutSource? = nil, toolchain: InstalledToolchain,
                                jobs: Int, environment: [String: String] = [:], compilerLauncher: String? = nil,
                                ccacheDirectory: URL? = nil, inputs: [URL] = [], sandbox: BuildSandbox?) throws -> Workspace {
-        let output = root.appendingPathComponent("out")
-        let staging = root.appendingPathComponent("staging")
-        for directory in [output, staging] + (ccacheDirectory.map { [$0] } ?? []) {
+        let workspace = Workspace(root: root, source: source, checkedOut: checkedOut, toolchain: toolchain, jobs: jobs,
+                                  environment: environment, compilerLauncher: compilerLauncher, ccacheDirectory: ccacheDirectory,
+                                  inputs: inputs, sandbox: sandbox)
+        for directory in workspace.writable + [workspace.output] {
             try BuildSandbox.makeWritable(directory, for: sandbox)
         }
-        return Workspace(source: source, checkedOut: checkedOut, output: output, staging: staging, toolchain: toolchain,
-                         jobs: jobs,
-                         environment: environment, compilerLauncher: compilerLauncher, ccacheDirectory: ccacheDirectory,
-                         inputs: inputs, sandbox: sandbox)
+        return workspace
     }
 
-    /// The attempt's directory: `output`, `staging` and `artifact` are in it.
-    public var root: URL { output.deletingLastPathComponent() }
+    /// The build's own directory: its object tree `out/`, and beside it
+    /// what `make bindeb-pkg` leaves in the object tree's parent (the packages).
+    public var work: URL { root.appendingPathComponent("work") }
+    /// The object tree (`make O=`).
+    public var output: URL { work.appendingPathComponent("out") }
+    /// What the artifact's tarball is packed from.
+    public var staging: URL { root.appendingPathComponent("staging") }
     /// Where packaging leaves the artifact to upload (`PackagedArtifact`); outside the sandbox.
     public var artifactDirectory: URL { root.appendingPathComponent("artifact") }
+    /// What the sandbox lets the build write.
+    private var writable: [URL] { [work, staging] + (ccacheDirectory.map { [$0] } ?? []) }
     /// ccache's per-build statistics log (`CCACHE_STATSLOG`), when ccache runs the compiler.
     public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : output.appendingPathComponent("kfarm-ccache-stats.log") }
 
@@ -110,12 +113,11 @@ public struct Workspace: Sendable {
     }
 
     /// `command` as the build runs it: in the sandbox, which shows the
-    /// source and inputs read-only and only output, staging and the ccache
+    /// source and inputs read-only and only work, staging and the ccache
     /// directory writable.
     public func sandboxed(_ command: Command) throws -> Command {
         guard let sandbox else { return command }
-        return try sandbox.wrap(command, readOnly: [source] + inputs, writable: [output, staging] + (ccacheDirectory.map { [$0] } ?? []),
-                                workingDirectory: output)
+        return try sandbox.wrap(command, readOnly: [source] + inputs, writable: writable, workingDirectory: output)
     }
 
     /// The most `text(of:)` reads: a build's .config or console is far smaller.
@@ -126,6 +128,11 @@ public struct Workspace: Sendable {
     /// it, or a directory on its way, is a link leading out of the attempt's
     /// directory. A build must not make the worker read host files for it.
     public func contents(of file: URL, upTo limit: Int) throws -> Data {
+        try openRegularFile(file).read(upToCount: limit) ?? Data()
+    }
+
+    /// A regular file the build wrote, opened for the worker to read, as `contents(of:upTo:)` reads it.
+    public func openRegularFile(_ file: URL) throws -> FileHandle {
         let refused = CheckFailed("\(file.lastPathComponent) is not a regular file inside the build's workspace")
         guard let rootPath = Self.resolved(root), let directory = Self.resolved(file.deletingLastPathComponent()),
               directory == rootPath || directory.hasPrefix(rootPath + "/") else { throw refused }
@@ -134,7 +141,7 @@ public struct Workspace: Sendable {
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var status = stat()
         guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { throw refused }
-        return try handle.read(upToCount: limit) ?? Data()
+        return handle
     }
 
     /// A text file the build wrote (`contents(of:upTo:)`, at most `textLimit` bytes).

@@ -158,7 +158,7 @@ extension FarmTests {
                 NewTargetSystem(name: Fixtures.unique("board"), architecture: architecture, projectId: project.id), by: manager.user.id)
             let token = try await farm.fixtures.token(of: manager, kind: .system).token
             let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-agent-\(UUID().lowercased)")
-            let initramfs = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/out/kfarm-boot/initramfs.cpio")
+            let initramfs = settings.workDirectory.appendingPathComponent("\(id.lowercased)/attempt-1/work/out/kfarm-boot/initramfs.cpio")
             let agent = try farm.startAgentProcess(system: system.id, root: root, token: token, arguments: [
                 "--architecture-files", settings.architectureFiles.path, "--boot-initramfs", initramfs.path,
             ])

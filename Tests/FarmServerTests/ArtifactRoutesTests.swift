@@ -67,9 +67,11 @@ import Testing
     }
 
     private func record(_ claimed: ClaimedBuild, sha256: String, size: Int, inputKey: String?, planKey: String? = nil,
-                        _ api: API) async throws -> Reply {
+                        packages: [ArtifactMetadata.Package]? = nil, _ api: API) async throws -> Reply {
+        var metadata = metadata(of: claimed.build)
+        metadata.packages = packages
         let body = ArtifactUpload(workerId: claimed.workerID, attempt: 1, sha256: sha256, size: size, inputKey: inputKey,
-                                  planKey: planKey, metadata: metadata(of: claimed.build))
+                                  planKey: planKey, metadata: metadata)
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         return try await api.send(.post, "/builds/\(claimed.build.id.lowercased)/artifact", headers: claimed.workerAuth,
@@ -290,6 +292,47 @@ extension ArtifactRoutesTests {
             }
             #expect(try await fixtures.store.builds.find(id: claimed.build.id)?.artifactId == nil)
             #expect(try await record(claimed, sha256: hex(bytes), size: bytes.count, inputKey: nil, api).status == .created)
+        }
+    }
+
+    @Test func debianPackagesAreCheckedSignedDownloadableAndKeptFromTheSweep() async throws {
+        let shelf = try ArtifactShelf.forTests()
+        try await withAPI(shelf: shelf) { api, fixtures in
+            let claimed = try await claimedBuild(fixtures, options: BuildOptions(packages: [.deb]))
+            #expect(claimed.build.options.packages == [.deb])
+            let tarball = Array("the tarball".utf8), deb = Array("!<arch>\ndebian-binary".utf8)
+            let package = ArtifactMetadata.Package(name: "linux-image-6.1.158_6.1.158-1_amd64.deb", size: deb.count, sha256: hex(deb))
+            #expect(try await upload(tarball, as: hex(tarball), api, claimed) == .created)
+            let missing = try await record(claimed, sha256: hex(tarball), size: tarball.count, inputKey: nil, packages: [package], api)
+            #expect(missing.status == .badRequest && missing.invalidFields["metadata.packages[0].sha256"] != nil, "\(missing.data)")
+            #expect(try await upload(deb, as: hex(deb), api, claimed) == .created)
+            for name in ["../linux-image.deb", "linux-image.tar", "linux/image.deb"] {
+                var renamed = package
+                renamed.name = name
+                let refused = try await record(claimed, sha256: hex(tarball), size: tarball.count, inputKey: nil, packages: [renamed], api)
+                #expect(refused.invalidFields["metadata.packages[0].name"] != nil, "\(name)")
+            }
+            let recorded = try await record(claimed, sha256: hex(tarball), size: tarball.count, inputKey: nil, packages: [package], api)
+            #expect(recorded.status == .created, "\(recorded.data)")
+            let id = try #require(recorded.data["id"] as? String)
+            let signature = try #require(recorded.data["signature"] as? [String: Any])
+            let provenance = try JSONDecoder.iso8601.decode(ArtifactProvenance.self, from: try base64(signature["statement"]))
+            #expect(provenance.packages == [package], "the signed statement names the package and its sha256")
+
+            let auth: HTTPFields = [.authorization: claimed.developer.authorization]
+            let download = try await api.client.execute(uri: "/artifacts/\(id)/packages/\(package.name)", method: .get, headers: auth)
+            #expect(download.status == .ok && Array(buffer: download.body) == deb)
+            #expect(download.headers[.contentType] == "application/vnd.debian.binary-package")
+            #expect(download.headers[.contentDisposition] == "attachment; filename=\"\(package.name)\"")
+            let unknown = try await api.send(.get, "/artifacts/\(id)/packages/linux-headers-6.1.158_6.1.158-1_amd64.deb",
+                                             as: claimed.developer)
+            #expect(unknown.status == .notFound && unknown.errorCode == "RESOURCE_NOT_FOUND")
+            let stranger = try await fixtures.account()
+            #expect(try await api.send(.get, "/artifacts/\(id)/packages/\(package.name)", as: stranger).status == .notFound)
+
+            let sweeper = BlobSweeper(artifacts: fixtures.store.artifacts, storage: shelf.storage, logger: TestDatabase.logger)
+            #expect(try await sweeper.sweep(now: Date().addingTimeInterval(sweeper.grace + 60)) == 0, "a package is referenced")
+            #expect(try await shelf.storage.size(of: hex(deb)) == deb.count)
         }
     }
 

@@ -150,6 +150,9 @@ import Testing
         "GET /artifacts": { _, _ in Call(path: "/artifacts?arch=x86_64") },
         "GET /artifacts/:id": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)") },
         "GET /artifacts/:id/download": { s, _ in Call(path: "/artifacts/\(try await s.artifact().id.lowercased)/download") },
+        "GET /artifacts/:id/packages/:name": { s, _ in
+            Call(path: "/artifacts/\(try await s.artifact().id.lowercased)/packages/\(Scenario.packageName)")
+        },
         "GET /signing-key": { _, _ in Call(path: "/signing-key") },
         "POST /systems": { s, _ in
             Call(path: "/systems", body: json(["name": Fixtures.unique("sys"), "architecture": "arm64", "projectId": s.projectID]))

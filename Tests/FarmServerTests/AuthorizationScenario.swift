@@ -111,6 +111,9 @@ extension AuthorizationMatrixTests {
         }
 
         /// A stored tarball (unique bytes) and what a worker reports about it for `build`.
+        /// The Debian package every scenario artifact lists (the tarball's bytes again).
+        static let packageName = "linux-image-6.1.158_6.1.158-1_amd64.deb"
+
         func upload(for build: BuildRecord, worker: Worker) async throws -> ArtifactUpload {
             let bytes = ByteBuffer(string: Fixtures.unique("kernel"))
             let sha256 = SHA256.hash(data: Array(buffer: bytes)).map { String(format: "%02x", $0) }.joined()
@@ -118,7 +121,8 @@ extension AuthorizationMatrixTests {
             let metadata = ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
                 architecture: build.architecture, toolchain: "gcc-12.2.0", options: build.options, baseVersion: "6.1.0",
-                kernelRelease: "6.1.158", configSha256: sha256, imageSize: size, files: [])
+                kernelRelease: "6.1.158", configSha256: sha256, imageSize: size, files: [],
+                packages: [.init(name: Self.packageName, size: size, sha256: sha256)])
             return ArtifactUpload(workerId: worker.id, attempt: 1, sha256: sha256, size: size, inputKey: sha256, metadata: metadata,
                                   kconfig: "CONFIG_EXT4_FS=y\n")
         }

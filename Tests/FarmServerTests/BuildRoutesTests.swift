@@ -83,6 +83,24 @@ import Testing
         }
     }
 
+    /// Packages are part of the options (and so of the build-cache key) only when some are asked for.
+    @Test func debianPackagesAreAnOptionShownOnlyWhenAskedFor() async throws {
+        try await withAPI { api, fixtures in
+            let s = try await setup(fixtures)
+            for (asked, shown) in [(["deb", "deb"], ["deb"]), ([], nil)] as [([String], [String]?)] {
+                let reply = try await api.send(.post, "/builds", as: s.developer, json: json([
+                    "configVersionId": s.versionID, "options": ["packages": asked],
+                ]))
+                #expect(reply.status == .created, "\(asked): \(reply.invalidFields)")
+                let options = try #require(reply.data["options"] as? [String: Any])
+                #expect(options["packages"] as? [String] == shown, "\(asked)")
+            }
+            let encoded = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(BuildOptions(packages: []))) as? [String: Any]
+            #expect(encoded?.keys.sorted() == ["compilerVersion", "debugSymbols", "noCache", "optimizationLevel"],
+                    "no packages key: the build-cache keys of builds without packages stay as they were")
+        }
+    }
+
     @Test func concurrentSubmitsGetUniqueGapFreeNumbers() async throws {
         try await withAPI { api, fixtures in
             let s = try await setup(fixtures)
@@ -119,6 +137,8 @@ import Testing
                 (["configVersionId": s.versionID, "options": ["optimizationLevel": "x"]], "options.optimizationLevel"),
                 (["configVersionId": s.versionID, "options": ["compilerVersion": "gcc; rm -rf /"]], "options.compilerVersion"),
                 (["configVersionId": s.versionID, "options": ["debugSymbols": "yes"]], "options.debugSymbols"),
+                (["configVersionId": s.versionID, "options": ["packages": ["rpm"]]], "options.packages[0]"),
+                (["configVersionId": s.versionID, "options": ["packages": "deb"]], "options.packages"),
                 (["configVersionId": "not-a-uuid"], "configVersionId"),
             ]
             for (body, field) in cases {

@@ -130,7 +130,8 @@ import Testing
             // Each page, with what a member of the project must find on it.
             let projectPages: [(String, String)] = [
                 ("/ui/builds/\(build.id.lowercased)", build.buildNumber),
-                ("/ui/artifacts/\(artifact.id.lowercased)", artifact.sha256),
+                ("/ui/artifacts/\(artifact.id.lowercased)",
+                 "<dt>Debian package</dt><dd><code>\(AuthorizationMatrixTests.Scenario.packageName)</code>"),
                 ("/ui/artifacts/\(artifact.id.lowercased)/diff?against=\(other.id.lowercased)", other.name),
                 ("/ui/deployments/\(deployment.id.lowercased)", deployment.targetSystems[0].name),
                 ("/ui/deployments/\(deployment.id.lowercased)/status", deployment.id.lowercased),

@@ -106,6 +106,27 @@ import Glibc
         #expect(try scene.workspace.text(of: output.appendingPathComponent("kernel.release")) == "6.1.0\n")
     }
 
+    /// bindeb-pkg writes beside the object tree: a build may write there, not in the attempt's directory,
+    /// and the worker copies out its packages but no link among them.
+    @Test func theWorkerCopiesOutTheBuildsPackagesButNoLink() async throws {
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        let written = try await scene.run(#"printf 'image' > ../linux-image-6.1.0_6.1.0-1_amd64.deb && touch ../../artifact; true"#)
+        #expect(written.status == 0)
+        #expect(!FileManager.default.fileExists(atPath: scene.workspace.artifactDirectory.path), "the attempt's directory is not the build's")
+        let packages = try DebianPackages.collect(from: scene.workspace)
+        let name = "linux-image-6.1.0_6.1.0-1_amd64.deb"
+        #expect(packages == [ArtifactMetadata.Package(name: name, size: 5,
+                                                      sha256: try FileHash.sha256(of: scene.workspace.work.appendingPathComponent(name)))])
+        let copied = PackagedArtifact.packagesDirectory(in: scene.workspace.artifactDirectory).appendingPathComponent(name)
+        #expect(try String(contentsOf: copied, encoding: .utf8) == "image")
+
+        #expect(try await scene.run(#"ln -s "$1" ../linux-headers-6.1.0_6.1.0-1_amd64.deb"#, [scene.secret.path]).status == 0)
+        #expect(throws: CheckFailed.self, "a link to the worker's file is not a package") {
+            try DebianPackages.collect(from: scene.workspace)
+        }
+    }
+
     @Test func aBuildInheritsNoDescriptorOfTheWorker() async throws {
         let scene = try Scene(sandbox: BuildSandbox())
         defer { scene.remove() }

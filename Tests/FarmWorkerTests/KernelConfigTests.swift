@@ -106,10 +106,10 @@ import Testing
     /// The base: Kconfig's own target, or the stored .config written out and completed by olddefconfig.
     @Test func theBaseConfigurationIsKconfigsTargetOrTheStoredConfig() async throws {
         let tree = try await Self.tree()
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-base-\(UUID())")
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let workspace = Workspace(source: tree, output: output, staging: output, toolchain: try MachineData.toolchain(.arm64), jobs: 2, sandbox: nil)
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-base-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let workspace = try Workspace.prepare(at: root, source: tree, toolchain: try MachineData.toolchain(.arm64), jobs: 2, sandbox: nil)
+        let output = workspace.output
         let recipe = KernelRecipe(sources: DebianKernelSource(cache: URL(fileURLWithPath: "/tmp/kfarm-kernel-sources")),
                                   data: URL(fileURLWithPath: "/nonexistent"))
         func commands(_ plan: BuildPlan) throws -> [String] {

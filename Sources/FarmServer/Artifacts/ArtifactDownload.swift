@@ -2,7 +2,8 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// The answer to `GET /artifacts/{id}/download`: the tarball streamed from
+/// The answer to `GET /artifacts/{id}/download` (and to a package's
+/// `GET /artifacts/{id}/packages/{name}`): the file streamed from
 /// the store, with its length, its sha256 as the ETag (a conditional GET
 /// with a matching `If-None-Match` gets 304) and byte ranges (206, or 416
 /// outside the content) so interrupted downloads resume.
@@ -11,6 +12,7 @@ struct ArtifactDownload {
     let name: String
     let sha256: String
     let size: Int
+    var contentType = "application/zstd"
 
     /// The response; a tarball missing from this store is a 404 before any header goes out.
     func response(to request: Request, from storage: any ArtifactStorage, logger: Logger) async throws -> Response {
@@ -22,7 +24,7 @@ struct ArtifactDownload {
         }
         let etag = "\"\(sha256)\""
         var headers: HTTPFields = [
-            .eTag: etag, .acceptRanges: "bytes", .contentType: "application/zstd",
+            .eTag: etag, .acceptRanges: "bytes", .contentType: contentType,
             .contentDisposition: "attachment; filename=\"\(name)\"",
         ]
         if let match = request.headers[.ifNoneMatch], match == "*" || match.split(separator: ",").contains(where: {

@@ -40,11 +40,11 @@ struct ArtifactRoutes {
             Endpoint(.post, "/builds/:id/artifact", .worker) { request, context in
                 let upload = try await request.decodeJSON(as: ArtifactUpload.self, context: context, limit: Self.maxRecordSize)
                 try upload.validate(build: try context.uuid("id"))
-                guard let stored = try await shelf.storage.size(of: upload.sha256) else {
-                    throw ValidationError(field: "sha256", "no tarball is stored under this sha256: PUT /artifact-blobs/{sha256} first")
-                }
-                guard stored == upload.size else {
-                    throw ValidationError(field: "size", "the tarball stored under this sha256 has \(stored) bytes")
+                try await requireStored(upload.sha256, size: upload.size, fields: ("sha256", "size"), what: "tarball")
+                for (index, package) in (upload.metadata.packages ?? []).enumerated() {
+                    try await requireStored(package.sha256, size: package.size,
+                                            fields: ("metadata.packages[\(index)].sha256", "metadata.packages[\(index)].size"),
+                                            what: package.name)
                 }
                 let artifact = try await store.artifacts.record(
                     upload, build: try context.uuid("id"), token: try context.requireWorkerToken(),
@@ -77,10 +77,31 @@ struct ArtifactRoutes {
                 return try await ArtifactDownload(artifactID: id, name: content.name, sha256: content.sha256, size: content.size)
                     .response(to: request, from: shelf.storage, logger: context.logger)
             },
+            Endpoint(.get, "/artifacts/:id/packages/:name", .project(.viewer)) { request, context in
+                let id = try await visibleArtifact(context)
+                let name = context.parameters.get("name") ?? ""
+                guard let artifact = try await store.artifacts.find(id: id),
+                      let package = artifact.metadata.packages?.first(where: { $0.name == name }) else {
+                    throw APIError.notFound("package", name)
+                }
+                return try await ArtifactDownload(artifactID: id, name: package.name, sha256: package.sha256, size: package.size,
+                                                  contentType: "application/vnd.debian.binary-package")
+                    .response(to: request, from: shelf.storage, logger: context.logger)
+            },
             Endpoint(.get, "/signing-key", .open) { _, _ in
                 try Response.success(shelf.signer.publicKey)
             },
         ]
+    }
+
+    /// Refuses to record a file the store does not hold with exactly `size` bytes.
+    private func requireStored(_ sha256: String, size: Int, fields: (hash: String, size: String), what: String) async throws {
+        guard let stored = try await shelf.storage.size(of: sha256) else {
+            throw ValidationError(field: fields.hash, "no \(what) is stored under this sha256: PUT /artifact-blobs/{sha256} first")
+        }
+        guard stored == size else {
+            throw ValidationError(field: fields.size, "the \(what) stored under this sha256 has \(stored) bytes")
+        }
     }
 
     /// The build attempt an upload is for, from its query.

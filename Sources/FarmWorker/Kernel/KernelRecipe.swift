@@ -109,7 +109,8 @@ public struct KernelRecipe: BuildRecipe {
                 }
         case .packaging:
             let boot = workspace.staging.appendingPathComponent("boot")
-            var steps: [BuildStep] = []
+            // First: its rules relink the image with the package's build number, which the tarball then ships too.
+            var steps: [BuildStep] = build.options.adds(.deb) ? [.run(workspace.make(["bindeb-pkg"], variables: Self.debianPackaging))] : []
             if loadable {
                 steps.append(.run(workspace.make(["modules_install"], variables: ["INSTALL_MOD_PATH": workspace.staging.path])))
             }
@@ -128,7 +129,8 @@ public struct KernelRecipe: BuildRecipe {
                 [.run(workspace.make(["dtbs_install"], variables: ["INSTALL_DTBS_PATH": boot.appendingPathComponent("dtbs").path]))]
             }
             steps += modprobeDefaults(plan, workspace)
-            steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json") {
+            steps.append(.check("packed into linux-<release>-<configuration>-<arch>.tar.zst with metadata.json"
+                                + (build.options.adds(.deb) ? ", the .deb files beside it" : "")) {
                 try package(build, plan, workspace)
             })
             return steps
@@ -190,6 +192,7 @@ public struct KernelRecipe: BuildRecipe {
         let release = try workspace.text(of: workspace.output.appendingPathComponent("include/config/kernel.release"))
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let image = "boot/" + imageName(workspace.toolchain.target)
+        let packages = build.options.adds(.deb) ? try DebianPackages.collect(from: workspace) : nil
         _ = try KernelPackage(staging: workspace.staging, destination: workspace.artifactDirectory, level: compressionLevel).write { files in
             ArtifactMetadata(
                 buildId: build.id, buildNumber: build.buildNumber, configuration: build.config, configVersion: build.configVersion,
@@ -202,7 +205,7 @@ public struct KernelRecipe: BuildRecipe {
                 imageSize: files.first { $0.path == image }?.size ?? 0,
                 compilerWarnings: workspace.diagnostics.warnings, compilerErrors: workspace.diagnostics.errors,
                 ccache: workspace.ccacheStatsLog.flatMap { try? workspace.text(of: $0) }.map(CcacheStatsLog.parse),
-                findings: findings(in: workspace), files: files)
+                findings: findings(in: workspace), files: files, packages: packages)
         }
     }
 
@@ -274,6 +277,11 @@ public struct KernelRecipe: BuildRecipe {
             return resolved
         }
     }
+
+    /// `make bindeb-pkg`: no build-dependency check (a cross build's
+    /// `:native` dependencies confuse it; the toolchain probe stands for
+    /// it), gzip (xz takes minutes over the headers package on two cores).
+    static let debianPackaging = ["DPKG_FLAGS": "-d", "KDEB_COMPRESS": "gzip"]
 
     /// `KCFLAGS=-O3` for `-O3` builds: it comes after the kernel's own `-O2`, which Kconfig chose.
     static func compilerFlags(_ options: BuildOptions) -> [String: String] {

@@ -2,7 +2,8 @@ import FarmModel
 import Foundation
 
 /// A packed artifact waiting in the attempt's `artifact/` directory to be
-/// uploaded: the tarball, its sha256 and size, and its metadata. Packaging
+/// uploaded: the tarball, its sha256 and size, and its metadata (which
+/// lists the packages waiting in `artifact/packages/`). Packaging
 /// writes it as `artifact.json` beside the tarball; the upload reads it.
 public struct PackagedArtifact: Codable, Sendable, Equatable {
     public var archiveName: String
@@ -25,5 +26,14 @@ public struct PackagedArtifact: Codable, Sendable, Equatable {
 
     public func archive(in directory: URL) -> URL {
         directory.appendingPathComponent(archiveName)
+    }
+
+    static func packagesDirectory(in directory: URL) -> URL {
+        directory.appendingPathComponent("packages")
+    }
+
+    /// The packages' files, each with what the metadata says of it.
+    public func packages(in directory: URL) -> [(file: URL, package: ArtifactMetadata.Package)] {
+        (metadata.packages ?? []).map { (Self.packagesDirectory(in: directory).appendingPathComponent($0.name), $0) }
     }
 }

@@ -62,8 +62,10 @@ public struct BuildSandbox: Sendable, Equatable {
     /// /usr (recreated as links), or mounts apart on older layouts.
     private static let systemDirectories = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"]
     /// Files of /etc programs need: the loader's cache (multiarch library
-    /// paths) and Debian's alternatives (`awk` → mawk).
-    private static let systemFiles = ["/etc/ld.so.cache", "/etc/alternatives"]
+    /// paths) and Debian's alternatives (`awk` → mawk); dpkg's settings and
+    /// its list of installed packages, which `make bindeb-pkg` records in
+    /// the .buildinfo (what /usr shows anyway).
+    private static let systemFiles = ["/etc/ld.so.cache", "/etc/alternatives", "/etc/dpkg", "/var/lib/dpkg/status"]
 
     /// `command` as it runs in the sandbox: `readOnly` and `writable`
     /// directories appear at their own paths; it starts in `workingDirectory`.

@@ -65,7 +65,10 @@ struct Artifacts: AsyncParsableCommand {
                 signature over the artifact's provenance and that it names this artifact, under --key \
                 or the farm's key pinned the first time (in ~/.config/kfarm/config).
 
-                Example: kfarm artifacts download 5d2a… -o ./kernels --verify
+                With --packages, the artifact's Debian packages follow, each checked against the sha256 \
+                the artifact (with --verify: its signed provenance) names.
+
+                Example: kfarm artifacts download 5d2a… -o ./kernels --verify --packages
                 """)
 
         @OptionGroup var options: ClientOptions
@@ -73,14 +76,25 @@ struct Artifacts: AsyncParsableCommand {
         @Option(name: .shortAndLong, help: "The folder to download into.") var output = "."
         @Flag(help: "Check the farm's signature over the provenance too.") var verify = false
         @Option(help: "A file with the farm's public key (base64 or PEM) instead of the pinned one.") var key: String?
+        @Flag(help: "Download its Debian packages too (built with --package deb).") var packages = false
+
+        /// What `--json` prints.
+        struct Downloaded: Encodable {
+            var file: String
+            var verified: String
+            var packages: [String]
+        }
 
         func perform(on farm: FarmClient) async throws {
-            let file = try await ArtifactFetch(farm: farm, verify: verify, keyFile: key.map(URL.init(fileURLWithPath:)))
+            let files = try await ArtifactFetch(farm: farm, verify: verify, keyFile: key.map(URL.init(fileURLWithPath:)),
+                                                packages: packages)
                 .download(id, into: URL(fileURLWithPath: output))
+            let verified = verify ? "sha256 and signature" : "sha256"
             if options.json {
-                try Output.json(["file": file.path, "verified": verify ? "sha256 and signature" : "sha256"])
+                try Output.json(Downloaded(file: files[0].path, verified: verified, packages: files.dropFirst().map(\.path)))
             } else {
-                Output.line("\(file.path)  " + (verify ? "sha256 and signature verified" : "sha256 checked"))
+                Output.line("\(files[0].path)  " + (verify ? "sha256 and signature verified" : "sha256 checked"))
+                for package in files.dropFirst() { Output.line("\(package.path)  sha256 checked against the artifact's \(verified)") }
             }
         }
     }

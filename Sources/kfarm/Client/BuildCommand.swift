@@ -19,6 +19,7 @@ struct BuildCommand: ClientCommand {
             Examples:
               kfarm build 7c0e8a4e-…@1.0.0 --priority high --follow
               kfarm build 7c0e8a4e-… --opt 3 --debug-symbols --follow --download ./kernels
+              kfarm build 7c0e8a4e-… --compiler clang-16 --package deb --follow
             """)
 
     @OptionGroup var options: ClientOptions
@@ -29,7 +30,7 @@ struct BuildCommand: ClientCommand {
     @Option(help: "low, normal, high or critical.")
     var priority: BuildPriority = .normal
 
-    @Option(help: "The compiler: gcc, gcc-12 or gcc-12.2.0 (matched against what workers offer; default: the worker's).")
+    @Option(help: "The compiler: gcc, gcc-12, gcc-12.2.0, clang or clang-16 (matched against what workers offer; default: the newest gcc).")
     var compiler: String?
 
     @Option(help: "Optimisation: 2, 3 or s (default: the base configuration's).")
@@ -40,6 +41,9 @@ struct BuildCommand: ClientCommand {
 
     @Flag(help: "Build even if an artifact of the same inputs exists.")
     var noCache = false
+
+    @Option(name: .customLong("package"), help: "Also build distribution packages: deb (the kernel's make bindeb-pkg). Repeatable.")
+    var packages: [PackageFormat] = []
 
     @Option(help: "The build's environment label.")
     var environment: String?
@@ -60,7 +64,8 @@ struct BuildCommand: ClientCommand {
         let request = NewBuild(configVersionId: try await VersionName(version).resolve(on: farm), environment: environment,
                                priority: priority, options: BuildOptions(debugSymbols: debugSymbols,
                                                                          optimizationLevel: optimization,
-                                                                         compilerVersion: compiler, noCache: noCache))
+                                                                         compilerVersion: compiler, noCache: noCache,
+                                                                         packages: packages))
         let submitted: BuildRecord = try await farm.send(.POST, "/builds", request)
         guard follow || download != nil else {
             if options.json { try Output.json(submitted) } else {
@@ -76,13 +81,15 @@ struct BuildCommand: ClientCommand {
             guard let artifact = UUID(uuidString: artifactId) else {
                 throw MachineError.verification("the build names artifact \(artifactId.debugDescription), which is not an id")
             }
-            let file = try await ArtifactFetch(farm: farm, verify: true).download(artifact, into: URL(fileURLWithPath: download))
-            if !options.json { Output.line("downloaded and verified \(file.path)") }
+            let files = try await ArtifactFetch(farm: farm, verify: true, packages: !packages.isEmpty)
+                .download(artifact, into: URL(fileURLWithPath: download))
+            if !options.json { files.forEach { Output.line("downloaded and verified \($0.path)") } }
         }
     }
 }
 
 extension BuildPriority: ExpressibleByArgument {}
+extension PackageFormat: ExpressibleByArgument {}
 
 /// A configuration version as people name it on the command line.
 struct VersionName {
