@@ -31,18 +31,25 @@ struct GitSourceBench: AsyncParsableCommand {
         let tree = work.appendingPathComponent("tree").path
         let git = ["GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"]
 
-        let baselineFirst = try await timed(Command("sh", ["-c", """
-            set -e
-            git clone -q --mirror "$1" "$2"
-            mkdir "$3"
-            git --git-dir="$2" archive --format=tar "$4" | tar -x -C "$3"
-            """, "baseline", url, clone, tree, ref], environment: git))
+        // Plain git before and after the worker's checkout, its best counted: the page cache favours whichever runs second.
+        let plainFirst = { (run: Int) in
+            Command("sh", ["-c", """
+                set -e
+                rm -rf "$2" "$3"
+                git clone -q --mirror "$1" "$2"
+                mkdir "$3"
+                git --git-dir="$2" archive --format=tar "$4" | tar -x -C "$3"
+                """, "baseline-\(run)", url, clone, tree, ref], environment: git)
+        }
+        let baselineBefore = try await timed(plainFirst(1))
         let first = try await timed { _ = try await source.checkout(GitSource(git: url, ref: ref), log: { _ in }) }
         let second = try await timed { _ = try await source.checkout(GitSource(git: url, ref: ref), log: { _ in }) }
+        let baselineFirst = try await min(baselineBefore, timed(plainFirst(2)))
         let baselineSecond = try await timed(Command("git", ["--git-dir", clone, "fetch", "-q", url,
                                                              "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], environment: git))
         print(String(format: "first checkout (fetch into an empty mirror, export the tree): %.1f s; "
-                     + "git clone --mirror + git archive | tar -x: %.1f s; ratio %.2f", first, baselineFirst, first / baselineFirst))
+                     + "git clone --mirror + git archive | tar -x: %.1f s (best of one run before, %.1f s, and one after); ratio %.2f",
+                     first, baselineFirst, baselineBefore, first / baselineFirst))
         print(String(format: "second checkout (fetch of nothing new, tree kept): %.2f s; git fetch: %.2f s; ratio %.2f",
                      second, baselineSecond, second / baselineSecond))
         print(String(format: "BENCH git_first_s=%.2f git_first_baseline_s=%.2f git_second_s=%.3f git_second_baseline_s=%.3f",
