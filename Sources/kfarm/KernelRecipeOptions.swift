@@ -12,6 +12,9 @@ struct KernelRecipeOptions: ParsableArguments {
 
     @OptionGroup var git: GitSourceOptions
 
+    @Option(help: "Seconds after which a git fetch (its wait for the repository's mirror lock included) is stopped and the build fails.")
+    var gitFetchTimeout = 1800
+
     @Option(help: "The kernel recipe's data: boot.config (Kconfig every kernel gets to boot to a console), the boot test's init.c and hello module.")
     var kernelData = "workers/kernel"
 
@@ -21,7 +24,8 @@ struct KernelRecipeOptions: ParsableArguments {
 
     func recipe(compressionLevel: Int32 = KernelPackage.defaultLevel) -> KernelRecipe {
         KernelRecipe(sources: sources,
-                     git: GitKernelSource(cache: URL(fileURLWithPath: sourceCache).appendingPathComponent("git"), allowed: git.allowList),
+                     git: GitKernelSource(cache: URL(fileURLWithPath: sourceCache).appendingPathComponent("git"), allowed: git.allowList,
+                                          fetchTimeout: .seconds(gitFetchTimeout)),
                      data: URL(fileURLWithPath: kernelData), compressionLevel: compressionLevel)
     }
 }

@@ -121,6 +121,23 @@ import Testing
                 "nothing was fetched")
     }
 
+    /// A remote that takes the connection and never answers: the fetch is stopped, and the mirror's lock with it.
+    @Test(.timeLimit(.minutes(1))) func aFetchThatHangsIsStoppedAndFreesTheMirror() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("kfarm-git-\(UUID().lowercased)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let silent = try LoopbackListener()
+        defer { silent.close() }
+        let url = "git://127.0.0.1:\(silent.port)/linux.git"
+        let source = GitKernelSource(cache: root, allowed: GitAllowList([url]), fetchTimeout: .seconds(2))
+        let error = await #expect(throws: CheckFailed.self) {
+            try await source.checkout(GitSource(git: url, ref: "main"), log: { _ in })
+        }
+        #expect(error?.description == "fetching \(url) did not end within 2.0 seconds: stopped")
+        // The lock is free: flock without waiting takes it at once.
+        let lock = source.mirror(of: url).path + ".lock"
+        #expect(try await CommandRunner.run(Command("flock", ["--nonblock", lock, "true"]), onLines: { _ in }) == 0)
+    }
+
     @Test func aRefTheRepositoryLacksFailsNamingIt() async throws {
         let scene = try await Scene()
         defer { try? FileManager.default.removeItem(at: scene.root) }

@@ -11,14 +11,18 @@ import Foundation
 /// temporary directory, then renamed), which builds share read-only.
 /// Only URLs the worker's administrator allows are fetched, and git speaks
 /// only the allowed schemes, without the system's or a user's git
-/// configuration.
+/// configuration. A fetch (its wait for the lock included) that has not
+/// ended within `fetchTimeout` is stopped: a remote that stops answering
+/// must not hold the mirror's lock, and every build of it, for ever.
 public struct GitKernelSource: Sendable {
     public let cache: URL
     public let allowed: GitAllowList
+    public let fetchTimeout: Duration
 
-    public init(cache: URL, allowed: GitAllowList) {
+    public init(cache: URL, allowed: GitAllowList, fetchTimeout: Duration = .seconds(1800)) {
         self.cache = cache
         self.allowed = allowed
+        self.fetchTimeout = fetchTimeout
     }
 
     public func checkout(_ source: GitSource, log: @escaping @Sendable ([String]) -> Void) async throws -> CheckedOutSource {
@@ -29,9 +33,18 @@ public struct GitKernelSource: Sendable {
         try await run(Command("flock", [lock, "git", "init", "--quiet", "--bare", mirror.path], environment: environment), log)
         log(["fetching \(source.git) into the mirror \(mirror.lastPathComponent)"])
         let started = ContinuousClock.now
-        try await run(Command("flock", [lock, "git", "--git-dir", mirror.path, "fetch", "--prune", "--no-tags", "--quiet",
-                                        source.git, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"],
-                              environment: environment), log)
+        let fetch = Command("flock", [lock, "git", "--git-dir", mirror.path, "fetch", "--prune", "--no-tags", "--quiet",
+                                      source.git, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], environment: environment)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await run(fetch, log) }
+            group.addTask { [fetchTimeout] in
+                try await Task.sleep(for: fetchTimeout)
+                throw CheckFailed("fetching \(source.git) did not end within \(fetchTimeout): stopped")
+            }
+            // The first to end decides; cancelling the fetch stops flock and git (their process group).
+            defer { group.cancelAll() }
+            try await group.next()
+        }
         log(["fetched in \((ContinuousClock.now - started).formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1))))"])
         let commit = try await resolve(source, in: mirror)
         log(["\(source.ref) is commit \(commit)"])
