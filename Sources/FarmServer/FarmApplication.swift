@@ -124,7 +124,9 @@ public func buildApplication(settings: ServerSettings, store: Store, shelf: Arti
                     logger: logger),
         DeploymentScheduler(rollouts: store.rollouts, agentSilence: settings.agentSilence, logger: logger))
     if let (host, port) = settings.brokerAuth {
-        app.addServices(BrokerAuthService.application(accounts: store.brokerAccounts, host: host, port: port, logger: logger))
+        app.addServices(NamedListener(app: BrokerAuthService.application(accounts: store.brokerAccounts, host: host, port: port,
+                                                                         logger: logger),
+                                      option: "--broker-auth-port", host: host, port: port))
     }
     if let broker = settings.broker, let managementURL = settings.brokerManagementURL {
         app.addServices(MachineConnectionSweeper(managementURL: managementURL, user: broker.user, password: broker.password,

@@ -143,6 +143,19 @@ import Testing
         }
     }
 
+    /// NIO says only "Address already in use"; the farm says which of its listeners, and which option sets it.
+    @Test func aBrokerAuthPortInUseIsNamed() async throws {
+        let held = try LoopbackListener()
+        defer { held.close() }
+        let port = Int(held.port)
+        let store = Store(settings: try TestDatabase.settings(), logger: TestDatabase.logger)
+        let listener = NamedListener(app: BrokerAuthService.application(accounts: store.brokerAccounts, host: "127.0.0.1", port: port,
+                                                                        logger: TestDatabase.logger),
+                                     option: "--broker-auth-port", host: "127.0.0.1", port: port)
+        let error = await #expect(throws: ListenFailure.self) { try await listener.run() }
+        #expect(error?.description == "cannot listen on 127.0.0.1:\(port) (--broker-auth-port): Address already in use")
+    }
+
     @Test func headIsAnsweredForGetRoutes() async throws {
         try await withAPI { api, fixtures in
             let developer = try await fixtures.account()

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public enum TestPorts {
     /// A local port nothing listens on (bound, read back, released).
@@ -20,23 +17,10 @@ public enum TestPorts {
         public var description: String { "port \(port) (\(use)) is taken by another socket: \(error)" }
     }
 
-    /// Binds 127.0.0.1:`port` (as servers do, reusing TIME_WAIT addresses) and returns the port bound.
+    /// Binds 127.0.0.1:`port` as a server would and returns the port bound.
     private static func probe(_ port: Int) throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var reuse: Int32 = 1
-        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && listen(socket, 1) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw POSIXError(.init(rawValue: errno) ?? .EADDRINUSE) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let listener = try LoopbackListener(port: port)
+        defer { listener.close() }
+        return Int(listener.port)
     }
 }

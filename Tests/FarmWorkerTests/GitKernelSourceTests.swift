@@ -1,5 +1,6 @@
 import FarmMachine
 import FarmModel
+import FarmTestSupport
 @testable import FarmWorker
 import Foundation
 import Testing
