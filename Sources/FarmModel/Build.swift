@@ -71,7 +71,12 @@ public struct BuildOptions: Codable, Sendable, Equatable {
         self.optimizationLevel = optimizationLevel
         self.compilerVersion = compilerVersion
         self.noCache = noCache
-        self.packages = packages.isEmpty ? nil : packages
+        self.packages = Self.normalized(packages)
+    }
+
+    /// Each format once, in a fixed order; nil for none: one set of packages, one build-cache key.
+    private static func normalized(_ packages: [PackageFormat]) -> [PackageFormat]? {
+        packages.isEmpty ? nil : Set(packages).sorted { $0.rawValue < $1.rawValue }
     }
 
     /// Whether the build adds `format`'s packages.
@@ -85,8 +90,7 @@ public struct BuildOptions: Codable, Sendable, Equatable {
         optimizationLevel = try container.decodeIfPresent(OptimizationLevel.self, forKey: .optimizationLevel)
         compilerVersion = try container.decodeIfPresent(String.self, forKey: .compilerVersion)
         noCache = try container.decodeIfPresent(Bool.self, forKey: .noCache) ?? false
-        let packages = Array(Set(try container.decodeIfPresent([PackageFormat].self, forKey: .packages) ?? []))
-        self.packages = packages.isEmpty ? nil : packages.sorted { $0.rawValue < $1.rawValue }
+        packages = Self.normalized(try container.decodeIfPresent([PackageFormat].self, forKey: .packages) ?? [])
     }
 
     func validate(into validator: inout Validator) {

@@ -80,7 +80,7 @@ public struct Workspace: Sendable {
         let workspace = Workspace(root: root, source: source, checkedOut: checkedOut, toolchain: toolchain, jobs: jobs,
                                   environment: environment, compilerLauncher: compilerLauncher, ccacheDirectory: ccacheDirectory,
                                   inputs: inputs, sandbox: sandbox)
-        for directory in workspace.writable + [workspace.output] {
+        for directory in workspace.writable {
             try BuildSandbox.makeWritable(directory, for: sandbox)
         }
         return workspace
@@ -95,8 +95,11 @@ public struct Workspace: Sendable {
     public var staging: URL { root.appendingPathComponent("staging") }
     /// Where packaging leaves the artifact to upload (`PackagedArtifact`); outside the sandbox.
     public var artifactDirectory: URL { root.appendingPathComponent("artifact") }
-    /// What the sandbox lets the build write.
-    private var writable: [URL] { [work, staging] + (ccacheDirectory.map { [$0] } ?? []) }
+    /// What the sandbox lets the build write. `output` is mounted apart
+    /// inside `work`: a mount point cannot be renamed or removed, so a build
+    /// cannot put a link to elsewhere in its place for the worker's own
+    /// writes into the object tree (kfarm.config, the findings) to follow.
+    private var writable: [URL] { [work, output, staging] + (ccacheDirectory.map { [$0] } ?? []) }
     /// ccache's per-build statistics log (`CCACHE_STATSLOG`), when ccache runs the compiler.
     public var ccacheStatsLog: URL? { compilerLauncher == nil ? nil : output.appendingPathComponent("kfarm-ccache-stats.log") }
 

@@ -106,6 +106,23 @@ import Glibc
         #expect(try scene.workspace.text(of: output.appendingPathComponent("kernel.release")) == "6.1.0\n")
     }
 
+    /// The worker writes into the object tree (kfarm.config, the findings): a build must not swap it for a link.
+    @Test func aBuildCannotPutALinkInPlaceOfItsObjectTree() async throws {
+        let swap = #"cd "$2/.." && { mv out moved || rm -rf out; ln -s "$1" out; } 2>/dev/null; true"#
+        let scene = try Scene(sandbox: BuildSandbox())
+        defer { scene.remove() }
+        #expect(try await scene.run(swap, [scene.directory.path, scene.workspace.output.path]).status == 0)
+        let output = scene.workspace.output.path
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: output)) == nil, "out is still the object tree")
+        #expect(FileManager.default.fileExists(atPath: output))
+
+        let open = try Scene(sandbox: nil)
+        defer { open.remove() }
+        #expect(try await open.run(swap, [open.directory.path, open.workspace.output.path]).status == 0)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: open.workspace.output.path)) == open.directory.path,
+                "unsandboxed, the same script swaps it")
+    }
+
     /// bindeb-pkg writes beside the object tree: a build may write there, not in the attempt's directory,
     /// and the worker copies out its packages but no link among them.
     @Test func theWorkerCopiesOutTheBuildsPackagesButNoLink() async throws {
@@ -125,6 +142,9 @@ import Glibc
         #expect(throws: CheckFailed.self, "a link to the worker's file is not a package") {
             try DebianPackages.collect(from: scene.workspace)
         }
+        let sparse = #"rm ../linux-headers-6.1.0_6.1.0-1_amd64.deb && truncate -s 3G ../linux-libc-dev_6.1.0-1_amd64.deb"#
+        #expect(try await scene.run(sparse).status == 0)
+        #expect(throws: CheckFailed.self, "a sparse file of 3 GiB is not copied out") { try DebianPackages.collect(from: scene.workspace) }
     }
 
     @Test func aBuildInheritsNoDescriptorOfTheWorker() async throws {
@@ -145,30 +165,4 @@ import Glibc
         #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command("kfarm-no-such-compiler", [])) }
         #expect(throws: MachineError.self) { try scene.workspace.sandboxed(Command(scene.secret.path, [])) }
     }
-}
-
-/// A TCP listener on 127.0.0.1 at a free port, accepting nothing: enough
-/// for a connection to succeed from outside a network namespace.
-struct LoopbackListener {
-    let descriptor: Int32
-    let port: UInt16
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { generic in
-                bind(descriptor, generic, length) == 0 && listen(descriptor, 8) == 0
-                    && getsockname(descriptor, generic, &length) == 0
-            }
-        }
-        guard bound else { throw CheckFailed("cannot listen on 127.0.0.1: \(String(cString: strerror(errno)))") }
-        self.descriptor = descriptor
-        port = UInt16(bigEndian: address.sin_port)
-    }
-
-    func close() { _ = Glibc.close(descriptor) }
 }

@@ -223,7 +223,8 @@ public struct KernelRecipe: BuildRecipe {
     /// The same with the final .config (which also names the compiler's
     /// version) in place of the plan: what the image, System.map and modules are made from.
     public func inputKey(build: BuildRecord, plan: BuildPlan, in workspace: Workspace) throws -> String? {
-        let config = try FileHash.sha256(of: workspace.output.appendingPathComponent(".config"))
+        // The build wrote it: read as a regular file of the workspace, never through a link it left.
+        let config = try FileHash.sha256(of: try workspace.openRegularFile(workspace.output.appendingPathComponent(".config")))
         return try BuildInputs(source: try sourceIdentity(workspace),
                                configuration: BuildInputs.finalConfig(sha256: config),
                                toolchain: workspace.toolchain, options: build.options).key()
