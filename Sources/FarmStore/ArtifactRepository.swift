@@ -131,8 +131,7 @@ public struct ArtifactRepository: Sendable {
         Set(try await client.query("""
             SELECT sha256 FROM artifacts WHERE sha256 = ANY(\(hashes))
             UNION
-            SELECT package->>'sha256' FROM artifacts,
-                jsonb_array_elements(CASE jsonb_typeof(metadata->'packages') WHEN 'array' THEN metadata->'packages' END) AS package
+            SELECT package->>'sha256' FROM artifacts, jsonb_path_query(metadata, '$.packages[*]') AS package
             WHERE package->>'sha256' = ANY(\(hashes))
             """, logger: logger).all { try $0.decode(String.self) })
     }
@@ -145,6 +144,18 @@ public struct ArtifactRepository: Sendable {
     public func project(ofArtifact id: UUID) async throws -> UUID? {
         try await client.query("SELECT project_id FROM artifact_view WHERE id = \(id)", logger: logger)
             .first { try $0.decode(UUID.self) }
+    }
+
+    /// One of an artifact's packages, read from its metadata in the
+    /// database: a download needs its sha256 and size, not the whole record.
+    public func package(_ name: String, of id: UUID) async throws -> ArtifactMetadata.Package? {
+        try await client.query("""
+            SELECT package->>'sha256', (package->>'size')::bigint FROM artifacts, jsonb_path_query(metadata, '$.packages[*]') AS package
+            WHERE id = \(id) AND package->>'name' = \(name)
+            """, logger: logger).first { row in
+            let (sha256, size) = try row.decode((String, Int).self)
+            return ArtifactMetadata.Package(name: name, size: size, sha256: sha256)
+        }
     }
 
     /// Where an artifact's bytes are and how many there are.

@@ -80,10 +80,7 @@ struct ArtifactRoutes {
             Endpoint(.get, "/artifacts/:id/packages/:name", .project(.viewer)) { request, context in
                 let id = try await visibleArtifact(context)
                 let name = context.parameters.get("name") ?? ""
-                guard let artifact = try await store.artifacts.find(id: id),
-                      let package = artifact.metadata.packages?.first(where: { $0.name == name }) else {
-                    throw APIError.notFound("package", name)
-                }
+                guard let package = try await store.artifacts.package(name, of: id) else { throw APIError.notFound("package", name) }
                 return try await ArtifactDownload(artifactID: id, name: package.name, sha256: package.sha256, size: package.size,
                                                   contentType: "application/vnd.debian.binary-package")
                     .response(to: request, from: shelf.storage, logger: context.logger)
