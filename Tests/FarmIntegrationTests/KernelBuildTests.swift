@@ -51,7 +51,7 @@ extension FarmTests {
     }
 
     /// A configuration for each architecture — the contract's own for
-    /// riscv64 and x86_64 — through the farm: the image, System.map,
+    /// riscv64 (x86_64's took 17 minutes of CI's hour) — through the farm: the image, System.map,
     /// .config and the module land in staging, the final .config has what
     /// was asked for (and what it depends on), and the image boots under
     /// QEMU to the test init, which loads the configuration's modules and
@@ -59,7 +59,7 @@ extension FarmTests {
     /// the build cache and rolled out to an agent that boots it.
     @Test(arguments: [Scenario(architecture: .riscv64, image: "Image", machine: 243, contract: true),
                       Scenario(architecture: .arm64, image: "Image", machine: 183, contract: false),
-                      Scenario(architecture: .x86_64, image: "bzImage", machine: 62, contract: true)])
+                      Scenario(architecture: .x86_64, image: "bzImage", machine: 62, contract: false)])
     func aRealKernelWithItsModulesBuildsAndBoots(scenario: Scenario) async throws {
         let architecture = scenario.architecture, image = scenario.image
         try await TestFarm.run { farm in
