@@ -53,18 +53,20 @@ public struct OutboxRepository: Sendable {
     @discardableResult
     public func relay(limit: Int, publish: @Sendable ([OutboxMessage]) async throws -> Void) async throws -> Int {
         try await client.transaction(logger: logger) { connection in
+            // Marking sent need not wait for the disk: if a crash loses the
+            // mark, the messages go out again, and duplicates are harmless.
+            // (Set in the statement that locks the batch: one round trip less
+            // between a submit's commit and its dispatch.)
             let batch = try await connection.query("""
-                SELECT id, exchange, routing_key, priority, body FROM outbox
-                WHERE sent_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                WITH quick_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+                SELECT id, exchange, routing_key, priority, body FROM outbox, quick_commit
+                WHERE sent_at IS NULL ORDER BY id LIMIT \(limit) FOR UPDATE OF outbox SKIP LOCKED
                 """, logger: logger).all { row -> OutboxMessage in
                 let (id, exchange, routingKey, priority, body) = try row.decode((Int64, String, String, Int16, String).self)
                 return OutboxMessage(id: id, exchange: exchange, routingKey: routingKey, priority: UInt8(priority),
                                      body: Array(body.utf8))
             }
             guard !batch.isEmpty else { return 0 }
-            // Marking sent need not wait for the disk: if a crash loses the
-            // mark, the messages go out again, and duplicates are harmless.
-            try await connection.query("SET LOCAL synchronous_commit TO off", logger: logger)
             try await publish(batch)
             let ids = batch.map(\.id)
             try await connection.query("UPDATE outbox SET sent_at = now() WHERE id = ANY(\(ids))", logger: logger)

@@ -45,9 +45,11 @@ struct OutboxRelay: Service {
         var lastProbe = ContinuousClock.now
         for await _ in outbox.doorbell.rings {
             try Task.checkCancellation()
+            // What was just committed goes out first (a submit's dispatch is
+            // what a worker waits for); then the queues of new systems and toolchains.
+            try await sendAll(connection)
             try await declareOrderQueues(connection)
             try await declareToolchainQueues(connection, undeclaredOnly: true)
-            try await sendAll(connection)
             if ContinuousClock.now - lastProbe >= probeInterval {
                 try await link.probe(connection)
                 lastProbe = .now
@@ -76,7 +78,25 @@ struct OutboxRelay: Service {
         try await workers.toolchainQueuesDeclared(queues)
     }
 
+    /// Sends everything waiting. A build routed to a toolchain offered
+    /// since this connection's last look at the queues comes back
+    /// unroutable: the relay declares the new queues and tries once more.
     private func sendAll(_ connection: AMQPConnection) async throws {
+        do {
+            try await publishWaiting(connection)
+        } catch AMQPError.unroutable {
+            try await declareToolchainQueues(connection, undeclaredOnly: true)
+            do {
+                try await publishWaiting(connection)
+            } catch AMQPError.unroutable(let returned) {
+                logger.error("the broker returned messages no queue took; they stay in the outbox",
+                             metadata: ["returned": "\(returned)"])
+                throw AMQPError.unroutable(returned)
+            }
+        }
+    }
+
+    private func publishWaiting(_ connection: AMQPConnection) async throws {
         while try await outbox.relay(limit: batchSize, publish: { batch in
             // A system's order queue exists before its order does, even for a system newer than the
             // relay's last look or a broker that lost it: the broker drops what no queue takes.
@@ -84,18 +104,12 @@ struct OutboxRelay: Service {
                 try await BusTopology.declareDeployQueue(forSystem: system, on: connection)
             }
             // A dispatch or an order no queue takes comes back (mandatory) rather than being dropped:
-            // it stays in the outbox, and is sent again once the reconnected session has declared the topology.
-            // (Cancels may rightly reach no one: a build no worker runs.)
-            do {
-                try await connection.publish(batch.map {
-                    AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority,
-                                mandatory: $0.exchange == BusNames.buildsExchange || $0.exchange == BusNames.deployExchange)
-                })
-            } catch AMQPError.unroutable(let returned) {
-                logger.error("the broker returned messages no queue took; they stay in the outbox",
-                             metadata: ["returned": "\(returned)"])
-                throw AMQPError.unroutable(returned)
-            }
+            // it stays in the outbox, and is sent again once the queues are declared (`sendAll`, or the
+            // reconnected session). (Cancels may rightly reach no one: a build no worker runs.)
+            try await connection.publish(batch.map {
+                AMQPMessage(exchange: $0.exchange, routingKey: $0.routingKey, body: $0.body, priority: $0.priority,
+                            mandatory: $0.exchange == BusNames.buildsExchange || $0.exchange == BusNames.deployExchange)
+            })
         }) == batchSize {}
     }
 }
