@@ -95,7 +95,7 @@ public func buildRouter(store: Store, shelf: ArtifactShelf, rateLimits: RateLimi
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: GatekeeperMiddleware(
-        users: store.users, sessions: store.sessions, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
+        admissions: store.admissions, sessions: store.sessions, limiter: RateLimiter(store: store.rateLimits, policy: rateLimits), routes: routes,
         deadline: deadline))
     router.add(middleware: ErrorMiddleware(routes: routes))
     for endpoint in table {

@@ -1,3 +1,4 @@
+import FarmModel
 import Foundation
 import Logging
 import PostgresNIO
@@ -13,6 +14,15 @@ public struct RateLimitRepository: Sendable {
         public var hits: Int
         public var windowEnd: Date
     }
+
+    /// The counter of requests from an address.
+    public static func addressKey(_ address: String) -> String { "ip:\(address)" }
+
+    /// The counter of a token holder's requests of one kind (a person's and
+    /// their machines' count apart). `AdmissionRepository.Admit` spells it in SQL.
+    public static func holderKey(_ user: User, _ kind: TokenKind) -> String { "\(kind.rawValue):\(user.id.lowercased)" }
+
+    public static func isAddressKey(_ key: String) -> Bool { key.hasPrefix("ip:") }
 
     /// Counts one hit on each key in the current window of `seconds`, in one
     /// statement. Every request of a user counts on one row, so the

@@ -10,6 +10,7 @@ public struct Store: Sendable {
     public let projects: ProjectRepository
     public let configurations: ConfigurationRepository
     public let rateLimits: RateLimitRepository
+    public let admissions: AdmissionRepository
     public let audit: AuditRepository
     public let builds: BuildRepository
     public let outbox: OutboxRepository
@@ -35,6 +36,7 @@ public struct Store: Sendable {
         projects = ProjectRepository(client: client, logger: logger)
         configurations = ConfigurationRepository(client: client, logger: logger)
         rateLimits = RateLimitRepository(client: client, logger: logger)
+        admissions = AdmissionRepository(client: client, logger: logger)
         audit = AuditRepository(client: client, logger: logger)
         builds = BuildRepository(client: client, logger: logger, doorbell: doorbell)
         outbox = OutboxRepository(client: client, logger: logger, doorbell: doorbell)

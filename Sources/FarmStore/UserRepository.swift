@@ -111,16 +111,31 @@ public struct UserRepository: Sendable {
         let digest = secret.digest
         // lastUsedAt is kept to the minute: a token used for every request
         // would otherwise make every request a write (and a wait on its row).
-        let found = try await client.execute(TokenLookup(digest: digest), logger: logger).first { row -> Authentication in
+        let found = try await client.execute(TokenLookup(digest: digest), logger: logger).first { row in
             let (id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
                 try row.decode((UUID, String, String, Date, UUID, String, Data, Date?, Date?).self)
-            guard TokenSecret.constantTimeEqual(storedDigest, digest) else { return .unknown }
+            return FoundToken(user: User(id: id, username: username, role: role, createdAt: createdAt), tokenID: tokenID,
+                              kind: kind, digest: storedDigest, expiresAt: expiresAt, revokedAt: revokedAt)
+        }
+        return found?.authentication(presented: digest) ?? .unknown
+    }
+
+    /// A token row found by its digest (`TokenLookup`, `Admission`), and what it makes of the presented secret.
+    struct FoundToken {
+        let user: User
+        let tokenID: UUID
+        let kind: String
+        let digest: Data
+        let expiresAt: Date?
+        let revokedAt: Date?
+
+        func authentication(presented: Data) -> Authentication {
+            guard TokenSecret.constantTimeEqual(digest, presented) else { return .unknown }
             if revokedAt != nil { return .revoked }
             if let expiresAt, expiresAt <= Date() { return .expired }
             guard let kind = TokenKind(rawValue: kind) else { return .unknown }
-            return .valid(User(id: id, username: username, role: role, createdAt: createdAt), kind, tokenID: tokenID)
+            return .valid(user, kind, tokenID: tokenID)
         }
-        return found ?? .unknown
     }
 
     struct TokenLookup: PreparedQuery {

@@ -15,7 +15,7 @@ import Hummingbird
 struct GatekeeperMiddleware: RouterMiddleware {
     typealias Context = FarmRequestContext
 
-    let users: UserRepository
+    let admissions: AdmissionRepository
     let sessions: DashboardSessionRepository
     let limiter: RateLimiter
     let routes: RouteTable
@@ -32,13 +32,13 @@ struct GatekeeperMiddleware: RouterMiddleware {
         do {
             (caller, status) = try await deadline.run {
                 var caller = context
+                let address = ClientAddress.of(request, peer: caller.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
                 if requirement == .session {
                     try await identifyBySession(request, &caller)
-                } else {
-                    try await identify(request, &caller)
+                    return (caller, try await limiter.hit(address: address, user: caller.user, kind: caller.tokenKind))
                 }
-                let address = ClientAddress.of(request, peer: caller.remoteAddress, trustedProxies: limiter.policy.trustedProxies)
-                return (caller, try await limiter.hit(address: address, user: caller.user, kind: caller.tokenKind))
+                let status = try await admit(request, from: address, &caller)
+                return (caller, status)
             }
         } catch {
             context.logger.error("identifying the caller failed", metadata: ["error": "\(String(reflecting: error))"])
@@ -60,22 +60,25 @@ struct GatekeeperMiddleware: RouterMiddleware {
         return response
     }
 
-    /// Sets `context.user`, or `context.tokenProblem` saying what was wrong
+    /// Counts the request against its limits and, in the same statement,
+    /// sets `context.user`, or `context.tokenProblem` saying what was wrong
     /// with the token (missing, malformed, expired, revoked, unknown) without
     /// telling whether any user exists.
-    private func identify(_ request: Request, _ context: inout Context) async throws {
-        guard let header = request.headers[.authorization] else { return }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            context.tokenProblem = "malformed Authorization header; expected 'Bearer <token>'"
-            return
+    private func admit(_ request: Request, from address: String, _ context: inout Context) async throws -> RateLimitStatus {
+        var secret: TokenSecret?
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                secret = TokenSecret(value: String(parts[1]))
+                if secret?.isWellFormed == false { context.tokenProblem = "malformed token" }
+            } else {
+                context.tokenProblem = "malformed Authorization header; expected 'Bearer <token>'"
+            }
         }
-        let secret = TokenSecret(value: String(parts[1]))
-        guard secret.isWellFormed else {
-            context.tokenProblem = "malformed token"
-            return
-        }
-        accept(try await users.authenticate(secret), &context)
+        let admission = try await admissions.admit(secret, addressKey: RateLimitRepository.addressKey(address),
+                                                   windowSeconds: limiter.policy.windowSeconds)
+        if let authentication = admission.authentication { accept(authentication, &context) }
+        return limiter.status(of: admission.counts)
     }
 
     /// The dashboard's caller: whoever the session cookie belongs to (the

@@ -10,11 +10,15 @@ struct RateLimiter: Sendable {
     let policy: RateLimitPolicy
 
     func hit(address: String, user: User?, kind: TokenKind?) async throws -> RateLimitStatus {
-        var limits = ["ip:\(address)": policy.perAddress]
-        if let user, let kind { limits["\(kind.rawValue):\(user.id.lowercased)"] = policy.perUser }
-        let counts = try await store.hit(Array(limits.keys), windowSeconds: policy.windowSeconds)
+        var keys = [RateLimitRepository.addressKey(address)]
+        if let user, let kind { keys.append(RateLimitRepository.holderKey(user, kind)) }
+        return status(of: try await store.hit(keys, windowSeconds: policy.windowSeconds))
+    }
+
+    /// The tightest of `counts` (an address's and a holder's) against their limits.
+    func status(of counts: [RateLimitRepository.Count]) -> RateLimitStatus {
         let statuses = counts.map { count in
-            let limit = limits[count.key] ?? policy.perAddress
+            let limit = RateLimitRepository.isAddressKey(count.key) ? policy.perAddress : policy.perUser
             return RateLimitStatus(limit: limit, remaining: max(0, limit - count.hits), reset: count.windowEnd,
                                    exceeded: count.hits > limit)
         }
