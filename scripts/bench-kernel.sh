@@ -4,7 +4,8 @@
 # compiles), then, in the same run and on the same machine:
 #   1. a real kernel (tinyconfig + boot symbols + a loadable module) through
 #      the farm, and bare `make` of the same .config with the same -j and
-#      targets; twice each, alternating; compile-stage overhead;
+#      targets; alternating rounds; compile-stage overhead per round, and the
+#      CPU the farm's own processes used during each side;
 #   2. the same configuration again: a build cache hit, submit → completed;
 #   3. peak RSS of the API server and the worker over the run;
 #   4. packaging the build's staging tree (kfarm bench package) vs
@@ -12,12 +13,13 @@
 #   5. a multi-GiB stream through the Zstd target (kfarm bench zstd) vs the
 #      `zstd -3 -T0` CLI on the same file.
 # Prints figures and ratios; asserts nothing; stops everything it started.
-#   KFARM_BENCH_ARCH (default x86_64), KFARM_BENCH_ZSTD_GIB (default 2)
+#   KFARM_BENCH_ARCH (default x86_64), KFARM_BENCH_ZSTD_GIB (default 2), KFARM_BENCH_ROUNDS (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ARCH="${KFARM_BENCH_ARCH:-x86_64}"
 ZSTD_GIB="${KFARM_BENCH_ZSTD_GIB:-2}"
+ROUNDS="${KFARM_BENCH_ROUNDS:-3}"
 PORT=18091
 WORK=/tmp/kfarm-bench-kernel
 SOURCES=/tmp/kfarm-kernel-sources
@@ -56,26 +58,33 @@ bare() { # BUILD → seconds
   python3 -c "print(round($end - $start, 2))"
 }
 
-echo "== 1. a real $ARCH kernel: through the farm vs bare make, twice each"
+echo "== 1. a real $ARCH kernel: through the farm vs bare make, $ROUNDS rounds, alternating"
+# Each side's figure with what the farm's own processes (API, worker,
+# PostgreSQL, RabbitMQ) used meanwhile: during bare make they idle beside it.
 farm_times=(); bare_times=()
-for round in 1 2; do
+for round in $(seq 1 "$ROUNDS"); do
+  python3 scripts/bench/cpu-use.py snapshot "$WORK/cpu"; start=$(date +%s.%N)
   id=$(build '{"noCache":true}' 2)
+  python3 scripts/bench/cpu-use.py report "$WORK/cpu" "$(python3 -c "print($(date +%s.%N) - $start)")"
   farm=$(stage_seconds "$id" compiling_core compiling_modules)
   total=$(psql -qAt "$KFARM_DATABASE_URL" -c "SELECT round(extract(epoch FROM completed_at - started_at)::numeric, 1) FROM builds WHERE id = '$id'")
   stages=$(psql -qAt "$KFARM_DATABASE_URL" -c "SELECT string_agg(name || ' ' || round(extract(epoch FROM completed_at - started_at)::numeric, 1) || ' s', ', ' ORDER BY position) FROM build_stages WHERE build_id = '$id'")
+  python3 scripts/bench/cpu-use.py snapshot "$WORK/cpu"
   bare_s=$(bare "$id")
+  python3 scripts/bench/cpu-use.py report "$WORK/cpu" "$bare_s" | sed 's/^/  (bare make) /'
   echo "round $round: farm compile stages $farm s (whole build $total s: $stages); bare make $bare_s s"
   farm_times+=("$farm"); bare_times+=("$bare_s"); last=$id
 done
 python3 -c "
 f=[${farm_times[*]/%/,}]; b=[${bare_times[*]/%/,}]
 fm=sum(f)/len(f); bm=sum(b)/len(b)
-print(f'compile: farm mean {fm:.1f} s vs bare make {bm:.1f} s: overhead {100*(fm-bm)/bm:+.1f}% (target <= 3%)')
+rounds=', '.join(f'{100*(x-y)/y:+.1f}%' for x, y in zip(f, b))
+print(f'compile: farm mean {fm:.1f} s vs bare make {bm:.1f} s: overhead {100*(fm-bm)/bm:+.1f}% (rounds {rounds}; target <= 3%)')
 print(f'BENCH farm_compile_s={fm:.2f} bare_compile_s={bm:.2f} overhead_percent={100*(fm-bm)/bm:.2f}')"
 
 echo "== 2. the same configuration again: a build cache hit"
 start=$(date +%s.%N); hit=$(build '{}' 0.02); end=$(date +%s.%N)
-psql -qAt "$KFARM_DATABASE_URL" -c "SELECT format('cache hit: cachedFrom %s; submit → completed %s s as the client saw it (polling every 20 ms), %s s in the database (claim → completed %s s)',
+psql -qAt "$KFARM_DATABASE_URL" -c "SELECT format('cache hit: cachedFrom %s; submit → completed %s s as the benchmark saw it (polling the database every 20 ms), %s s in the database (claim → completed %s s)',
     cached_from, round(($end - $start)::numeric, 2), round(extract(epoch FROM completed_at - started_at)::numeric, 2),
     round(extract(epoch FROM completed_at - claimed_at)::numeric, 2)) FROM builds WHERE id = '$hit'"
 
