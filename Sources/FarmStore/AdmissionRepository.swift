@@ -45,16 +45,7 @@ public struct AdmissionRepository: Sendable {
     struct Admit: PreparedQuery {
         static let sql = """
             WITH quick_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
-            found AS (
-                SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
-                       t.revoked_at, t.last_used_at
-                FROM api_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = $1
-            ), touched AS (
-                UPDATE api_tokens SET last_used_at = now() FROM found
-                WHERE api_tokens.id = found.token_id
-                  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
-            ), keys AS (
+            \(UserRepository.foundToken), keys AS (
                 SELECT $2::text AS key
                 UNION ALL
                 SELECT kind::text || ':' || id::text FROM found

@@ -138,18 +138,24 @@ public struct UserRepository: Sendable {
         }
     }
 
+    /// `found`: the token whose digest is $1, with its holder; `touched`
+    /// keeps its last use to the minute. (`TokenLookup`, `AdmissionRepository.Admit`.)
+    static let foundToken = """
+        found AS (
+            SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
+                   t.revoked_at, t.last_used_at
+            FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = $1
+        ), touched AS (
+            UPDATE api_tokens SET last_used_at = now() FROM found
+            WHERE api_tokens.id = found.token_id
+              AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
+        )
+        """
+
     struct TokenLookup: PreparedQuery {
         static let sql = """
-            WITH found AS (
-                SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
-                       t.revoked_at, t.last_used_at
-                FROM api_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = $1
-            ), touched AS (
-                UPDATE api_tokens SET last_used_at = now() FROM found
-                WHERE api_tokens.id = found.token_id
-                  AND (found.last_used_at IS NULL OR found.last_used_at < now() - interval '1 minute')
-            )
+            WITH \(foundToken)
             SELECT id, username, role, created_at, token_id, kind, token_hash, expires_at, revoked_at FROM found
             """
         let digest: Data
