@@ -25,11 +25,11 @@ public struct AdmissionRepository: Sendable {
         var found: UserRepository.FoundToken?
         let counts = try await client.execute(Admit(digest: digest ?? Data(), addressKey: addressKey, seconds: seconds),
                                               logger: logger).all { row in
-            let (key, hits, windowEnd, id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
-                try row.decode((String, Int, Date, UUID?, String?, String?, Date?, UUID?, String?, Data?, Date?, Date?).self)
-            if let id, let username, let role, let createdAt, let tokenID, let kind, let storedDigest {
+            let (key, hits, windowEnd, id, username, role, createdAt, tokenID, kind, storedDigest, expired, revokedAt) =
+                try row.decode((String, Int, Date, UUID?, String?, String?, Date?, UUID?, String?, Data?, Bool?, Date?).self)
+            if let id, let username, let role, let createdAt, let tokenID, let kind, let storedDigest, let expired {
                 found = UserRepository.FoundToken(user: User(id: id, username: username, role: role, createdAt: createdAt),
-                                                  tokenID: tokenID, kind: kind, digest: storedDigest, expiresAt: expiresAt,
+                                                  tokenID: tokenID, kind: kind, digest: storedDigest, expired: expired,
                                                   revokedAt: revokedAt)
             }
             return RateLimitRepository.Count(key: key, hits: hits, windowEnd: windowEnd)
@@ -48,8 +48,7 @@ public struct AdmissionRepository: Sendable {
             \(UserRepository.foundToken), keys AS (
                 SELECT $2::text AS key
                 UNION ALL
-                SELECT kind::text || ':' || id::text FROM found
-                WHERE revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                SELECT kind::text || ':' || id::text FROM found WHERE revoked_at IS NULL AND NOT expired
             ), counted AS (
                 INSERT INTO rate_limit_windows (key, window_start, hits)
                 SELECT key, to_timestamp(floor(extract(epoch FROM now()) / $3) * $3), 1
@@ -59,7 +58,7 @@ public struct AdmissionRepository: Sendable {
                 RETURNING key, hits, window_start + make_interval(secs => $3) AS window_end
             )
             SELECT c.key, c.hits, c.window_end, f.id, f.username, f.role, f.created_at, f.token_id, f.kind::text, f.token_hash,
-                   f.expires_at, f.revoked_at
+                   f.expired, f.revoked_at
             FROM counted c LEFT JOIN found f ON true
             """
         let digest: Data

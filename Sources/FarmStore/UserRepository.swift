@@ -112,27 +112,28 @@ public struct UserRepository: Sendable {
         // lastUsedAt is kept to the minute: a token used for every request
         // would otherwise make every request a write (and a wait on its row).
         let found = try await client.execute(TokenLookup(digest: digest), logger: logger).first { row in
-            let (id, username, role, createdAt, tokenID, kind, storedDigest, expiresAt, revokedAt) =
-                try row.decode((UUID, String, String, Date, UUID, String, Data, Date?, Date?).self)
+            let (id, username, role, createdAt, tokenID, kind, storedDigest, expired, revokedAt) =
+                try row.decode((UUID, String, String, Date, UUID, String, Data, Bool, Date?).self)
             return FoundToken(user: User(id: id, username: username, role: role, createdAt: createdAt), tokenID: tokenID,
-                              kind: kind, digest: storedDigest, expiresAt: expiresAt, revokedAt: revokedAt)
+                              kind: kind, digest: storedDigest, expired: expired, revokedAt: revokedAt)
         }
         return found?.authentication(presented: digest) ?? .unknown
     }
 
     /// A token row found by its digest (`TokenLookup`, `Admission`), and what it makes of the presented secret.
+    /// Whether it has expired is the database's clock's answer, as the holder's rate-limit count is.
     struct FoundToken {
         let user: User
         let tokenID: UUID
         let kind: String
         let digest: Data
-        let expiresAt: Date?
+        let expired: Bool
         let revokedAt: Date?
 
         func authentication(presented: Data) -> Authentication {
             guard TokenSecret.constantTimeEqual(digest, presented) else { return .unknown }
             if revokedAt != nil { return .revoked }
-            if let expiresAt, expiresAt <= Date() { return .expired }
+            if expired { return .expired }
             guard let kind = TokenKind(rawValue: kind) else { return .unknown }
             return .valid(user, kind, tokenID: tokenID)
         }
@@ -142,8 +143,8 @@ public struct UserRepository: Sendable {
     /// keeps its last use to the minute. (`TokenLookup`, `AdmissionRepository.Admit`.)
     static let foundToken = """
         found AS (
-            SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash, t.expires_at,
-                   t.revoked_at, t.last_used_at
+            SELECT u.id, u.username, u.role, u.created_at, t.id AS token_id, t.kind, t.token_hash,
+                   t.expires_at <= now() IS TRUE AS expired, t.revoked_at, t.last_used_at
             FROM api_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = $1
         ), touched AS (
@@ -156,7 +157,7 @@ public struct UserRepository: Sendable {
     struct TokenLookup: PreparedQuery {
         static let sql = """
             WITH \(foundToken)
-            SELECT id, username, role, created_at, token_id, kind, token_hash, expires_at, revoked_at FROM found
+            SELECT id, username, role, created_at, token_id, kind, token_hash, expired, revoked_at FROM found
             """
         let digest: Data
 

