@@ -182,7 +182,7 @@ extension FarmTests {
     /// a stored tinyconfig with a device-tree platform (Arm's Versatile
     /// Express models): its .dtb files are in the artifact under boot/dtbs;
     /// riscv64's tinyconfig enables none, and ships none.
-    @Test(arguments: Architecture.allCases)
+    @Test(arguments: [Architecture.arm64])  // One architecture, for CI's time: scripts/bench-compilers.sh builds all three.
     func aClangKernelBuildsAndBoots(architecture: Architecture) async throws {
         try await TestFarm.run { farm in
             let developer = try await farm.fixtures.account()
