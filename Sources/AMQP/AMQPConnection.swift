@@ -169,9 +169,11 @@ public final class AMQPConnection: @unchecked Sendable {
                 let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
                 throw AMQPError.notConfirmed("broker nacked delivery \(nack.delivery_tag)")
             case UInt32(AMQP_CHANNEL_CLOSE_METHOD), UInt32(AMQP_CONNECTION_CLOSE_METHOD):
+                // The reason lives in the connection's memory: read it before that is freed.
+                let reason = RabbitC.serverReason(method)
                 self.state = nil
                 amqp_destroy_connection(state)
-                throw AMQPError.refused(RabbitC.serverReason(method))
+                throw AMQPError.refused(reason)
             default:
                 continue
             }

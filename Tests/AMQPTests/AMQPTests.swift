@@ -139,9 +139,12 @@ enum TestBroker {
         await #expect(throws: AMQPError.self) { try await AMQPConnection.connect(wrongPassword) }
 
         let connection = try await AMQPConnection.connect(configuration)
-        await #expect(throws: AMQPError.self) {
-            try await connection.publish(AMQPMessage(exchange: TestBroker.unique("missing"), routingKey: "x", body: [1]))
+        // The broker closes the channel; its reason is read before the connection's memory is freed.
+        let missing = TestBroker.unique("missing")
+        let refusal = await #expect(throws: AMQPError.self) {
+            try await connection.publish(AMQPMessage(exchange: missing, routingKey: "x", body: [1]))
         }
+        #expect(refusal == .refused("channel closed (404): NOT_FOUND - no exchange '\(missing)' in vhost '/'"))
         await #expect(throws: AMQPError.self) {
             _ = try await AMQPConsumer(configuration, queues: [TestBroker.unique("missing")], prefetch: 1)
         }
