@@ -112,7 +112,9 @@ start() {
 }
 
 stop() {
-  if running; then as_owner "$BIN/rabbitmqctl" -n "$NODE" -q stop >/dev/null; fi
+  # With the pid file, rabbitmqctl waits until the node's VM has exited: a start right after
+  # (restart, reset) would otherwise meet the old node still halting, and never come up.
+  if running; then as_owner "$BIN/rabbitmqctl" -n "$NODE" -q stop "$DIR/rabbitmq.pid" >/dev/null; fi
   echo "rabbitmq: stopped"
 }
 
