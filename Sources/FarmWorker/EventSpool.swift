@@ -110,4 +110,9 @@ public final class EventSpool: Sendable {
     var isDrained: Bool {
         state.withLock { $0.ended && !$0.inFlight && $0.waiting.isEmpty }
     }
+
+    /// Returns once the spool is drained, or the task is cancelled.
+    func published(checkingEvery interval: Duration = .milliseconds(20)) async {
+        while !isDrained, (try? await Task.sleep(for: interval)) != nil {}
+    }
 }

@@ -87,7 +87,7 @@ struct WorkerSession: Sendable {
         worker.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
         let ending = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
-        lease.cancel()
+        defer { lease.cancel() }
         switch (ending, worker.running.stopReason(build.id)) {
         case (.outcome(let outcome), nil):
             spool.result(outcome)
@@ -104,6 +104,9 @@ struct WorkerSession: Sendable {
             logger.info("build interrupted: the worker is stopping")
         }
         if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: root(of: build)) }
+        // The build stays this worker's until its result is out: with the broker away for longer than a lease,
+        // the farm would otherwise hand an ended build to another worker, and drop this result as stale.
+        await spool.published()
     }
 
     /// Checks the build's source out (reporting a git commit to the farm),
