@@ -1,8 +1,8 @@
 /// PostgresClient queues a request for a connection for as long as
 /// PostgreSQL is away (it has no acquire timeout), so a request would hang.
 /// This bounds that wait: work not finished after `patience` while the
-/// database does not answer a probe within `probe` is cancelled (a queued
-/// lease honours cancellation) and reported as `StoreError.unreachable`.
+/// database does not answer a probe within `probe` is cancelled, left
+/// behind (see `AbandonableWork`) and reported as `StoreError.unreachable`.
 /// Work that is merely long (a large upload) goes on while the database answers.
 public struct DatabaseDeadline: Sendable {
     /// Three seconds plus the probe leaves the promised five-second answer
@@ -23,22 +23,11 @@ public struct DatabaseDeadline: Sendable {
     public static let retryAfter = 5
 
     public func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask { [store, patience, probe] in
-                try await Task.sleep(for: patience)
-                guard await store.isReachable(timeout: probe) else {
-                    throw StoreError.unreachable("PostgreSQL did not answer within \(patience + probe)")
-                }
-                return nil
+        try await AbandonableWork.run(work) { [store, patience, probe] in
+            try await Task.sleep(for: patience)
+            guard await store.isReachable(timeout: probe) else {
+                throw StoreError.unreachable("PostgreSQL did not answer within \(patience + probe)")
             }
-            while let finished = try await group.next() {
-                if let value = finished {
-                    group.cancelAll()
-                    return value
-                }
-            }
-            throw CancellationError()
         }
     }
 }

@@ -12,13 +12,16 @@ actor GroupCommit<Input: Sendable, Output: Sendable> {
     }
 
     private let limit: Int
+    private let patience: Duration
     private let commit: Commit
     private var waiting: [Waiting] = []
     private var committing = false
 
-    /// `commit` answers each input of a batch in order; `limit` caps a batch.
-    init(limit: Int, commit: @escaping Commit) {
+    /// `commit` answers each input of a batch in order; `limit` caps a batch;
+    /// a batch not committed within `patience` fails.
+    init(limit: Int, patience: Duration = .seconds(30), commit: @escaping Commit) {
         self.limit = limit
+        self.patience = patience
         self.commit = commit
     }
 
@@ -36,7 +39,10 @@ actor GroupCommit<Input: Sendable, Output: Sendable> {
         while !waiting.isEmpty {
             let batch = Array(waiting.prefix(limit))
             waiting.removeFirst(batch.count)
-            let results = await commit(batch.map(\.input))
+            // A commit caught by a database restart may never return; its requests fail, the next batch goes on.
+            let inputs = batch.map(\.input)
+            let results = await (try? AbandonableWork.run(within: patience, "a group commit") { [commit] in await commit(inputs) })
+                ?? inputs.map { _ in .failure(StoreError.unreachable("a group commit did not finish within \(patience)")) }
             precondition(results.count == batch.count, "a group commit must answer every input")
             for (entry, result) in zip(batch, results) { entry.continuation.resume(with: result) }
         }

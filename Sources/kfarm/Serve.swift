@@ -4,6 +4,7 @@ import Logging
 import FarmServer
 import FarmStore
 import Hummingbird
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,6 +56,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a connection may stay silent (headers unfinished, or idle between requests) before it is closed.")
     var idleTimeoutSeconds = 60
 
+    @Option(help: "Seconds a graceful stop waits for requests in flight before cancelling them.")
+    var shutdownSeconds = 30
+
     @Option(help: "Directory of the artifact store (tarballs by sha256).")
     var artifactDir = "artifacts"
 
@@ -92,6 +96,7 @@ struct Serve: AsyncParsableCommand {
         guard followersPerUser > 0, followersPerFarm >= followersPerUser else {
             throw ValidationError("--followers-per-user must be positive and at most --followers-per-farm")
         }
+        guard shutdownSeconds >= 1 else { throw ValidationError("--shutdown-seconds must be at least 1") }
         guard maxBlobSize > 0 else { throw ValidationError("--max-blob-size must be positive") }
         guard (1...3600).contains(idleTimeoutSeconds) else { throw ValidationError("--idle-timeout-seconds must be 1 to 3600") }
         if let brokerAuthPort, !(1...65535).contains(brokerAuthPort) || brokerAuthPort == port {
@@ -117,6 +122,10 @@ struct Serve: AsyncParsableCommand {
                                                 keyFile: signingKey.map { URL(fileURLWithPath: $0) })
         logger.info("artifact store ready", metadata: ["directory": "\(artifactDir)", "signingKey": "\(shelf.signer.keyId)"])
         let app = buildApplication(settings: settings, store: store, shelf: shelf, logger: logger)
-        try await app.runService()
+        // A request that never ends (a database request caught by a restart) must not keep the process from stopping.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(shutdownSeconds)
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
     }
 }

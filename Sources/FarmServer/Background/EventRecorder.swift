@@ -17,6 +17,8 @@ struct EventRecorder: Service {
     let maxAttempts: Int
     let logger: Logger
     var prefetch: UInt16 = 2000
+    /// How long one batch's recording may take before it goes back to the queue.
+    var recordingPatience: Duration = .seconds(30)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -42,7 +44,10 @@ struct EventRecorder: Service {
                 recordable.append(delivery)
             }
             do {
-                ServerMetrics.recorded(try await events.record(batches, maxAttempts: maxAttempts))
+                let recorded = try await AbandonableWork.run(within: recordingPatience, "recording events") { [events, batches, maxAttempts] in
+                    try await events.record(batches, maxAttempts: maxAttempts)
+                }
+                ServerMetrics.recorded(recorded)
                 recordable.forEach(consumer.ack)
                 let now = Date().timeIntervalSince1970
                 for sent in batches.compactMap(\.sentAt) { ServerMetrics.recorderLag(now - sent) }

@@ -21,6 +21,7 @@ struct OutboxRelay: Service {
     var lookInterval: Duration = .milliseconds(500)
     /// How long the relay may go without a word to the broker before it checks the connection.
     var probeInterval: Duration = .seconds(5)
+    var roundPatience: Duration = .seconds(30)
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -40,21 +41,31 @@ struct OutboxRelay: Service {
     /// checks the connection now and then, so `/ready` tells a lost broker.
     private func pump(_ connection: AMQPConnection) async throws {
         // Every toolchain queue once per connection: the broker may have lost them.
-        try await declareToolchainQueues(connection, undeclaredOnly: false)
-        try await sendAll(connection)
+        try await bounded {
+            try await declareToolchainQueues(connection, undeclaredOnly: false)
+            try await sendAll(connection)
+        }
         var lastProbe = ContinuousClock.now
         for await _ in outbox.doorbell.rings {
             try Task.checkCancellation()
             // What was just committed goes out first (a submit's dispatch is
             // what a worker waits for); then the queues of new systems and toolchains.
-            try await sendAll(connection)
-            try await declareOrderQueues(connection)
-            try await declareToolchainQueues(connection, undeclaredOnly: true)
+            try await bounded {
+                try await sendAll(connection)
+                try await declareOrderQueues(connection)
+                try await declareToolchainQueues(connection, undeclaredOnly: true)
+            }
             if ContinuousClock.now - lastProbe >= probeInterval {
                 try await link.probe(connection)
                 lastProbe = .now
             }
         }
+    }
+
+    /// A round of the relay that has not ended within `roundPatience` (a database request caught by a
+    /// restart) ends the session: the relay connects again and goes on.
+    private func bounded(_ round: @escaping @Sendable () async throws -> Void) async throws {
+        try await AbandonableWork.run(within: roundPatience, "a round of the outbox relay", round)
     }
 
     /// A new system's order queue exists before its agent first logs in
