@@ -45,6 +45,9 @@ swift test --skip-build --filter FarmIntegrationTests
 
 echo "== dashboard screenshots: $KFARM_TEST_OUTPUT/dashboard"
 
+echo "== chaos: a burst of builds through kill -9 of a worker and of the API, a PostgreSQL stop and a broker restart"
+KFARM_BIN="$(swift build --show-bin-path)/kfarm" scripts/chaos.sh
+
 echo "== compose.yaml against the Compose specification"
 scripts/check-compose.sh
 

@@ -75,6 +75,9 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "What builds run: \(Recipe.allCases.map(\.rawValue).joined(separator: ", ")).")
     var recipe = Recipe.kernel
 
+    @Option(help: "Seconds each build holds its compiling_core stage with --recipe noop (for failure drills: builds in a worker's hands).")
+    var holdSeconds = 0
+
     @Option(help: "Lines each build prints with --recipe log-flood.")
     var floodLines = 100_000
 
@@ -103,6 +106,7 @@ struct Worker: AsyncParsableCommand {
     func validate() throws {
         guard builds >= 1, makeJobs >= 1 else { throw ValidationError("--builds and --make-jobs must be at least 1") }
         guard (1...50).contains(heartbeatSeconds) else { throw ValidationError("--heartbeat-seconds must be 1 to 50") }
+        guard holdSeconds >= 0 else { throw ValidationError("--hold-seconds must not be negative") }
         guard floodLines >= 1 else { throw ValidationError("--flood-lines must be at least 1") }
         guard (1...19).contains(zstdLevel) else { throw ValidationError("--zstd-level must be 1 to 19") }
     }
@@ -112,7 +116,7 @@ struct Worker: AsyncParsableCommand {
         case .kernel:
             kernel.recipe(compressionLevel: Int32(zstdLevel))
         case .fixture: FixtureRecipe()
-        case .noop: NoopRecipe()
+        case .noop: NoopRecipe(holdSeconds: holdSeconds)
         case .logFlood: LogFloodRecipe(lines: floodLines)
         }
     }

@@ -3,7 +3,8 @@
 # dirs are /tmp/kfarm-bench-{pg,mq}-PORT; the API answers the broker's
 # questions about machines on $3, so `kfarm serve` takes
 # --broker-auth-port "$BROKER_AUTH_PORT"), stopped again on exit along with
-# every pid the script adds to `pids`; builds the release kfarm ($KFARM),
+# every pid the script adds to `pids`; builds the release kfarm ($KFARM;
+# $KFARM_BIN instead, when set),
 # migrates, and makes an admin's token ($TOKEN) and a worker token
 # ($WORKER_TOKEN).
 scripts/install-deps.sh
@@ -14,6 +15,14 @@ export KFARM_MQ_AUTH_URL="http://127.0.0.1:$BROKER_AUTH_PORT"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # Stopped gracefully if they can within a minute, killed otherwise: a hung process must not hang the run.
+  for _ in $(seq 1 600); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   scripts/postgres.sh stop; scripts/rabbitmq.sh stop
 }
@@ -24,9 +33,13 @@ KFARM_DATABASE_URL="$(scripts/postgres.sh url)"
 KFARM_AMQP_URL="$(scripts/rabbitmq.sh url)"
 export KFARM_DATABASE_URL KFARM_AMQP_URL KFARM_LOG_LEVEL=warning
 
-echo "== building kfarm (release)"
-swift build -c release --product kfarm
-KFARM="$(swift build -c release --show-bin-path)/kfarm"
+if [ -n "${KFARM_BIN:-}" ]; then
+  KFARM="$KFARM_BIN"
+else
+  echo "== building kfarm (release)"
+  swift build -c release --product kfarm
+  KFARM="$(swift build -c release --show-bin-path)/kfarm"
+fi
 "$KFARM" migrate >/dev/null
 "$KFARM" admin create-user bench --role admin >/dev/null
 TOKEN="$("$KFARM" admin create-token bench --name bench)"
