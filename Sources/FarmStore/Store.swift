@@ -57,19 +57,12 @@ public struct Store: Sendable {
 
     /// Whether the database answers a trivial query within `timeout`. A
     /// database that is down makes the pool wait for a connection, so the
-    /// answer is bounded rather than left to the connect timeout.
+    /// answer is bounded rather than left to the connect timeout, and the
+    /// unanswered query is left behind rather than awaited (`AbandonableWork`).
     public func isReachable(timeout: Duration = .seconds(2)) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                (try? await client.query("SELECT 1")) != nil
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        (try? await AbandonableWork.run(within: timeout, "a probe") { [client] in
+            try await client.query("SELECT 1")
+            return true
+        }) ?? false
     }
 }
