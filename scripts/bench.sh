@@ -18,7 +18,8 @@ TOOLS=/tmp/kfarm-tools
 
 source scripts/bench/private-farm.sh 54349 56749 56750
 
-"$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" --rate-limit-user 100000000 --rate-limit-ip 100000000 & pids+=($!)
+"$KFARM" serve --port "$PORT" --broker-auth-port "$BROKER_AUTH_PORT" --rate-limit-user 100000000 --rate-limit-ip 100000000 \
+  --artifact-dir /tmp/kfarm-bench-artifacts & pids+=($!)
 until curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1; do sleep 0.2; done
 KFARM_WORKER_TOKEN="$WORKER_TOKEN" "$KFARM" worker --api-url "http://127.0.0.1:$PORT" --name bench-noop \
   --recipe noop --architecture x86_64 --builds 64 --work-dir /tmp/kfarm-bench-noop & pids+=($!)

@@ -114,7 +114,8 @@ start() {
 stop() {
   # With the pid file, rabbitmqctl waits until the node's VM has exited: a start right after
   # (restart, reset) would otherwise meet the old node still halting, and never come up.
-  if running; then as_owner "$BIN/rabbitmqctl" -n "$NODE" -q stop "$DIR/rabbitmq.pid" >/dev/null; fi
+  # (rabbitmqctl waits for ever for a pid file that is gone: bounded.)
+  if running; then as_owner timeout 120 "$BIN/rabbitmqctl" -n "$NODE" -q stop "$DIR/rabbitmq.pid" >/dev/null; fi
   echo "rabbitmq: stopped"
 }
 

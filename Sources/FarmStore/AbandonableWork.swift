@@ -71,7 +71,8 @@ private final class Race<T: Sendable>: Sendable {
             defer { state.continuation = nil; state.onSettled = nil }
             return (state.continuation, state.onSettled)
         }
-        continuation?.resume(with: result)
+        // The loser is cancelled before the caller goes on (an abandoned request handler must not race the server for its body).
         action?()
+        continuation?.resume(with: result)
     }
 }

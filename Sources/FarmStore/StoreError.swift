@@ -13,6 +13,11 @@ public enum StoreError: Error, Sendable, Equatable {
     /// The connection-loss failures of the driver (refused, closed, shutting
     /// down) as `unreachable`; nil for any other error.
     public static func lostConnection(_ error: any Error) -> StoreError? {
+        // A transaction whose connection was lost mid-way fails its rollback too, and comes wrapped.
+        if let failed = error as? PostgresTransactionError {
+            let causes: [(any Error)?] = [failed.beginError, failed.closureError, failed.commitError, failed.rollbackError]
+            return causes.lazy.compactMap { $0.flatMap(lostConnection) }.first
+        }
         guard let error = error as? PSQLError else { return nil }
         let lost: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .clientClosedConnection,
                                          .uncleanShutdown, .poolClosed]

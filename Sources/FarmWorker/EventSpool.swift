@@ -111,8 +111,12 @@ public final class EventSpool: Sendable {
         state.withLock { $0.ended && !$0.inFlight && $0.waiting.isEmpty }
     }
 
-    /// Returns once the spool is drained, or the task is cancelled.
-    func published(checkingEvery interval: Duration = .milliseconds(20)) async {
-        while !isDrained, (try? await Task.sleep(for: interval)) != nil {}
+    /// Whether the spool drained within `limit` (false also when the task is cancelled).
+    func published(within limit: Duration, checkingEvery interval: Duration = .milliseconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !isDrained {
+            guard ContinuousClock.now < deadline, (try? await Task.sleep(for: interval)) != nil else { return false }
+        }
+        return true
     }
 }

@@ -87,7 +87,6 @@ struct WorkerSession: Sendable {
         worker.running.attach(cancel: { attempt.cancel() }, to: build.id)
         let lease = Task { await keepLease(build) }
         let ending = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
-        defer { lease.cancel() }
         switch (ending, worker.running.stopReason(build.id)) {
         case (.outcome(let outcome), nil):
             spool.result(outcome)
@@ -104,9 +103,25 @@ struct WorkerSession: Sendable {
             logger.info("build interrupted: the worker is stopping")
         }
         if !settings.keepWorkspaces { try? FileManager.default.removeItem(at: root(of: build)) }
-        // The build stays this worker's until its result is out: with the broker away for longer than a lease,
-        // the farm would otherwise hand an ended build to another worker, and drop this result as stale.
-        await spool.published()
+        // The farm knows the result once its recorder has written it; until then the build stays this worker's,
+        // or a broker or recorder away for longer than a lease would have the farm retry a build that has ended
+        // and drop this result as stale. So the lease is renewed until the farm says the attempt is over (the
+        // slot is free once the broker has the result), within bounds: a result that never gets out, a worker
+        // that stops, or a farm that never answers ends it.
+        let patience = settings.heartbeatInterval * 30
+        guard await spool.published(within: patience), !Task.isCancelled else {
+            lease.cancel()
+            return
+        }
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: patience) }
+                group.addTask { await lease.value }
+                await group.next()
+                group.cancelAll()
+            }
+            lease.cancel()
+        }
     }
 
     /// Checks the build's source out (reporting a git commit to the farm),

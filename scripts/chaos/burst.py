@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Submits BUILDS builds of one configuration version through the API, from
 CLIENTS threads, the way a patient client does while the farm is being hurt:
-a refused connection, a timeout or a 5xx is tried again after a pause (a new
+a refused connection, a timeout or a 502-504 is tried again after a pause (a new
 request: the first may have been committed without its answer arriving).
 Each acknowledged build's id (a 201's) is appended to ACKED as it comes, so
 the caller can time its faults by the count. Prints what it saw.
 
 usage: burst.py API_URL CONFIG_VERSION_ID BUILDS CLIENTS ACKED (KFARM_TOKEN in the environment)
 """
+import http.client
 import json
 import os
 import sys
@@ -49,13 +50,15 @@ def lane():
                 build = submit(priorities[number % 4])
                 break
             except urllib.error.HTTPError as error:
-                if error.code < 500:
+                # A fault is a 503 to try again after, never a 4xx, nor an internal error.
+                if error.code <= 500:
                     with lock:
                         refusals.append(f"build {number}: {error.code} {error.read()[:300]!r}")
                     return
                 kind, why = "5xx", f"{error.code} {error.read()[:200]!r}"
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-                kind, why = "refused or timed out", str(error)
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as error:
+                # Refused, timed out, or cut off mid-answer (the API killed while it replied).
+                kind, why = "refused or timed out", f"{type(error).__name__}: {error}"
             with lock:
                 retries[kind] += 1
             print(f"burst: {time.strftime('%H:%M:%S')} build {number}: {why}; trying again", file=sys.stderr, flush=True)
@@ -74,4 +77,4 @@ for thread in threads:
 print(f"burst: {acknowledged} of {builds} builds acknowledged in {time.monotonic() - started:.1f} s by {clients} clients; "
       f"tries again after a refused connection or timeout: {retries['refused or timed out']}, after a 5xx: {retries['5xx']}")
 if refusals:
-    sys.exit("burst: refused (a 4xx is never tried again): " + "; ".join(refusals))
+    sys.exit("burst: refused (a 4xx or a 500 is never tried again): " + "; ".join(refusals))
