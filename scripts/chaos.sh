@@ -36,15 +36,6 @@ fail() {
 }
 sql() { psql -qAt "$KFARM_DATABASE_URL" -c "$1"; }
 acknowledged() { wc -l < "$ACKED"; }
-# Waits (at most $1 s) until the command in the rest holds.
-wait_until() {
-  local seconds="$1"; shift
-  local deadline=$((SECONDS + seconds))
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
 healthy() { curl -fsS "$API/health" >/dev/null 2>&1; }
 acknowledged_reaches() { [ "$(acknowledged)" -ge "$1" ]; }
 
@@ -68,11 +59,10 @@ HOLDER_PID=${pids[-1]}
 workers_joined() { [ "$(sql "SELECT count(*) FROM workers")" = 2 ]; }
 wait_until 60 workers_joined || fail "the workers did not join within 60 s"
 
-project=$(curl -fsS -X POST "$API/projects" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d '{"name":"chaos"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])')
-version=$(curl -fsS -X POST "$API/configurations" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"name\":\"chaos\",\"baseVersion\":\"6.1.0\",\"architecture\":\"x86_64\",\"projectId\":\"$project\",\"modules\":[{\"name\":\"ext4\",\"path\":\"fs/ext4\",\"isBuiltin\":true}]}" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["versions"][0]["id"])')
+source scripts/bench/farm-api.sh
+project=$(api POST /projects '{"name":"chaos"}' | field '["id"]')
+version=$(api POST /configurations "{\"name\":\"chaos\",\"baseVersion\":\"6.1.0\",\"architecture\":\"x86_64\",
+  \"projectId\":\"$project\",\"modules\":[{\"name\":\"ext4\",\"path\":\"fs/ext4\",\"isBuiltin\":true}]}" | field '["versions"][0]["id"]')
 
 echo "== chaos: $BUILDS builds from 4 patient clients while the farm is hurt (lease $LEASE s)"
 start=$SECONDS

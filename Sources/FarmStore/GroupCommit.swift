@@ -41,8 +41,12 @@ actor GroupCommit<Input: Sendable, Output: Sendable> {
             waiting.removeFirst(batch.count)
             // A commit caught by a database restart may never return; its requests fail, the next batch goes on.
             let inputs = batch.map(\.input)
-            let results = await (try? AbandonableWork.run(within: patience, "a group commit") { [commit] in await commit(inputs) })
-                ?? inputs.map { _ in .failure(StoreError.unreachable("a group commit did not finish within \(patience)")) }
+            let results: [Result<Output, any Error>]
+            do {
+                results = try await AbandonableWork.run(within: patience, "a group commit") { [commit] in await commit(inputs) }
+            } catch {
+                results = inputs.map { _ in .failure(error) }
+            }
             precondition(results.count == batch.count, "a group commit must answer every input")
             for (entry, result) in zip(batch, results) { entry.continuation.resume(with: result) }
         }

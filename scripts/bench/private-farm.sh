@@ -13,15 +13,23 @@ export KFARM_MQ_PORT="$2" KFARM_MQ_DIR="/tmp/kfarm-bench-mq-$2"
 BROKER_AUTH_PORT="$3"
 export KFARM_MQ_AUTH_URL="http://127.0.0.1:$BROKER_AUTH_PORT"
 pids=()
+# Waits (at most $1 s) until the command in the rest holds; fails if it never does.
+wait_until() {
+  local seconds="$1"; shift
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+none_alive() {
+  local pid
+  for pid in "${pids[@]}"; do ! kill -0 "$pid" 2>/dev/null || return 1; done
+}
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   # Stopped gracefully if they can within a minute, killed otherwise: a hung process must not hang the run.
-  for _ in $(seq 1 600); do
-    alive=0
-    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break
-    sleep 0.1
-  done
+  wait_until 60 none_alive || true
   for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   scripts/postgres.sh stop; scripts/rabbitmq.sh stop
